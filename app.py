@@ -1,0 +1,275 @@
+"""The page: history, input, streaming replies, tool cards, handoff banners and the sidebar.
+
+UI only. Per-user state lives in st.session_state as plain data (so a reload of our modules
+on save never meets stale classes); the client and the store are shared, thread-safe resources.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import streamlit as st
+
+import chatbot
+import config
+import llm
+from store import Store
+
+TOOL_LABELS = {
+    "get_quote": "Preparing a quote",
+    "lookup_policy": "Verifying identity and finding the policy",
+    "get_claim_status": "Checking claim status",
+    "file_claim": "Filing a claim",
+    "create_ticket": "Creating a follow-up ticket",
+    "escalate_to_human": "Handing over to a colleague",
+}
+AVATARS = {"user": "🙂", "assistant": "🛡️"}
+
+st.set_page_config(page_title="Eva · Acme Insurance", page_icon="🛡️")
+# Top-level keys of .streamlit/secrets.toml become environment variables (ANTHROPIC_API_KEY).
+st.secrets.load_if_toml_exists()
+
+
+@st.cache_resource(show_spinner=False)
+def connection() -> llm.Connection:
+    """One client per process: thread-safe, and never built from a per-user key."""
+    return llm.connect()
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> Store:
+    return Store()
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def prompt_tokens(prompt: str, model: str) -> int | None:
+    """The system prompt's size as the API counts it (the offline model estimates)."""
+    try:
+        counted = connection().client.messages.count_tokens(
+            model=model,
+            system=prompt,
+            messages=[{"role": "user", "content": "Hello"}],
+        )
+    except Exception:
+        return None
+    return counted.input_tokens
+
+
+def fresh_conversation() -> None:
+    """Start over: a new id, empty history, zeroed usage."""
+    state = st.session_state
+    state.history = []
+    state.display = []
+    state.facts = {"conversation_id": uuid.uuid4().hex}
+    state.usage = {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0, "cost": 0.0}
+    state.failed = None
+
+
+def queue(text: str) -> None:
+    """A button's question, sent as if typed (used by starters and Retry)."""
+    st.session_state.pending = text
+    st.session_state.failed = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering.
+# ---------------------------------------------------------------------------------------------
+
+
+def tool_card(tool: dict[str, Any]) -> None:
+    """A finished tool call: what was asked, with what, and how it went."""
+    label = TOOL_LABELS.get(tool["name"], tool["name"])
+    state = "error" if tool["is_error"] else "complete"
+    with st.status(f"{label} — {tool['summary']}", state=state, expanded=False):
+        st.caption(f"Tool `{tool['name']}`")
+        st.code(json.dumps(tool["input"], indent=2), language="json")
+
+
+def handoff_banner(handoff: dict[str, Any]) -> None:
+    st.info(
+        f"**Handed over to a colleague — reference {handoff['reference']}.** A person will pick "
+        "this conversation up; you can keep chatting with Eva meanwhile.",
+        icon="🧑‍💼",
+    )
+
+
+def render_entry(entry: dict[str, Any]) -> None:
+    """One committed message: its text and tool cards in the order they happened."""
+    for segment in entry.get("segments", []):
+        if segment["kind"] == "text":
+            st.markdown(segment["text"])
+        else:
+            tool_card(segment)
+    if entry.get("notice"):
+        st.caption(entry["notice"])
+    if entry.get("handoff"):
+        handoff_banner(entry["handoff"])
+
+
+def sidebar(conn: llm.Connection) -> None:
+    usage = st.session_state.usage
+    with st.sidebar:
+        st.subheader("Eva · Acme Insurance")
+        if conn.offline:
+            st.badge(conn.label, icon="🔌", color="orange")
+        else:
+            st.badge(conn.label, icon="✨", color="green")
+        st.button("New conversation", on_click=fresh_conversation, width="stretch")
+        st.divider()
+        st.caption("This conversation")
+        total_input = usage["input"] + usage["cache_write"] + usage["cache_read"]
+        share = usage["cache_read"] / total_input if total_input else 0.0
+        left, right = st.columns(2)
+        left.metric("Input tokens", f"{total_input:,}")
+        right.metric("Output tokens", f"{usage['output']:,}")
+        left.metric("Cache hits", f"{share:.0%}", help="Share of input tokens read from cache")
+        right.metric("Est. cost", f"${usage['cost']:.4f}", help="From config.PRICES")
+        if conn.offline:
+            st.caption("Offline: token counts are estimates and nothing is billed.")
+        prompt_inspector()
+
+
+def prompt_inspector() -> None:
+    """The composed system prompt, its size, and whether it is big enough to be cached."""
+    prompt = config.compose_prompt()
+    tokens = prompt_tokens(prompt, config.MODEL)
+    minimum = config.MIN_CACHEABLE_TOKENS.get(config.MODEL, config.DEFAULT_MIN_CACHEABLE_TOKENS)
+    with st.expander("Prompt inspector"):
+        if tokens is None:
+            st.caption("Token count unavailable right now.")
+        else:
+            verdict = "cacheable" if tokens >= minimum else "too short to cache"
+            st.markdown(
+                f"**{tokens:,} tokens** (with tools excluded) — {verdict}: "
+                f"{config.MODEL} caches prefixes of {minimum:,}+ tokens."
+            )
+        st.caption(f"Model `{config.MODEL}`, effort `{config.EFFORT}`, thinking `{config.THINKING_MODE}`")
+        st.code(prompt, language="markdown", wrap_lines=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# One turn, streamed.
+# ---------------------------------------------------------------------------------------------
+
+
+def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
+    """Show the reply as it streams, then commit the whole turn at once (or nothing)."""
+    state = st.session_state
+    with st.chat_message("user", avatar=AVATARS["user"]):
+        st.markdown(text)
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+        segments: list[dict[str, Any]] = []
+        status_line = st.empty()
+        box = None
+        handoff = None
+        for event in bot.respond(state.history, text, state.facts):
+            if isinstance(event, chatbot.TextDelta):
+                if box is None:
+                    segments.append({"kind": "text", "text": ""})
+                    box = st.empty()
+                segments[-1]["text"] += event.text
+                box.markdown(segments[-1]["text"] + "▌")
+                status_line.empty()
+            elif isinstance(event, chatbot.Thinking):
+                status_line.caption("Eva is thinking…")
+            elif isinstance(event, chatbot.ToolStarted):
+                if box is not None:
+                    box.markdown(segments[-1]["text"])
+                box = None
+                label = TOOL_LABELS.get(event.name, event.name)
+                status_line.caption(f"{label}…")
+            elif isinstance(event, chatbot.ToolFinished):
+                status_line.empty()
+                card = {
+                    "kind": "tool",
+                    "name": event.name,
+                    "input": event.input,
+                    "is_error": event.is_error,
+                    "summary": event.summary,
+                }
+                segments.append(card)
+                tool_card(card)
+            elif isinstance(event, chatbot.Handoff):
+                handoff = {"reference": event.reference, "reason": event.reason}
+            elif isinstance(event, chatbot.TurnError):
+                state.failed = {"text": text, "message": event.message}
+                state.prefill = text
+                st.rerun()
+            elif isinstance(event, chatbot.TurnDone):
+                commit(text, event, segments, handoff)
+                st.rerun()
+
+
+def commit(
+    text: str, done: chatbot.TurnDone, segments: list[dict[str, Any]], handoff: dict | None
+) -> None:
+    """Append the finished turn to history and display in one step."""
+    state = st.session_state
+    state.history = state.history + done.messages
+    state.facts = done.facts
+    if done.stop_reason == "refusal":
+        segments = []
+    state.display = [
+        *state.display,
+        {"role": "user", "segments": [{"kind": "text", "text": text}]},
+        {"role": "assistant", "segments": segments, "notice": done.notice, "handoff": handoff},
+    ]
+    usage = done.usage
+    state.usage = {
+        "input": state.usage["input"] + usage.input_tokens,
+        "output": state.usage["output"] + usage.output_tokens,
+        "cache_write": state.usage["cache_write"] + usage.cache_write_tokens,
+        "cache_read": state.usage["cache_read"] + usage.cache_read_tokens,
+        "cost": state.usage["cost"] + (usage.cost_usd or 0.0),
+    }
+
+
+def failed_turn() -> None:
+    """The customer's unsent text, a calm explanation and one-click retry."""
+    failed = st.session_state.failed
+    with st.chat_message("user", avatar=AVATARS["user"]):
+        st.markdown(failed["text"])
+        st.caption("Not sent")
+    st.warning(failed["message"], icon="⚠️")
+    st.button("Retry", on_click=queue, args=(failed["text"],), type="primary", key="retry")
+
+
+# ---------------------------------------------------------------------------------------------
+# The page.
+# ---------------------------------------------------------------------------------------------
+
+if "history" not in st.session_state:
+    fresh_conversation()
+if "prefill" in st.session_state:
+    # A failed message goes back into the input box, ready to send again.
+    st.session_state.chat_input = st.session_state.pop("prefill")
+
+conn = connection()
+sidebar(conn)
+st.title("Hi, I'm Eva 👋")
+st.caption("Acme Insurance's assistant for car, electric car and two-wheeler insurance.")
+
+prompt = st.chat_input(
+    "Ask about coverage, a quote, your policy or a claim…",
+    key="chat_input",
+    submit_mode="disable",
+    max_chars=config.MAX_MESSAGE_CHARS,
+)
+prompt = (prompt or st.session_state.pop("pending", None) or "").strip()
+
+for entry in st.session_state.display:
+    with st.chat_message(entry["role"], avatar=AVATARS[entry["role"]]):
+        render_entry(entry)
+
+if prompt:
+    st.session_state.failed = None
+    stream_turn(chatbot.ChatBot(conn.client, store()), prompt)
+elif st.session_state.failed:
+    failed_turn()
+elif not st.session_state.display:
+    st.markdown("**Try one of these:**")
+    columns = st.columns(2)
+    for index, question in enumerate(config.STARTER_QUESTIONS):
+        columns[index % 2].button(question, on_click=queue, args=(question,), width="stretch")

@@ -1,0 +1,421 @@
+"""ChatBot: one customer turn, end to end, as a stream of typed events. No Streamlit here.
+
+A turn: build the request (cached static prefix, history with a rolling cache mark, this turn),
+stream the reply, run every tool the model asked for, loop until the model ends its turn, and
+hand the caller the new messages in one piece. The caller commits them or, when the turn fails,
+does nothing at all: history is never touched halfway.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+import httpx2
+import tools
+
+import config
+from store import Store
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------
+# Events: what a turn tells the page, in order.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the reply as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """The model is reasoning (between tool calls, usually); text is its summary, if any."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    tool_use_id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    tool_use_id: str
+    name: str
+    input: dict[str, Any]
+    is_error: bool
+    summary: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A person has been asked to take over; reference is what the customer quotes."""
+
+    reference: str
+    reason: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one turn (all its model calls) and what they cost."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (
+            None
+            if self.cost_usd is None or other.cost_usd is None
+            else self.cost_usd + other.cost_usd
+        )
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            cost,
+        )
+
+
+@dataclass(frozen=True)
+class TurnError:
+    """The turn failed; message is safe to show a customer. History must stay as it was."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The turn succeeded: append `messages` to history and keep `facts` for the next turn."""
+
+    messages: list[dict[str, Any]]
+    reply: str
+    notice: str | None
+    facts: dict[str, Any]
+    usage: Usage
+    stop_reason: str
+
+
+Event = TextDelta | Thinking | ToolStarted | ToolFinished | Handoff | Usage | TurnError | TurnDone
+
+# ---------------------------------------------------------------------------------------------
+# Plain-language messages: never a stack trace or an API error body on the page.
+# ---------------------------------------------------------------------------------------------
+
+BUSY = "I'm getting a lot of questions right now and couldn't answer. Please try again in a moment."
+UNAVAILABLE = "I couldn't reach the assistant service just now. Please try again in a moment."
+DROPPED = "The connection dropped while I was answering. Please try again."
+MISCONFIGURED = (
+    "The assistant isn't set up correctly (its API access was refused). Please let the team "
+    "running this demo know; in the meantime they can switch to the offline demo model."
+)
+NOT_ACCEPTED = "Something in that message couldn't be processed. Please try again or rephrase it."
+UNEXPECTED = "Something went wrong on my side. Please try again."
+ROUND_LIMIT = (
+    "I've taken as many steps as I can for one message without finishing. Could you tell me "
+    "which part matters most, or ask me to connect you with a colleague?"
+)
+CUT_SHORT = "(My answer was cut short because it ran long. Ask me to continue and I'll pick up.)"
+DECLINED = (
+    "I'm not able to help with that request. I'm happy to help with anything about your Acme "
+    "car, electric car or two-wheeler insurance."
+)
+
+
+def customer_message(error: BaseException) -> str:
+    """What to tell the customer about a failed call, by kind of failure."""
+    if isinstance(error, anthropic.RateLimitError | anthropic.InternalServerError):
+        return BUSY
+    if isinstance(error, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+        return MISCONFIGURED
+    if isinstance(error, anthropic.BadRequestError | anthropic.UnprocessableEntityError):
+        return NOT_ACCEPTED
+    if isinstance(error, anthropic.APIStatusError):
+        return (
+            BUSY if error.status_code in (408, 409, 429) or error.status_code >= 500 else UNEXPECTED
+        )
+    if isinstance(error, httpx2.RemoteProtocolError | httpx2.ReadError):
+        return DROPPED
+    if isinstance(error, anthropic.APIConnectionError | httpx2.TransportError):
+        return UNAVAILABLE
+    return UNEXPECTED
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests.
+# ---------------------------------------------------------------------------------------------
+
+
+def cache_mark() -> dict[str, str]:
+    return {"type": "ephemeral", "ttl": config.CACHE_TTL}
+
+
+def system_blocks() -> list[dict[str, Any]]:
+    """The static prefix's system part, composed now so a config.py edit applies at once.
+
+    Cached reads cost a tenth of fresh input, so tools + system go first and carry a mark.
+    """
+    return [{"type": "text", "text": config.compose_prompt(), "cache_control": cache_mark()}]
+
+
+def with_cache_marks(messages: list[dict[str, Any]], history_length: int) -> list[dict[str, Any]]:
+    """A copy of `messages` with the rolling marks: where the last turn's cache ends, and now.
+
+    The mark on the last user message of the history meets the entry the previous turn wrote
+    exactly; the mark on the newest message writes the entry the next request will read.
+    Together with the system mark that is three of the API's four.
+    """
+    marked = list(messages)
+    targets = {len(messages) - 1}
+    earlier = [i for i in range(history_length) if messages[i]["role"] == "user"]
+    if earlier:
+        targets.add(earlier[-1])
+    for index in targets:
+        message = copy.deepcopy(messages[index])
+        message["content"][-1]["cache_control"] = cache_mark()
+        marked[index] = message
+    return marked
+
+
+def thinking_setting() -> dict[str, Any]:
+    if config.THINKING_MODE == "adaptive":
+        return {"type": "adaptive", "display": config.THINKING_DISPLAY}
+    return {"type": config.THINKING_MODE}
+
+
+def build_request(messages: list[dict[str, Any]], history_length: int) -> dict[str, Any]:
+    """Keyword arguments for messages.stream, within the current model's rules.
+
+    No sampling parameters, no prefill, no forced tool choice, no thinking budget: the current
+    Sonnet rejects all four. Depth comes from effort.
+    """
+    return {
+        "model": config.MODEL,
+        "max_tokens": config.MAX_TOKENS,
+        "system": system_blocks(),
+        "tools": tools.TOOLS,
+        "messages": with_cache_marks(messages, history_length),
+        "thinking": thinking_setting(),
+        "output_config": {"effort": config.EFFORT},
+    }
+
+
+def user_message(text: str) -> dict[str, Any]:
+    """The customer's message as content blocks, so a cache mark can sit on its last block."""
+    return {"role": "user", "content": [{"type": "text", "text": text}]}
+
+
+def block_param(block: Any) -> dict[str, Any] | None:
+    """A response block as it must be sent back: thinking untouched, empty text dropped."""
+    kind = block.type
+    if kind == "text":
+        return {"type": "text", "text": block.text} if block.text.strip() else None
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+    if kind == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.data}
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    return block.to_dict()
+
+
+def usage_of(message: Any, model: str) -> Usage:
+    """Token counts of one response and their cost from config's price table."""
+    raw = message.usage
+    counts = (
+        raw.input_tokens or 0,
+        raw.output_tokens or 0,
+        raw.cache_creation_input_tokens or 0,
+        raw.cache_read_input_tokens or 0,
+    )
+    prices = config.PRICES.get(model)
+    cost = None
+    if prices:
+        rates = (prices["input"], prices["output"], prices["cache_write"], prices["cache_read"])
+        cost = sum(n * rate for n, rate in zip(counts, rates, strict=True)) / 1_000_000
+    return Usage(*counts, cost_usd=cost)
+
+
+def text_of(content: list[dict[str, Any]]) -> str:
+    return "".join(block["text"] for block in content if block["type"] == "text")
+
+
+# ---------------------------------------------------------------------------------------------
+# The turn.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Turn:
+    """Working state of one turn; thrown away unless the turn completes."""
+
+    messages: list[dict[str, Any]]
+    new: list[dict[str, Any]]
+    usage: Usage = field(default_factory=Usage)
+    shown: list[str] = field(default_factory=list)
+    notice: str | None = None
+    stop_reason: str = "end_turn"
+
+    def add(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self.new.append(message)
+
+
+class ChatBot:
+    """Runs customer turns against an injected client; knows nothing of the page."""
+
+    def __init__(self, client: anthropic.Anthropic, store: Store) -> None:
+        self.client = client
+        self.store = store
+
+    def respond(
+        self, history: list[dict[str, Any]], text: str, facts: dict[str, Any] | None = None
+    ) -> Iterator[Event]:
+        """Yield the events of one turn; the last is TurnDone or TurnError."""
+        facts = dict(facts or {})
+        context = tools.ToolContext(
+            store=self.store,
+            conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
+            verified_policy=facts.get("verified_policy"),
+            failed_verifications=facts.get("failed_verifications", 0),
+        )
+        turn = _Turn(messages=list(history), new=[])
+        turn.add(user_message(text))
+        try:
+            yield from self._loop(turn, len(history), context)
+        except (anthropic.APIError, httpx2.HTTPError) as error:
+            log.warning("turn failed: %s", type(error).__name__)
+            yield TurnError(customer_message(error))
+            return
+        except Exception:
+            log.exception("turn failed unexpectedly")
+            yield TurnError(UNEXPECTED)
+            return
+        facts.update(
+            conversation_id=context.conversation_id,
+            verified_policy=context.verified_policy,
+            failed_verifications=context.failed_verifications,
+        )
+        yield turn.usage
+        yield TurnDone(
+            messages=turn.new,
+            reply="".join(turn.shown),
+            notice=turn.notice,
+            facts=facts,
+            usage=turn.usage,
+            stop_reason=turn.stop_reason,
+        )
+
+    def _loop(
+        self, turn: _Turn, history_length: int, context: tools.ToolContext
+    ) -> Iterator[Event]:
+        """Call the model until it ends its turn, running tools between calls."""
+        for round_number in range(1, config.MAX_TOOL_ROUNDS + 1):
+            message = yield from self._stream(turn, history_length)
+            turn.stop_reason = stop = message.stop_reason or "end_turn"
+            content = [p for p in (block_param(b) for b in message.content) if p is not None]
+            if stop == "tool_use" and round_number == config.MAX_TOOL_ROUNDS:
+                turn.add({"role": "assistant", "content": closing(content, ROUND_LIMIT, turn)})
+                return
+            if stop == "tool_use":
+                turn.add({"role": "assistant", "content": content})
+                turn.add(
+                    {"role": "user", "content": (yield from self._run_tools(content, context))}
+                )
+                continue
+            if stop == "pause_turn":
+                turn.add({"role": "assistant", "content": content})
+                continue
+            if stop == "refusal":
+                # A refused exchange is not kept: sent again, it would only be refused again.
+                turn.new.clear()
+                turn.shown.clear()
+                turn.notice = DECLINED
+                return
+            if stop == "max_tokens":
+                content = [b for b in content if b["type"] != "tool_use"]
+                turn.add({"role": "assistant", "content": closing(content, CUT_SHORT, turn)})
+                return
+            if not text_of(content):
+                content.append({"type": "text", "text": "…"})
+            turn.add({"role": "assistant", "content": content})
+            return
+
+    def _stream(self, turn: _Turn, history_length: int) -> Iterator[Event]:
+        """One streamed model call; returns the final message."""
+        request = build_request(turn.messages, history_length)
+        new_round = True
+        with self.client.messages.stream(**request) as stream:
+            for event in stream:
+                if event.type == "text":
+                    if new_round and turn.shown and not turn.shown[-1].endswith("\n"):
+                        # Text after a tool call starts a new paragraph, not mid-sentence.
+                        turn.shown.append("\n\n")
+                        yield TextDelta("\n\n")
+                    new_round = False
+                    turn.shown.append(event.text)
+                    yield TextDelta(event.text)
+                elif event.type == "thinking":
+                    yield Thinking(event.thinking)
+            message = stream.get_final_message()
+        usage = usage_of(message, config.MODEL)
+        turn.usage = turn.usage + usage
+        return message
+
+    def _run_tools(
+        self, content: list[dict[str, Any]], context: tools.ToolContext
+    ) -> Iterator[Event]:
+        """Run every tool_use in order; return their results as one user message's content."""
+        results: list[dict[str, Any]] = []
+        for block in content:
+            if block["type"] != "tool_use":
+                continue
+            yield ToolStarted(block["id"], block["name"], block["input"])
+            result = tools.run_tool(block["name"], block["input"], context)
+            yield ToolFinished(
+                block["id"],
+                block["name"],
+                block["input"],
+                result.is_error,
+                result.summary,
+                result.data,
+            )
+            if block["name"] == "escalate_to_human" and not result.is_error:
+                yield Handoff(
+                    reference=result.data["reference"],
+                    reason=str(block["input"].get("reason", "")),
+                    priority=str(block["input"].get("priority", "normal")),
+                )
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": block["id"],
+                    "content": result.content,
+                    "is_error": result.is_error,
+                }
+            )
+        return results
+
+
+def closing(content: list[dict[str, Any]], notice: str, turn: _Turn) -> list[dict[str, Any]]:
+    """An assistant message that ends the turn with a notice instead of a pending tool call."""
+    kept = [b for b in content if b["type"] in ("thinking", "redacted_thinking", "text")]
+    turn.notice = notice
+    return [*kept, {"type": "text", "text": notice}]

@@ -1,0 +1,87 @@
+"""Builds the Anthropic client: the real API with a key, the offline model without one.
+
+Both are the same `anthropic.Anthropic` client; only the HTTP transport under it differs, so
+streaming, tool use, retries and usage parsing run one code path in the demo and in production.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import anthropic
+import httpx2
+
+import config
+from offline import OfflineModel
+
+OFFLINE_BASE_URL = "http://offline.acme.invalid"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A ready client and how the page should describe it."""
+
+    client: anthropic.Anthropic
+    offline: bool
+    label: str
+
+
+class BoundedRetryAfter(httpx2.BaseTransport):
+    """Turns a retry-after longer than the cap into "do not retry".
+
+    The SDK sleeps for whatever retry-after asks, uncapped; a customer watching a spinner would
+    rather hear "busy, try again shortly" than wait two minutes. Shorter waits pass untouched.
+    """
+
+    def __init__(self, inner: httpx2.BaseTransport, cap_seconds: float) -> None:
+        self.inner = inner
+        self.cap_seconds = cap_seconds
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        wait = retry_after_seconds(response.headers)
+        if wait is not None and wait > self.cap_seconds:
+            response.headers["x-should-retry"] = "false"
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def retry_after_seconds(headers: httpx2.Headers) -> float | None:
+    """The wait a response asks for, from retry-after-ms or retry-after (in seconds)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def api_key() -> str:
+    """The key from the environment (.env and secrets.toml feed it); blank counts as none."""
+    return os.environ.get("ANTHROPIC_API_KEY", "").strip()
+
+
+def connect(transport: httpx2.BaseTransport | None = None) -> Connection:
+    """The client for this process: offline without a key or with SUPPORT_MODE=offline."""
+    key = api_key()
+    offline = not key or config.SUPPORT_MODE == "offline"
+    if offline:
+        inner: httpx2.BaseTransport = httpx2.MockTransport(OfflineModel().handle)
+        key, base_url, label = "offline", OFFLINE_BASE_URL, config.OFFLINE_BADGE
+    else:
+        inner = transport or httpx2.HTTPTransport(limits=anthropic.DEFAULT_CONNECTION_LIMITS)
+        base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or config.DEFAULT_API_URL
+        label = f"Claude · {config.MODEL}"
+    client = anthropic.Anthropic(
+        api_key=key,
+        base_url=base_url,
+        max_retries=config.MAX_RETRIES,
+        timeout=config.REQUEST_TIMEOUT_SECONDS,
+        http_client=anthropic.DefaultHttpxClient(
+            transport=BoundedRetryAfter(inner, config.RETRY_AFTER_CAP_SECONDS)
+        ),
+    )
+    return Connection(client=client, offline=offline, label=label)

@@ -1,0 +1,860 @@
+"""The offline model: a deterministic stand-in that speaks the Messages API over HTTP.
+
+It sits behind the official SDK as an `httpx2.MockTransport` handler, so streaming, tool use,
+retries and usage parsing run exactly the code production runs. It enforces the API's request
+rules (a bad request gets the same 400 the API would send), simulates prompt caching (marks,
+minimum length, TTL), and answers only from what it is sent: the static context in the system
+prompt, knowledge passages in the user turn, and tool results. It never invents a price.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+import config
+
+OFFLINE_MODEL_NAME = "acme-offline-1"
+CACHE_LOOKBACK_BLOCKS = 20
+TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+FORBIDDEN_PARAMETERS = ("temperature", "top_p", "top_k")
+
+# ---------------------------------------------------------------------------------------------
+# The API's request rules: one validator, used by this model and by every test transport.
+# ---------------------------------------------------------------------------------------------
+
+
+def request_problems(body: dict[str, Any]) -> list[str]:
+    """Every rule of the Messages API (as the current Sonnet enforces it) that `body` breaks."""
+    problems: list[str] = []
+    for name in ("model", "max_tokens", "messages"):
+        if name not in body:
+            problems.append(f"{name}: field required")
+    problems += [
+        f"{name}: not supported by this model" for name in FORBIDDEN_PARAMETERS if name in body
+    ]
+    thinking = body.get("thinking") or {}
+    if thinking.get("type") in ("enabled", "disabled") or "budget_tokens" in thinking:
+        problems.append(
+            "thinking: budgets and 'disabled' are not supported; use adaptive or effort"
+        )
+    choice = (body.get("tool_choice") or {}).get("type")
+    if choice in ("any", "tool"):
+        problems.append("tool_choice: forced tool use is not supported with thinking")
+    problems += _message_problems(body.get("messages") or [])
+    marks = _cache_marks(body)
+    if len(marks) > 4:
+        problems.append(f"cache_control: at most 4 blocks may be marked; found {len(marks)}")
+    tool_names = [tool.get("name") for tool in body.get("tools") or []]
+    if len(tool_names) != len(set(tool_names)):
+        problems.append("tools: tool names must be unique")
+    return problems
+
+
+def _message_problems(messages: list[dict[str, Any]]) -> list[str]:
+    """Role order, non-empty text, and tool_use answered by tool_result in the next message."""
+    problems: list[str] = []
+    if not messages:
+        return ["messages: at least one message is required"]
+    if messages[0].get("role") != "user":
+        problems.append("messages: the first message must use the user role")
+    paused = any(b.get("type") == "server_tool_use" for b in _blocks(messages[-1]))
+    if messages[-1].get("role") != "user" and not paused:
+        # Only a paused server-tool turn may be sent back for the model to continue.
+        problems.append("messages: prefilling the assistant turn is not supported by this model")
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            problems.append(f"messages.{index}.role: must be user or assistant")
+        if index and role == messages[index - 1].get("role"):
+            problems.append(f"messages.{index}: roles must alternate between user and assistant")
+        blocks = _blocks(message)
+        if not blocks:
+            problems.append(f"messages.{index}: content must not be empty")
+        for block in blocks:
+            if block.get("type") == "text" and not block.get("text", "").strip():
+                problems.append(f"messages.{index}: text content blocks must be non-empty")
+            if block.get("type") in ("thinking", "redacted_thinking") and "cache_control" in block:
+                problems.append(f"messages.{index}: thinking blocks cannot be cached directly")
+        asked = [b["id"] for b in blocks if b.get("type") == "tool_use"]
+        if not asked:
+            continue
+        following = _blocks(messages[index + 1]) if index + 1 < len(messages) else []
+        answered = [b.get("tool_use_id") for b in following if b.get("type") == "tool_result"]
+        missing = [tool_id for tool_id in asked if tool_id not in answered]
+        if missing:
+            problems.append(
+                f"messages.{index + 1}: tool_use ids {missing} have no tool_result blocks "
+                "immediately after"
+            )
+        if following and following[0].get("type") != "tool_result":
+            problems.append(f"messages.{index + 1}: tool_result blocks must come first")
+    return problems
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A message's content as a list of blocks (a plain string is one text block)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return list(content or [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Prompt caching, simulated by the API's rules.
+# ---------------------------------------------------------------------------------------------
+
+
+def _prefix_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request as the cache sees it: tools, then system, then message blocks, in order."""
+    system = body.get("system") or []
+    if isinstance(system, str):
+        system = [{"type": "text", "text": system}]
+    blocks = list(body.get("tools") or []) + list(system)
+    for message in body.get("messages") or []:
+        blocks += [{**block, "_role": message["role"]} for block in _blocks(message)]
+    if body.get("cache_control") and blocks:
+        blocks[-1] = {**blocks[-1], "cache_control": body["cache_control"]}
+    return blocks
+
+
+def _cache_marks(body: dict[str, Any]) -> list[int]:
+    """Positions (in prefix order) of the blocks that carry a cache mark."""
+    return [i for i, block in enumerate(_prefix_blocks(body)) if block.get("cache_control")]
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token: near enough for English prose and JSON."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    """A block as the cache keys it: everything but its mark."""
+    clean = {k: v for k, v in block.items() if k != "cache_control"}
+    return json.dumps(clean, sort_keys=True, ensure_ascii=False)
+
+
+def block_tokens(block: dict[str, Any]) -> int:
+    """Tokens the block's content counts for: its text, or its JSON where it has no text."""
+    kind = block.get("type")
+    if kind == "text":
+        return estimate_tokens(block.get("text", ""))
+    if kind == "thinking":
+        return estimate_tokens(block.get("thinking", ""))
+    if kind == "tool_result" and isinstance(block.get("content"), str):
+        return estimate_tokens(block["content"]) + 4
+    return estimate_tokens(_block_text(block))
+
+
+@dataclass
+class CacheUsage:
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+class PromptCache:
+    """Prefix entries written at cache marks, read back by exact prefix match within a TTL."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: dict[str, float] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def account(self, body: dict[str, Any], min_tokens: int) -> CacheUsage:
+        """Split the request's input tokens into read, written and uncached, updating entries."""
+        blocks = _prefix_blocks(body)
+        digests, totals = [], []
+        running, total = hashlib.sha256(), 0
+        for block in blocks:
+            text = _block_text(block)
+            running.update(text.encode())
+            total += block_tokens(block)
+            digests.append(running.hexdigest())
+            totals.append(total)
+        marks = [i for i, block in enumerate(blocks) if block.get("cache_control")]
+        now = self._clock()
+        with self._lock:
+            read_end = self._longest_hit(marks, digests, now)
+            read = totals[read_end] if read_end is not None else 0
+            written_to = read
+            for mark in marks:
+                if totals[mark] < min_tokens or totals[mark] <= written_to:
+                    continue
+                ttl = TTL_SECONDS.get(blocks[mark]["cache_control"].get("ttl", "5m"), 300.0)
+                self._entries[digests[mark]] = now + ttl
+                written_to = totals[mark]
+            if read_end is not None:
+                ttl = TTL_SECONDS.get(blocks[marks[-1]]["cache_control"].get("ttl", "5m"), 300.0)
+                self._entries[digests[read_end]] = max(self._entries[digests[read_end]], now + ttl)
+        return CacheUsage(
+            input_tokens=total - written_to,
+            cache_creation_input_tokens=written_to - read,
+            cache_read_input_tokens=read,
+        )
+
+    def _longest_hit(self, marks: list[int], digests: list[str], now: float) -> int | None:
+        """The furthest block, at a mark or up to 20 blocks before one, with a live entry."""
+        best: int | None = None
+        for mark in marks:
+            for position in range(mark, max(-1, mark - CACHE_LOOKBACK_BLOCKS - 1), -1):
+                expiry = self._entries.get(digests[position])
+                if expiry is not None and expiry > now:
+                    best = position if best is None else max(best, position)
+                    break
+        return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire format: JSON messages and server-sent events.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the offline model decided to say: content blocks and why it stopped."""
+
+    blocks: tuple[dict[str, Any], ...]
+    stop_reason: str
+
+
+def _message_json(reply: Reply, usage: CacheUsage, output_tokens: int) -> dict[str, Any]:
+    return {
+        "id": f"msg_offline_{uuid.uuid4().hex[:20]}",
+        "type": "message",
+        "role": "assistant",
+        "model": OFFLINE_MODEL_NAME,
+        "content": list(reply.blocks),
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+            "cache_read_input_tokens": usage.cache_read_input_tokens,
+            "output_tokens": output_tokens,
+        },
+    }
+
+
+def sse_frame(event: str, data: dict[str, Any]) -> bytes:
+    """One server-sent event as the API frames it."""
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def sse_events(message: dict[str, Any], pace_seconds: float = 0.0) -> Iterator[bytes]:
+    """A complete message as the API streams it: start, blocks in pieces, delta, stop."""
+    start = {**message, "content": [], "stop_reason": None}
+    start["usage"] = {**message["usage"], "output_tokens": 1}
+    yield sse_frame("message_start", {"type": "message_start", "message": start})
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            opening, pieces = {"type": "text", "text": ""}, _text_pieces(block["text"])
+            deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
+        elif block["type"] == "tool_use":
+            opening = {**block, "input": {}}
+            raw = json.dumps(block["input"])
+            deltas = [
+                {"type": "input_json_delta", "partial_json": raw[i : i + 24]}
+                for i in range(0, len(raw), 24)
+            ]
+        else:
+            opening, deltas = block, []
+        yield sse_frame(
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": opening},
+        )
+        for delta in deltas:
+            if pace_seconds:
+                time.sleep(pace_seconds)
+            yield sse_frame(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        yield sse_frame("content_block_stop", {"type": "content_block_stop", "index": index})
+    yield sse_frame(
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": message["usage"]["output_tokens"]},
+        },
+    )
+    yield sse_frame("message_stop", {"type": "message_stop"})
+
+
+def _text_pieces(text: str) -> list[str]:
+    """Text cut into word-sized deltas, as a model streams it."""
+    return re.findall(r"\S+\s*|\s+", text) or [text]
+
+
+def error_response(status: int, kind: str, message: str) -> httpx2.Response:
+    """An error body shaped like the API's."""
+    body = {"type": "error", "error": {"type": kind, "message": message}}
+    return httpx2.Response(status, json=body)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model itself.
+# ---------------------------------------------------------------------------------------------
+
+
+class OfflineModel:
+    """Answers Messages API requests deterministically; plug `handle` into a MockTransport."""
+
+    def __init__(
+        self, pace_seconds: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.cache = PromptCache(clock)
+        self.pace_seconds = config.OFFLINE_PACE_SECONDS if pace_seconds is None else pace_seconds
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        """Route one HTTP request the SDK sends."""
+        path = request.url.path
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            return error_response(400, "invalid_request_error", "The body is not valid JSON.")
+        if path.endswith("/v1/messages/count_tokens"):
+            tokens = sum(block_tokens(b) for b in _prefix_blocks(body))
+            return httpx2.Response(200, json={"input_tokens": tokens})
+        if not path.endswith("/v1/messages"):
+            return error_response(404, "not_found_error", f"No route for {path}.")
+        problems = request_problems(body)
+        if problems:
+            return error_response(400, "invalid_request_error", "; ".join(problems))
+        reply = decide(body)
+        minimum = config.MIN_CACHEABLE_TOKENS.get(
+            body["model"], config.DEFAULT_MIN_CACHEABLE_TOKENS
+        )
+        usage = self.cache.account(body, minimum)
+        output = sum(block_tokens(b) for b in reply.blocks)
+        message = _message_json(reply, usage, output)
+        if not body.get("stream"):
+            return httpx2.Response(200, json=message)
+        return httpx2.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            content=sse_events(message, self.pace_seconds),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding what to say: rules over the conversation, grounded in what the request carries.
+# ---------------------------------------------------------------------------------------------
+
+HUMAN_WORDS = re.compile(
+    r"\b(human|real person|a person|an agent|live agent|representative|someone real|supervisor|"
+    r"manager|speak to someone|talk to someone|call me|persona|humano|agente|mensch|"
+    r"mitarbeiter|humain|conseiller)\b",
+    re.IGNORECASE,
+)
+QUOTE_WORDS = re.compile(
+    r"\b(quote|quotation|how much|price|pricing|cost|premium|insure my|cover my new)\b",
+    re.IGNORECASE,
+)
+ACCOUNT_WORDS = re.compile(
+    r"\b(my policy|my claim|claim status|my bill|my payment|my premium|due date|balance|"
+    r"my account|my deductible|my coverage|policy number|ACM-\d+)\b",
+    re.IGNORECASE,
+)
+UNSUPPORTED_PRODUCTS = re.compile(
+    r"\b(home|house|homeowners?|renters?|life|health|medical plan|pet|travel|business|"
+    r"commercial|boat|condo|dental)\s+(insurance|cover|coverage|policy|plan)\b",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|hola|hallo|bonjour)\b[\s!.,]*$", re.I
+)
+POLICY_NUMBER = re.compile(r"\bACM-?\s?(\d{6})\b", re.IGNORECASE)
+DATE_OF_BIRTH = re.compile(r"\b(19\d{2}|20\d{2})-(\d{2})-(\d{2})\b")
+ZIP_CODE = re.compile(r"\b(?:zip(?: code)?\s*(?:is|:)?\s*)?(\d{5})\b", re.IGNORECASE)
+QUOTE_ASK_MARK = "To prepare your quote"
+# Share of a question's words the quoted passages must contain to count as an answer.
+MIN_QUERY_COVERAGE = 0.4
+VERIFY_ASK_MARK = "first need to confirm it's you"
+
+TWO_WHEELER_MAKES = {
+    "harley-davidson", "harley", "ducati", "kawasaki", "vespa", "triumph", "yamaha", "ktm",
+    "piaggio", "royal enfield", "zero", "aprilia", "indian", "moto guzzi",
+}  # fmt: skip
+ELECTRIC_ONLY_MAKES = {"tesla", "rivian", "polestar", "lucid"}
+CAR_MAKES = {
+    "toyota", "honda", "ford", "chevrolet", "chevy", "nissan", "hyundai", "kia", "subaru",
+    "mazda", "volkswagen", "vw", "bmw", "audi", "mercedes", "mercedes-benz", "lexus", "jeep",
+    "dodge", "ram", "gmc", "volvo", "mini", "fiat", "buick", "cadillac", "acura", "infiniti",
+    "porsche", "jaguar", "land rover", "mitsubishi", "chrysler", "genesis",
+}  # fmt: skip
+STOPWORD_TEXT = """
+a an the is are was were be been am i me my mine you your we our it its of to in on at for and
+or but if do does did can could would should will with what which who how when where this that
+these those there here about from by as have has had not no yes so any some get got please tell
+know want need like just also than then them they he she his her what's it's i'm i've don't
+good great thanks thank hi hello really very much
+"""
+STOPWORDS = frozenset(STOPWORD_TEXT.split())
+
+
+def decide(body: dict[str, Any]) -> Reply:
+    """The reply to a valid request: answer tool results, else read the customer's text."""
+    messages = body["messages"]
+    offered = {tool["name"] for tool in body.get("tools") or []}
+    last = _blocks(messages[-1])
+    results = [b for b in last if b.get("type") == "tool_result"]
+    if results:
+        return _text_reply(_after_tools(messages, results))
+    text = " ".join(b["text"] for b in last if b.get("type") == "text")
+    question = _customer_words(text)
+    return _answer(question, messages, offered, body)
+
+
+def _customer_words(text: str) -> str:
+    """The customer's own words, without knowledge or instruction blocks the app adds."""
+    match = re.search(r"<customer_message>(.*?)</customer_message>", text, re.S)
+    if match:
+        return match.group(1).strip()
+    return re.sub(r"<(\w+)[^>]*>.*?</\1>", " ", text, flags=re.S).strip()
+
+
+def _answer(question: str, messages: list[dict], offered: set[str], body: dict) -> Reply:
+    """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
+    if HUMAN_WORDS.search(question) and "escalate_to_human" in offered:
+        return _tool_reply(
+            "I'll bring in one of my colleagues now.",
+            "escalate_to_human",
+            {
+                "reason": "The customer asked to speak with a person.",
+                "priority": "normal",
+                "summary": question[:300],
+            },
+        )
+    if UNSUPPORTED_PRODUCTS.search(question):
+        return _text_reply(_decline_product(body))
+    if "get_quote" in offered and (QUOTE_WORDS.search(question) or _quote_in_progress(messages)):
+        return _quote_step(messages)
+    if ACCOUNT_WORDS.search(question) or _verification_in_progress(messages):
+        return _account_step(messages, offered)
+    if GREETING.match(question):
+        return _text_reply(
+            "Hello! I'm Eva, Acme Insurance's virtual assistant. I can explain car, electric car "
+            "and two-wheeler coverage, prepare a quote, or look into your policy or a claim. "
+            "What can I do for you?"
+        )
+    passages = _best_passages(question, body)
+    if passages:
+        return _text_reply(_grounded_answer(passages))
+    return _text_reply(
+        "I'm Eva, Acme Insurance's assistant, so I can only help with Acme's car, electric car "
+        "and two-wheeler insurance — coverage, quotes, policies, claims and billing. I don't have "
+        "information on that question. Is there anything about your insurance I can help with?"
+    )
+
+
+def _text_reply(text: str) -> Reply:
+    return Reply(({"type": "text", "text": text},), "end_turn")
+
+
+def _tool_reply(preface: str, name: str, tool_input: dict[str, Any]) -> Reply:
+    tool_use = {
+        "type": "tool_use",
+        "id": f"toolu_offline_{uuid.uuid4().hex[:16]}",
+        "name": name,
+        "input": tool_input,
+    }
+    return Reply(({"type": "text", "text": preface}, tool_use), "tool_use")
+
+
+# --- Grounded answers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passage:
+    source: str
+    text: str
+    score: float
+
+
+PLURALS = (("ies", "y"), ("s", ""))
+SUFFIXES = (("age", ""), ("ing", ""), ("ed", ""))
+
+
+def _stem(word: str) -> str:
+    """Crude suffix stripping, so "covered", "coverages" and "covers" all meet at "cover"."""
+    for rules in (PLURALS, SUFFIXES):
+        for suffix, replacement in rules:
+            if len(word) > len(suffix) + 3 and word.endswith(suffix):
+                word = word[: -len(suffix)] + replacement
+                break
+    return word
+
+
+def _terms(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    return [_stem(w) for w in words if w not in STOPWORDS]
+
+
+def _sources(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source label, paragraph) pairs from the static context and any knowledge passages."""
+    system = body.get("system") or ""
+    system_text = system if isinstance(system, str) else " ".join(b["text"] for b in system)
+    found: list[tuple[str, str]] = []
+    for topic, section in re.findall(
+        r'<context topic="([^"]+)">(.*?)</context>', system_text, re.S
+    ):
+        found += [(topic, para) for para in _paragraphs(section)]
+    last_text = " ".join(
+        b.get("text", "") for b in _blocks(body["messages"][-1]) if b.get("type") == "text"
+    )
+    for attrs, passage in re.findall(r"<passage([^>]*)>(.*?)</passage>", last_text, re.S):
+        title = re.search(r'title="([^"]*)"', attrs)
+        found += [(title.group(1) if title else "Knowledge base", passage.strip())]
+    return found
+
+
+def _paragraphs(section: str) -> list[str]:
+    """Bullets and paragraphs, each kept with the heading it sits under."""
+    heading, out = "", []
+    for chunk in re.split(r"\n\s*\n|\n(?=\s*[-*] )", section.strip()):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if chunk.startswith("#"):
+            lines = chunk.splitlines()
+            heading = lines[0].lstrip("# ").strip()
+            chunk = "\n".join(lines[1:]).strip()
+            if not chunk:
+                continue
+        chunk = re.sub(r"^[-*]\s+", "", chunk)
+        out.append(f"{heading}: {chunk}" if heading and len(chunk) < 200 else chunk)
+    return out
+
+
+def _best_passages(question: str, body: dict[str, Any], limit: int = 3) -> list[Passage]:
+    """Passages ranked by shared rare terms; nothing when the overlap is too thin to trust."""
+    query = set(_terms(question))
+    sources = _sources(body)
+    if not query or not sources:
+        return []
+    # The topic name counts: "car" in a question should favour the car insurance passages.
+    documents = [set(_terms(f"{source} {text}")) for source, text in sources]
+    count = len(documents)
+
+    def idf(term: str) -> float:
+        return math.log(1 + count / (1 + sum(term in doc for doc in documents)))
+
+    scored = [
+        Passage(source, text, sum(idf(t) for t in query & terms) + _lead_bonus(text, query, idf))
+        for (source, text), terms in zip(sources, documents, strict=True)
+    ]
+    scored.sort(key=lambda p: p.score, reverse=True)
+    top = scored[0].score
+    chosen = [p for p in scored[:limit] if p.score >= 0.5 * top]
+    # A question most of whose words appear nowhere in what we would quote is not ours.
+    matched = set().union(*(set(_terms(f"{p.source} {p.text}")) for p in chosen)) & query
+    if top < 1.5 or len(matched) < MIN_QUERY_COVERAGE * len(query):
+        return []
+    return chosen
+
+
+def _lead_bonus(text: str, query: set[str], idf: Callable[[str], float]) -> float:
+    """Extra weight when the question names what the passage is about (heading, bold label)."""
+    lead = " ".join([text.split(":", 1)[0], *re.findall(r"\*\*(.+?)\*\*", text)])
+    return sum(idf(t) for t in query & set(_terms(lead)))
+
+
+def _grounded_answer(passages: list[Passage]) -> str:
+    lead = passages[0]
+    lines = [f"Here's what Acme's information says ({lead.source}):", ""]
+    lines += [f"- {_flatten(p.text)}" for p in passages]
+    lines += [
+        "",
+        "I'm the offline demo assistant, so I quote our information directly. If this doesn't "
+        "answer your question, I can connect you with a colleague.",
+    ]
+    return "\n".join(lines)
+
+
+def _flatten(text: str) -> str:
+    return re.sub(r"\s*\n\s*(?:[-*]\s+)?", " ", text).strip()
+
+
+def _decline_product(body: dict[str, Any]) -> str:
+    return (
+        "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
+        "car and two-wheeler insurance. For other cover, an independent broker or a specialist "
+        "insurer is the best place to ask. If you'd like, I can help with a quote for a car, "
+        "an EV or a motorcycle or scooter."
+    )
+
+
+# --- Quotes -----------------------------------------------------------------------------------
+
+QUOTE_FIELDS = {
+    "vehicle_type": "whether it's a petrol/hybrid car, an electric car, or a motorcycle/scooter",
+    "make": "the make (for example Toyota)",
+    "model": "the model",
+    "year": "the model year",
+    "mileage": "roughly how many miles a year you drive",
+    "driver_age": "the main driver's age",
+}
+
+
+def _quote_in_progress(messages: list[dict]) -> bool:
+    """True while the last assistant reply asked for quote details."""
+    return QUOTE_ASK_MARK in _last_assistant_text(messages)
+
+
+def _last_assistant_text(messages: list[dict]) -> str:
+    for message in reversed(messages):
+        if message["role"] == "assistant":
+            return " ".join(b.get("text", "") for b in _blocks(message) if b.get("type") == "text")
+    return ""
+
+
+def _user_texts_since_quote(messages: list[dict]) -> list[str]:
+    """The customer's words from the message that started this quote to now."""
+    texts: list[str] = []
+    for message in reversed(messages):
+        blocks = _blocks(message)
+        if message["role"] == "assistant" and any(
+            b.get("type") == "tool_use" and b.get("name") == "get_quote" for b in blocks
+        ):
+            break
+        if message["role"] != "user":
+            continue
+        words = _customer_words(
+            " ".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+        )
+        if words:
+            texts.insert(0, words)
+        if QUOTE_WORDS.search(words):
+            break
+    return texts
+
+
+def quote_details(text: str) -> dict[str, Any]:
+    """Vehicle and driver details a customer wrote in plain words."""
+    lower = text.lower()
+    found: dict[str, Any] = {}
+    for make in sorted(TWO_WHEELER_MAKES | ELECTRIC_ONLY_MAKES | CAR_MAKES, key=len, reverse=True):
+        match = re.search(rf"\b{re.escape(make)}\b\s+([a-z0-9][\w-]*(?:\s[0-9][\w-]*)?)", lower)
+        if match:
+            found["make"] = (
+                make.title() if make not in ("bmw", "vw", "ktm", "gmc") else make.upper()
+            )
+            model = match.group(1)
+            if not re.fullmatch(r"(19|20)\d{2}", model):
+                found["model"] = model.title()
+            break
+    if year := re.search(r"\b(19[89]\d|20[0-3]\d)\b", lower):
+        found["year"] = int(year.group(1))
+    if mileage := re.search(r"\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k)?\s*(?:miles|mi\b)", lower):
+        number = float(mileage.group(1).replace(",", ""))
+        found["mileage"] = int(number * 1000 if mileage.group(2) else number)
+    age = re.search(
+        r"\b(?:i'?m|i am|aged?|driver is)\s*(\d{2})\b|\b(\d{2})\s*(?:years? old|yo)\b", lower
+    )
+    if age:
+        found["driver_age"] = int(age.group(1) or age.group(2))
+    make = str(found.get("make", "")).lower()
+    if re.search(r"\b(electric|ev|e-motorcycle)\b", lower) or make in ELECTRIC_ONLY_MAKES:
+        found["vehicle_type"] = "electric_car"
+    if (
+        re.search(r"\b(motorcycle|motorbike|scooter|moped|bike)\b", lower)
+        or make in TWO_WHEELER_MAKES
+    ):
+        found["vehicle_type"] = "two_wheeler"
+    elif (
+        re.search(r"\b(car|sedan|suv|hatchback|truck|pickup|hybrid)\b", lower) or make in CAR_MAKES
+    ):
+        found.setdefault("vehicle_type", "car")
+    return found
+
+
+def _quote_step(messages: list[dict]) -> Reply:
+    """Ask for what is missing, or call get_quote once everything is known."""
+    details: dict[str, Any] = {}
+    for text in _user_texts_since_quote(messages):
+        details.update(quote_details(text))
+    missing = [label for name, label in QUOTE_FIELDS.items() if name not in details]
+    if missing:
+        return _text_reply(
+            f"{QUOTE_ASK_MARK} I need a few details:\n\n"
+            + "\n".join(f"- {label}" for label in missing)
+            + "\n\nYou can send them all in one message."
+        )
+    tool_input = {name: details[name] for name in QUOTE_FIELDS}
+    return _tool_reply("Thanks — let me work out that quote.", "get_quote", tool_input)
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+def _verification_in_progress(messages: list[dict]) -> bool:
+    return VERIFY_ASK_MARK in _last_assistant_text(messages)
+
+
+def _verified_policy(messages: list[dict]) -> str | None:
+    """The policy a successful lookup_policy verified earlier in this conversation."""
+    asked: dict[str, str] = {}
+    for message in messages:
+        for block in _blocks(message):
+            if block.get("type") == "tool_use" and block.get("name") == "lookup_policy":
+                asked[block["id"]] = block["input"].get("policy_number", "")
+            if (
+                block.get("type") == "tool_result"
+                and block.get("tool_use_id") in asked
+                and not block.get("is_error")
+            ):
+                return asked[block["tool_use_id"]]
+    return None
+
+
+def _account_step(messages: list[dict], offered: set[str]) -> Reply:
+    """Verify identity first; once verified, look up what the customer asked about."""
+    text = " ".join(_user_texts_recent(messages, 3))
+    verified = _verified_policy(messages)
+    if verified and re.search(r"\bclaims?\b", text, re.I) and "get_claim_status" in offered:
+        return _tool_reply(
+            "Let me check your claims.", "get_claim_status", {"policy_number": verified}
+        )
+    number = POLICY_NUMBER.search(text)
+    birth = DATE_OF_BIRTH.search(text)
+    zip_code = ZIP_CODE.search(DATE_OF_BIRTH.sub(" ", POLICY_NUMBER.sub(" ", text)))
+    if verified is None and number and (birth or zip_code) and "lookup_policy" in offered:
+        tool_input = {"policy_number": f"ACM-{number.group(1)}"}
+        if birth:
+            tool_input["date_of_birth"] = birth.group(0)
+        else:
+            tool_input["zip_code"] = zip_code.group(1)
+        return _tool_reply(
+            "Thanks — let me verify that and pull up your policy.", "lookup_policy", tool_input
+        )
+    if verified:
+        return _text_reply(
+            "You're verified for this conversation. I can check your claims, or explain anything "
+            "on your policy — what would you like to know?"
+        )
+    return _text_reply(
+        f"I can help with that, but I {VERIFY_ASK_MARK}. Please send your policy number "
+        "(it starts with ACM-) and either your date of birth (YYYY-MM-DD) or your ZIP code."
+    )
+
+
+def _user_texts_recent(messages: list[dict], count: int) -> list[str]:
+    texts = [
+        _customer_words(" ".join(b.get("text", "") for b in _blocks(m) if b.get("type") == "text"))
+        for m in messages
+        if m["role"] == "user"
+    ]
+    return [t for t in texts if t][-count:]
+
+
+# --- After tools ------------------------------------------------------------------------------
+
+
+def _after_tools(messages: list[dict], results: list[dict]) -> str:
+    """Plain-language report of what the tools returned: their numbers, never ours."""
+    names = _tool_names(messages)
+    parts = []
+    for result in results:
+        name = names.get(result.get("tool_use_id"), "")
+        content = _result_text(result)
+        if result.get("is_error"):
+            parts.append(f"I couldn't complete that step: {content}")
+            continue
+        data = _json_or_none(content)
+        report = RESULT_REPORTS.get(name)
+        parts.append(report(data) if report and isinstance(data, dict) else f"Done: {content}")
+    return "\n\n".join(parts)
+
+
+def _tool_names(messages: list[dict]) -> dict[str, str]:
+    return {
+        b["id"]: b["name"]
+        for m in messages
+        if m["role"] == "assistant"
+        for b in _blocks(m)
+        if b.get("type") == "tool_use"
+    }
+
+
+def _result_text(result: dict[str, Any]) -> str:
+    content = result.get("content")
+    if isinstance(content, list):
+        return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
+    return str(content or "")
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _report_quote(data: dict[str, Any]) -> str:
+    vehicle = " ".join(str(data.get("inputs", {}).get(k, "")) for k in ("year", "make", "model"))
+    return (
+        f"Here's your quote **{data.get('quote_id')}** for the {vehicle.strip()}: "
+        f"**${data.get('monthly_premium'):,.2f} a month** "
+        f"(${data.get('annual_premium'):,.2f} a year). "
+        f"It's valid for {data.get('valid_days', 30)} days. I can also show how a different "
+        "deductible or coverage level changes the price."
+    )
+
+
+def _report_handoff(data: dict[str, Any]) -> str:
+    return (
+        "I've passed our conversation to a colleague. "
+        f"Your reference is **{data.get('reference')}**. {data.get('next_steps', '')}"
+    ).strip()
+
+
+def _report_policy(data: dict[str, Any]) -> str:
+    vehicles = ", ".join(
+        " ".join(str(v.get(k, "")) for k in ("year", "make", "model"))
+        for v in data.get("vehicles", [])
+    )
+    return (
+        f"Thanks, you're verified. Policy **{data.get('policy_number')}** "
+        f"is **{data.get('status')}** ({data.get('coverage_level')} coverage, "
+        f"${data.get('deductible')} deductible) for {vehicles}. "
+        "What would you like to know about it?"
+    )
+
+
+def _report_claims(data: dict[str, Any]) -> str:
+    claims = data.get("claims") or ([data] if "claim_number" in data else [])
+    if not claims:
+        return "I don't see any claims on this policy."
+    lines = [
+        f"- **{c.get('claim_number')}** ({c.get('incident_type', c.get('type', ''))}): "
+        f"{c.get('status')} — {c.get('last_update', '')}".rstrip(" —")
+        for c in claims
+    ]
+    return "Here are the claims on your policy:\n\n" + "\n".join(lines)
+
+
+def _report_reference(data: dict[str, Any]) -> str:
+    reference = data.get("claim_number") or data.get("reference") or data.get("ticket")
+    return f"That's done — your reference is **{reference}**. {data.get('next_steps', '')}".strip()
+
+
+RESULT_REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "get_quote": _report_quote,
+    "escalate_to_human": _report_handoff,
+    "lookup_policy": _report_policy,
+    "get_claim_status": _report_claims,
+    "file_claim": _report_reference,
+    "create_ticket": _report_reference,
+}

@@ -1,0 +1,515 @@
+"""Persistence for customers, policies, claims, tickets and handoffs.
+
+Everything leaves this module as plain dicts of JSON types, so callers never hold an ORM object
+whose session has closed, and tool results can be serialised as they are. Only portable column
+types are used: the same models run on the SQLite file of the prototype and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    relationship,
+    selectinload,
+    sessionmaker,
+)
+
+import config
+
+# No 0/O, 1/I/L: references are read out over the phone and typed in by hand.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PRIORITIES = ("urgent", "high", "normal", "low")
+# A random reference can collide with an existing one; the unique index catches it and we retry.
+_REFERENCE_ATTEMPTS = 8
+_SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(30))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    zip_code: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(2))
+    policies: Mapped[list[Policy]] = relationship(back_populates="holder")
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True, index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[date] = mapped_column(Date)
+    renewal_date: Mapped[date] = mapped_column(Date)
+    coverage_level: Mapped[str] = mapped_column(String(20))
+    deductible: Mapped[int] = mapped_column(Integer)
+    add_ons: Mapped[list[str]] = mapped_column(JSON)
+    monthly_premium: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    payment_method: Mapped[str] = mapped_column(String(60))
+    autopay: Mapped[bool] = mapped_column(Boolean)
+    next_due_date: Mapped[date | None] = mapped_column(Date)
+    balance_due: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    holder: Mapped[Customer] = relationship(back_populates="policies")
+    vehicles: Mapped[list[Vehicle]] = relationship(order_by="Vehicle.id")
+    claims: Mapped[list[Claim]] = relationship(back_populates="policy")
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    make: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    vin: Mapped[str] = mapped_column(String(17))
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_number: Mapped[str] = mapped_column(String(9), unique=True, index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    claim_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    incident_date: Mapped[date] = mapped_column(Date)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(200))
+    police_report_number: Mapped[str | None] = mapped_column(String(40))
+    claimed_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    approved_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    paid_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    adjuster: Mapped[str | None] = mapped_column(String(60))
+    last_update: Mapped[str] = mapped_column(Text)
+    policy: Mapped[Policy] = relationship(back_populates="claims")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(10), unique=True, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    policy_number: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Store:
+    """One engine shared by every thread; each method opens and closes its own session."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine = _engine(url or config.DATABASE_URL)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        Base.metadata.create_all(self.engine)
+        self._seed_if_empty(config.FIXTURES_DIR / "customers.json")
+
+    def policy(self, number: str) -> dict[str, Any] | None:
+        """The policy with its holder, vehicles, coverage and billing; None if unknown."""
+        query = (
+            select(Policy)
+            .where(Policy.number == number)
+            .options(selectinload(Policy.holder), selectinload(Policy.vehicles))
+        )
+        with self._sessions() as session:
+            found = session.scalars(query).one_or_none()
+            return _policy_dict(found) if found else None
+
+    def claims(self, policy_number: str) -> list[dict[str, Any]]:
+        """The policy's claims, most recent incident first; empty for an unknown policy."""
+        query = (
+            select(Claim)
+            .join(Claim.policy)
+            .where(Policy.number == policy_number)
+            .order_by(Claim.incident_date.desc(), Claim.id.desc())
+        )
+        with self._sessions() as session:
+            return [_claim_dict(claim, policy_number) for claim in session.scalars(query)]
+
+    def add_claim(
+        self,
+        policy_number: str,
+        incident_date: date,
+        claim_type: str,
+        description: str,
+        location: str | None = None,
+        police_report_number: str | None = None,
+    ) -> dict[str, Any]:
+        """Records a new claim as "received". Raises LookupError for an unknown policy."""
+        with self._sessions() as session:
+            policy_id = session.scalar(select(Policy.id).where(Policy.number == policy_number))
+        if policy_id is None:
+            raise LookupError(f"no policy {policy_number}")
+
+        def build(reference: str) -> Claim:
+            return Claim(
+                claim_number=reference,
+                policy_id=policy_id,
+                claim_type=claim_type,
+                status="received",
+                incident_date=incident_date,
+                reported_at=_now(),
+                description=description,
+                location=location,
+                police_report_number=police_report_number,
+                last_update="Claim received; an adjuster will be assigned within 1 business day.",
+            )
+
+        claim = self._insert_with_reference(build, _claim_reference)
+        return _claim_dict(claim, policy_number)
+
+    def add_ticket(
+        self,
+        subject: str,
+        description: str,
+        category: str,
+        policy_number: str | None = None,
+        contact_email: str | None = None,
+        conversation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Records an open ticket for the back office and returns it with its reference."""
+
+        def build(reference: str) -> Ticket:
+            return Ticket(
+                reference=reference,
+                conversation_id=conversation_id,
+                policy_number=policy_number,
+                category=category,
+                subject=subject,
+                description=description,
+                contact_email=contact_email,
+                status="open",
+                created_at=_now(),
+            )
+
+        return _ticket_dict(self._insert_with_reference(build, _ticket_reference))
+
+    def tickets(self) -> list[dict[str, Any]]:
+        """Every ticket, newest first."""
+        query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        with self._sessions() as session:
+            return [_ticket_dict(ticket) for ticket in session.scalars(query)]
+
+    def add_handoff(
+        self, conversation_id: str, reason: str, priority: str, summary: str
+    ) -> dict[str, Any]:
+        """Puts the conversation in the human team's queue and returns the queue entry."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+
+        def build(reference: str) -> Handoff:
+            return Handoff(
+                reference=reference,
+                conversation_id=conversation_id,
+                reason=reason,
+                priority=priority,
+                summary=summary,
+                status="open",
+                created_at=_now(),
+            )
+
+        return _handoff_dict(self._insert_with_reference(build, _handoff_reference))
+
+    def handoffs(self, status: str | None = "open") -> list[dict[str, Any]]:
+        """The queue as a support lead works it: most urgent first, then oldest first."""
+        urgency = case({p: rank for rank, p in enumerate(PRIORITIES)}, value=Handoff.priority)
+        query = select(Handoff).order_by(urgency, Handoff.created_at, Handoff.id)
+        if status is not None:
+            query = query.where(Handoff.status == status)
+        with self._sessions() as session:
+            return [_handoff_dict(handoff) for handoff in session.scalars(query)]
+
+    def resolve_handoff(self, reference: str) -> dict[str, Any] | None:
+        """Marks a handoff resolved (again is harmless); None if there is no such reference."""
+        with self._sessions.begin() as session:
+            handoff = session.scalars(
+                select(Handoff).where(Handoff.reference == reference)
+            ).one_or_none()
+            if handoff is None:
+                return None
+            if handoff.status != "resolved":
+                handoff.status = "resolved"
+                handoff.resolved_at = _now()
+            return _handoff_dict(handoff)
+
+    def _insert_with_reference(
+        self, build: Callable[[str], Row], new_reference: Callable[[], str]
+    ) -> Row:
+        """Inserts build(reference), drawing a fresh reference whenever one is already taken."""
+        for _ in range(_REFERENCE_ATTEMPTS - 1):
+            try:
+                return self._insert(build(new_reference()))
+            except IntegrityError:
+                continue
+        return self._insert(build(new_reference()))
+
+    def _insert(self, row: Row) -> Row:
+        with self._sessions.begin() as session:
+            session.add(row)
+        return row
+
+    def _seed_if_empty(self, fixtures: Path) -> None:
+        """Loads the demo customers on first start only, so data written later survives."""
+        with self._sessions() as session:
+            if session.scalar(select(func.count()).select_from(Customer)):
+                return
+        records = json.loads(fixtures.read_text(encoding="utf-8"))
+        try:
+            with self._sessions.begin() as session:
+                session.add_all(_customer_from_fixture(record) for record in records)
+        except IntegrityError:
+            return  # another process seeded the same database a moment earlier
+
+
+def _engine(url: str) -> Engine:
+    """An engine for url; for SQLite, a WAL-mode file shared by threads that waits on locks."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets page reads proceed during a write; the busy timeout queues concurrent writers."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _customer_from_fixture(record: dict[str, Any]) -> Customer:
+    p = record["policy"]
+    billing = p["billing"]
+    policy = Policy(
+        number=p["number"],
+        product=p["product"],
+        status=p["status"],
+        start_date=date.fromisoformat(p["start_date"]),
+        renewal_date=date.fromisoformat(p["renewal_date"]),
+        coverage_level=p["coverage_level"],
+        deductible=p["deductible"],
+        add_ons=p["add_ons"],
+        monthly_premium=Decimal(str(p["monthly_premium"])),
+        payment_method=billing["payment_method"],
+        autopay=billing["autopay"],
+        next_due_date=_optional_date(billing["next_due_date"]),
+        balance_due=Decimal(str(billing["balance_due"])),
+        vehicles=[Vehicle(**vehicle) for vehicle in p["vehicles"]],
+        claims=[_claim_from_fixture(claim) for claim in p["claims"]],
+    )
+    return Customer(
+        first_name=record["first_name"],
+        last_name=record["last_name"],
+        email=record["email"],
+        phone=record["phone"],
+        date_of_birth=date.fromisoformat(record["date_of_birth"]),
+        zip_code=record["zip_code"],
+        state=record["state"],
+        policies=[policy],
+    )
+
+
+def _claim_from_fixture(c: dict[str, Any]) -> Claim:
+    return Claim(
+        claim_number=c["claim_number"],
+        claim_type=c["type"],
+        status=c["status"],
+        incident_date=date.fromisoformat(c["incident_date"]),
+        reported_at=datetime.fromisoformat(c["reported_at"]),
+        description=c["description"],
+        location=c.get("location"),
+        police_report_number=c.get("police_report_number"),
+        claimed_amount=_optional_money(c.get("claimed_amount")),
+        approved_amount=_optional_money(c.get("approved_amount")),
+        paid_amount=_optional_money(c.get("paid_amount")),
+        adjuster=c.get("adjuster"),
+        last_update=c["last_update"],
+    )
+
+
+def _policy_dict(policy: Policy) -> dict[str, Any]:
+    holder = policy.holder
+    return {
+        "policy_number": policy.number,
+        "product": policy.product,
+        "status": policy.status,
+        "start_date": policy.start_date.isoformat(),
+        "renewal_date": policy.renewal_date.isoformat(),
+        "holder": {
+            "first_name": holder.first_name,
+            "last_name": holder.last_name,
+            "email": holder.email,
+            "phone": holder.phone,
+            "date_of_birth": holder.date_of_birth.isoformat(),
+            "zip_code": holder.zip_code,
+            "state": holder.state,
+        },
+        "vehicles": [
+            {"make": v.make, "model": v.model, "year": v.year, "vin": v.vin}
+            for v in policy.vehicles
+        ],
+        "coverage": {
+            "level": policy.coverage_level,
+            "deductible": policy.deductible,
+            "add_ons": list(policy.add_ons),
+        },
+        "monthly_premium": _money(policy.monthly_premium),
+        "billing": {
+            "payment_method": policy.payment_method,
+            "autopay": policy.autopay,
+            "next_due_date": policy.next_due_date.isoformat() if policy.next_due_date else None,
+            "balance_due": _money(policy.balance_due),
+        },
+    }
+
+
+def _claim_dict(claim: Claim, policy_number: str) -> dict[str, Any]:
+    return {
+        "claim_number": claim.claim_number,
+        "policy_number": policy_number,
+        "type": claim.claim_type,
+        "status": claim.status,
+        "incident_date": claim.incident_date.isoformat(),
+        "reported_at": _iso_utc(claim.reported_at),
+        "description": claim.description,
+        "location": claim.location,
+        "police_report_number": claim.police_report_number,
+        "claimed_amount": _money(claim.claimed_amount),
+        "approved_amount": _money(claim.approved_amount),
+        "paid_amount": _money(claim.paid_amount),
+        "adjuster": claim.adjuster,
+        "last_update": claim.last_update,
+    }
+
+
+def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "reference": ticket.reference,
+        "conversation_id": ticket.conversation_id,
+        "policy_number": ticket.policy_number,
+        "category": ticket.category,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "contact_email": ticket.contact_email,
+        "status": ticket.status,
+        "created_at": _iso_utc(ticket.created_at),
+    }
+
+
+def _handoff_dict(handoff: Handoff) -> dict[str, Any]:
+    return {
+        "reference": handoff.reference,
+        "conversation_id": handoff.conversation_id,
+        "reason": handoff.reason,
+        "priority": handoff.priority,
+        "summary": handoff.summary,
+        "status": handoff.status,
+        "created_at": _iso_utc(handoff.created_at),
+        "resolved_at": _iso_utc(handoff.resolved_at) if handoff.resolved_at else None,
+    }
+
+
+def _claim_reference() -> str:
+    return f"CLM-{secrets.randbelow(90000) + 10000}"
+
+
+def _ticket_reference() -> str:
+    return f"TCK-{_random_code(6)}"
+
+
+def _handoff_reference() -> str:
+    return f"H-{_random_code(6)}"
+
+
+def _random_code(length: int) -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC; SQLite hands back naive datetimes, which we stored as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _money(amount: Decimal | None) -> float | None:
+    return None if amount is None else float(amount)
+
+
+def _optional_money(value: float | str | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,139 @@
+"""The page, run in-process by AppTest: offline demo flows, and a real client over loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import chatbot
+import config
+from scripted import ScriptedAPI, error, served, text
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def page(monkeypatch, tmp_path):
+    """A fresh page on its own database; shared resources rebuilt for each test."""
+    monkeypatch.setattr(config, "DATABASE_URL", f"sqlite:///{tmp_path / 'acme.db'}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    yield at
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def online(monkeypatch):
+    """The real client path: a key, and ANTHROPIC_BASE_URL pointing at a scripted server."""
+    api = ScriptedAPI()
+    with served(api) as url:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        yield api
+    assert api.problems == []
+
+
+def send(at: AppTest, message: str) -> AppTest:
+    at.chat_input[0].set_value(message).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    return ["\n".join(m.value for m in message.markdown) for message in at.chat_message]
+
+
+def test_offline_page_is_badged_and_offers_starters(page):
+    page.run()
+    assert not page.exception
+    assert config.OFFLINE_BADGE in page.sidebar.markdown[0].value
+    starters = [b.label for b in page.button]
+    assert config.STARTER_QUESTIONS[0] in starters
+
+
+def test_a_question_gets_an_answer(page):
+    page.run()
+    send(page, "What are your opening hours on Saturday?")
+    assert [m.name for m in page.chat_message] == ["user", "assistant"]
+    assert "9:00" in texts(page)[1]
+
+
+def test_a_starter_question_is_sent_with_one_click(page):
+    page.run()
+    next(b for b in page.button if b.label == config.STARTER_QUESTIONS[3]).click().run()
+    assert texts(page)[0] == config.STARTER_QUESTIONS[3]
+    assert "Monday" in texts(page)[1]
+
+
+def test_quote_flow_shows_a_tool_card_and_the_premium(page):
+    page.run()
+    send(page, "I'd like a quote for my car")
+    send(page, "2021 Honda Civic, 9000 miles a year, I'm 29")
+    card = page.chat_message[3].status[0]
+    assert card.label.startswith("Preparing a quote")
+    assert "$" in card.label
+    assert "/month" in card.label or "month" in card.label
+    assert "a month" in texts(page)[3]
+    # The tool card survives the rerun that the next message causes.
+    send(page, "Thanks!")
+    assert page.chat_message[3].status[0].label == card.label
+
+
+def test_asking_for_a_human_shows_the_handoff_with_its_reference(page):
+    page.run()
+    send(page, "I want to speak to a human")
+    banner = page.chat_message[1].info[0].value
+    reference = banner.split("reference ")[1].split(".")[0]
+    handoffs = page.session_state["history"]
+    assert any("escalate_to_human" in str(m) for m in handoffs)
+    assert reference.startswith("H-")
+
+
+def test_new_conversation_starts_over(page):
+    page.run()
+    send(page, "What are your opening hours?")
+    page.sidebar.button[0].click().run()
+    assert page.chat_message.len == 0
+    assert page.session_state["history"] == []
+
+
+def test_a_failed_turn_offers_retry_and_keeps_history_unchanged(page, online):
+    online.add(text("Hello from Claude."), error(500, x_should_retry="false"))
+    page.run()
+    send(page, "Hi")
+    history = list(page.session_state["history"])
+    send(page, "What does collision cover?")
+    assert page.session_state["history"] == history
+    assert page.warning[0].value == chatbot.BUSY
+    assert page.chat_input[0].value == "What does collision cover?"
+    online.add(text("Collision covers damage from hitting another car or object."))
+    page.button(key="retry").click().run()
+    assert not page.exception
+    assert "Collision covers" in texts(page)[-1]
+    assert len(page.session_state["history"]) == len(history) + 2
+    assert not page.warning
+
+
+def test_a_config_edit_between_turns_reaches_the_next_request(page, online, monkeypatch):
+    online.add(text("First answer."), text("Second answer."))
+    page.run()
+    send(page, "First question")
+    monkeypatch.setattr(config, "ADDITIONAL_GUARDRAILS", "- Always sign off as Eva from Acme.")
+    send(page, "Second question")
+    first, second = online.messages_requests
+    assert "sign off as Eva" not in first["system"][0]["text"]
+    assert "sign off as Eva" in second["system"][0]["text"]
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    assert texts(page)[-1] == "Second answer."
+
+
+def test_the_real_client_is_badged_with_the_model(page, online):
+    page.run()
+    assert not page.exception
+    badge = page.sidebar.markdown[0].value
+    assert config.MODEL in badge
+    assert "Offline" not in badge

@@ -1,0 +1,328 @@
+"""ChatBot through the real SDK over a scripted transport: the tool loop, stops, failures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+
+import chatbot
+import config
+import llm
+from scripted import (
+    ScriptedAPI,
+    dropped_after,
+    error,
+    frame,
+    message_frames,
+    sse,
+    text,
+    tool_calls,
+)
+
+QUOTE = {
+    "vehicle_type": "car",
+    "make": "Toyota",
+    "model": "Corolla",
+    "year": 2021,
+    "mileage": 12000,
+    "driver_age": 35,
+}
+
+
+@pytest.fixture
+def api(monkeypatch) -> ScriptedAPI:
+    """The scripted API; after the test, every request must have obeyed the API's rules."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    scripted = ScriptedAPI()
+    yield scripted
+    assert scripted.problems == []
+
+
+def bot_for(api: ScriptedAPI, db) -> chatbot.ChatBot:
+    connection = llm.connect(transport=httpx2.MockTransport(api.handle))
+    assert not connection.offline
+    return chatbot.ChatBot(connection.client, db)
+
+
+def run(bot: chatbot.ChatBot, history: list, message: str, facts: dict | None = None) -> list:
+    return list(bot.respond(history, message, facts))
+
+
+def done(events: list) -> chatbot.TurnDone:
+    assert isinstance(events[-1], chatbot.TurnDone), events[-1]
+    return events[-1]
+
+
+def of_type(events: list, kind: type) -> list:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def assert_valid(history: list[dict[str, Any]]) -> None:
+    """A history the API would accept as the start of the next request."""
+    from offline import request_problems
+
+    body = {"model": config.MODEL, "max_tokens": 10, "messages": [*history, chatbot.user_message("next")]}
+    assert request_problems(body) == []
+
+
+def test_text_reply_streams_in_pieces_and_commits_one_exchange(api, db):
+    api.add(text("Our phone line opens at 8 a.m. Eastern."))
+    events = run(bot_for(api, db), [], "When do you open?")
+    deltas = of_type(events, chatbot.TextDelta)
+    assert len(deltas) >= 2
+    result = done(events)
+    assert "".join(d.text for d in deltas) == result.reply == "Our phone line opens at 8 a.m. Eastern."
+    assert [m["role"] for m in result.messages] == ["user", "assistant"]
+    assert_valid(result.messages)
+
+
+def test_two_parallel_tool_calls_are_answered_in_one_message_in_order(api, db):
+    api.add(
+        tool_calls(
+            ("toolu_a", "get_quote", QUOTE),
+            ("toolu_b", "get_quote", {**QUOTE, "deductible": 1000}),
+            preface="Let me price both deductibles.",
+        ),
+        text("The $1,000 deductible is cheaper."),
+    )
+    events = run(bot_for(api, db), [], "Compare deductibles for my Corolla")
+    finished = of_type(events, chatbot.ToolFinished)
+    assert [f.tool_use_id for f in finished] == ["toolu_a", "toolu_b"]
+    assert not any(f.is_error for f in finished)
+    follow_up = api.messages_requests[1]["messages"][-1]
+    assert follow_up["role"] == "user"
+    assert [b["tool_use_id"] for b in follow_up["content"]] == ["toolu_a", "toolu_b"]
+    premiums = [json.loads(b["content"])["monthly_premium"] for b in follow_up["content"]]
+    assert premiums[1] < premiums[0]
+    result = done(events)
+    assert result.reply.startswith("Let me price both deductibles.\n\nThe $1,000")
+    assert_valid(result.messages)
+
+
+def test_two_tool_rounds_then_answer(api, db):
+    api.add(
+        tool_calls(("toolu_1", "get_quote", QUOTE)),
+        tool_calls(("toolu_2", "get_quote", {**QUOTE, "coverage_level": "comprehensive"})),
+        text("Here are both options."),
+    )
+    result = done(run(bot_for(api, db), [], "Quote me two levels"))
+    assert len(api.messages_requests) == 3
+    assert [m["role"] for m in result.messages] == ["user", "assistant", "user", "assistant", "user", "assistant"]
+    assert_valid(result.messages)
+
+
+def test_thinking_blocks_go_back_unchanged(api, db):
+    thinking = {"type": "thinking", "thinking": "They want a price; call get_quote.", "signature": "sig-123=="}
+    api.add(
+        sse(
+            message_frames(
+                [thinking, {"type": "tool_use", "id": "toolu_t", "name": "get_quote", "input": QUOTE}],
+                stop_reason="tool_use",
+            )
+        ),
+        text("Done."),
+    )
+    events = run(bot_for(api, db), [], "Price my car")
+    assert of_type(events, chatbot.Thinking)
+    sent_back = api.messages_requests[1]["messages"][1]
+    assert sent_back["role"] == "assistant"
+    assert sent_back["content"][0] == thinking
+    assert done(events).messages[1]["content"][0] == thinking
+
+
+def test_max_tokens_keeps_what_was_said_and_tells_the_customer(api, db):
+    api.add(text("Comprehensive covers theft, fire and", stop_reason="max_tokens"), text("…and hail."))
+    bot = bot_for(api, db)
+    result = done(run(bot, [], "Explain comprehensive in detail"))
+    assert result.notice == chatbot.CUT_SHORT
+    assert result.messages[-1]["content"][-1]["text"] == chatbot.CUT_SHORT
+    assert_valid(result.messages)
+    second = done(run(bot, result.messages, "Please continue"))
+    assert second.reply == "…and hail."
+
+
+def test_max_tokens_inside_a_tool_call_drops_the_unfinished_call(api, db):
+    frames = message_frames(
+        [{"type": "text", "text": "Let me check."}, {"type": "tool_use", "id": "toolu_x", "name": "get_quote", "input": QUOTE}],
+        stop_reason="max_tokens",
+    )
+    api.add(sse(frames))
+    result = done(run(bot_for(api, db), [], "Quote"))
+    assert all(b["type"] != "tool_use" for m in result.messages for b in m["content"])
+    assert_valid(result.messages)
+
+
+def test_refusal_is_declined_politely_and_not_kept(api, db):
+    api.add(text("I", stop_reason="refusal"))
+    result = done(run(bot_for(api, db), [], "something refused"))
+    assert result.messages == []
+    assert result.reply == ""
+    assert result.notice == chatbot.DECLINED
+
+
+def test_pause_turn_is_continued_without_a_new_user_message(api, db):
+    paused = [
+        {"type": "text", "text": "Searching."},
+        {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}},
+    ]
+    api.add(sse(message_frames(paused, stop_reason="pause_turn")), text("Finished."))
+    result = done(run(bot_for(api, db), [], "Look it up"))
+    continued = api.messages_requests[1]["messages"]
+    assert continued[-1]["role"] == "assistant"
+    assert continued[-1]["content"][-1]["type"] == "server_tool_use"
+    assert result.reply.endswith("Finished.")
+
+
+def test_rate_limit_with_retry_after_is_retried_then_succeeds(api, db):
+    api.add(error(429, "rate_limit_error", retry_after="0"), text("Back again."))
+    result = done(run(bot_for(api, db), [], "Hi"))
+    assert result.reply == "Back again."
+    assert len(api.messages_requests) == 2
+
+
+def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
+    overloaded = error(529, "overloaded_error", retry_after_ms="1")
+    api.add(*[overloaded] * (config.MAX_RETRIES + 1))
+    history = [chatbot.user_message("earlier"), {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}]
+    before = json.dumps(history)
+    events = run(bot_for(api, db), history, "Hi")
+    assert isinstance(events[-1], chatbot.TurnError)
+    assert events[-1].message == chatbot.BUSY
+    assert "529" not in events[-1].message
+    assert len(api.messages_requests) == config.MAX_RETRIES + 1
+    assert json.dumps(history) == before
+
+
+def test_retry_after_beyond_the_cap_fails_fast_instead_of_waiting(api, db):
+    api.add(error(429, "rate_limit_error", retry_after="120"))
+    events = run(bot_for(api, db), [], "Hi")
+    assert events[-1] == chatbot.TurnError(chatbot.BUSY)
+    assert len(api.messages_requests) == 1
+
+
+def test_connection_dropped_mid_stream_fails_the_turn_cleanly(api, db):
+    frames = message_frames([{"type": "text", "text": "Half an answer that never ends"}])
+    api.add(dropped_after(frames[:4]))
+    events = run(bot_for(api, db), [], "Hi")
+    assert of_type(events, chatbot.TextDelta), "partial text streamed before the drop"
+    assert events[-1] == chatbot.TurnError(chatbot.DROPPED)
+    assert not of_type(events, chatbot.TurnDone)
+
+
+def test_error_event_mid_stream_fails_the_turn(api, db):
+    frames = message_frames([{"type": "text", "text": "Partial"}])
+    broken = [*frames[:4], frame("error", error={"type": "overloaded_error", "message": "Overloaded"})]
+    api.add(sse(broken))
+    events = run(bot_for(api, db), [], "Hi")
+    assert isinstance(events[-1], chatbot.TurnError)
+
+
+def test_next_turn_works_after_a_failed_one(api, db):
+    api.add(error(400, "invalid_request_error"), text("All good now."))
+    bot = bot_for(api, db)
+    assert isinstance(run(bot, [], "Hi")[-1], chatbot.TurnError)
+    assert done(run(bot, [], "Hi")).reply == "All good now."
+
+
+def test_malformed_tool_input_becomes_an_error_result_the_model_sees(api, db):
+    raw = '{"vehicle_type": "car", "make": "Ford", "model": "Focus", "year": "old"'
+    api.add(
+        sse(
+            message_frames(
+                [{"type": "tool_use", "id": "toolu_m", "name": "get_quote", "input": {}, "raw_input": raw}],
+                stop_reason="tool_use",
+            )
+        ),
+        text("Could you tell me the year?"),
+    )
+    events = run(bot_for(api, db), [], "Quote my Focus")
+    assert of_type(events, chatbot.ToolFinished)[0].is_error
+    result_block = api.messages_requests[1]["messages"][-1]["content"][0]
+    assert result_block["is_error"] is True
+    assert done(events).reply == "Could you tell me the year?"
+
+
+def test_unknown_tool_becomes_an_error_result(api, db):
+    api.add(tool_calls(("toolu_u", "delete_all_policies", {})), text("I can't do that."))
+    events = run(bot_for(api, db), [], "Delete everything")
+    result_block = api.messages_requests[1]["messages"][-1]["content"][0]
+    assert result_block["is_error"] is True
+    assert "delete_all_policies" in result_block["content"]
+    assert_valid(done(events).messages)
+
+
+def test_tool_rounds_are_capped_with_a_clear_message(api, db):
+    api.add(*[tool_calls((f"toolu_{i}", "get_quote", QUOTE)) for i in range(config.MAX_TOOL_ROUNDS)])
+    result = done(run(bot_for(api, db), [], "Quote forever"))
+    assert len(api.messages_requests) == config.MAX_TOOL_ROUNDS
+    assert result.notice == chatbot.ROUND_LIMIT
+    assert_valid(result.messages)
+
+
+def test_escalation_records_a_handoff_and_announces_it(api, db):
+    handoff = {"reason": "Customer asked for a person", "priority": "normal", "summary": "Wants a human"}
+    api.add(tool_calls(("toolu_h", "escalate_to_human", handoff)), text("A colleague will join."))
+    events = run(bot_for(api, db), [], "Get me a human", {"conversation_id": "conv-1"})
+    [announced] = of_type(events, chatbot.Handoff)
+    assert announced.reference in [h["reference"] for h in db.handoffs()]
+
+
+def test_usage_and_cost_add_up_over_tool_rounds(api, db):
+    usage = {"input_tokens": 100, "output_tokens": 50, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 0}
+    api.add(
+        sse(message_frames([{"type": "tool_use", "id": "toolu_c", "name": "get_quote", "input": QUOTE}], "tool_use", usage)),
+        text("ok", usage=usage),
+    )
+    result = done(run(bot_for(api, db), [], "Quote"))
+    prices = config.PRICES[config.MODEL]
+    one_call = (100 * prices["input"] + 50 * prices["output"] + 1000 * prices["cache_read"]) / 1e6
+    assert result.usage.input_tokens == 200
+    assert result.usage.cache_read_tokens == 2000
+    assert result.usage.cost_usd == pytest.approx(2 * one_call)
+
+
+def test_requests_cache_the_static_prefix_and_roll_the_history_mark(api, db):
+    api.add(text("First."), text("Second."))
+    bot = bot_for(api, db)
+    first = done(run(bot, [], "One"))
+    done(run(bot, first.messages, "Two"))
+    second = api.messages_requests[1]
+    assert second["system"][-1]["cache_control"]["type"] == "ephemeral"
+    marked = [i for i, m in enumerate(second["messages"]) if "cache_control" in m["content"][-1]]
+    assert marked == [0, 2], "previous turn's end and this turn's message"
+    assert len(set(api.static_prefixes())) == 1
+    assert "cache_control" not in json.dumps(first.messages), "marks never leak into history"
+
+
+def test_requests_follow_the_current_models_rules(api, db):
+    api.add(text("ok"))
+    run(bot_for(api, db), [], "Hi")
+    request = api.messages_requests[0]
+    assert request["model"] == config.MODEL
+    assert request["output_config"] == {"effort": config.EFFORT}
+    assert request["thinking"]["type"] in ("adaptive", "between_tools")
+    for forbidden in ("temperature", "top_p", "top_k", "tool_choice"):
+        assert forbidden not in request
+
+
+def test_a_config_edit_reaches_the_next_request_with_history_kept(api, db, monkeypatch):
+    api.add(text("First."), text("Second."))
+    bot = bot_for(api, db)
+    first = done(run(bot, [], "One"))
+    monkeypatch.setattr(config, "IDENTITY", "You are Eva, now speaking like a pirate.")
+    done(run(bot, first.messages, "Two"))
+    before, after = (r["system"][0]["text"] for r in api.messages_requests)
+    assert "pirate" not in before
+    assert "pirate" in after
+    assert api.messages_requests[1]["messages"][0]["content"][0]["text"] == "One"
+
+
+def test_the_default_model_is_current():
+    from anthropic.resources.messages.messages import DEPRECATED_MODELS
+
+    assert config.MODEL not in DEPRECATED_MODELS
+    assert config.SIDE_MODEL not in DEPRECATED_MODELS
+    assert config.MODEL in config.PRICES

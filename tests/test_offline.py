@@ -1,0 +1,178 @@
+"""The offline model, through the same SDK client the app uses: grounded, tool-using, cached."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import anthropic
+import httpx2
+import pytest
+
+import chatbot
+import config
+import llm
+from offline import OfflineModel, PromptCache, estimate_tokens
+
+
+@pytest.fixture
+def conversation(db):
+    """Talk to the offline model turn by turn, committing each turn as the page does."""
+    connection = llm.connect()
+    assert connection.offline
+    bot = chatbot.ChatBot(connection.client, db)
+
+    class Conversation:
+        history: list = []
+        facts: dict = {"conversation_id": "offline-test"}
+
+        def say(self, text: str) -> list:
+            events = list(bot.respond(self.history, text, self.facts))
+            result = events[-1]
+            assert isinstance(result, chatbot.TurnDone), result
+            self.history = self.history + result.messages
+            self.facts = result.facts
+            return events
+
+    return Conversation()
+
+
+def reply_of(events: list) -> str:
+    return events[-1].reply
+
+
+def tools_called(events: list) -> list[str]:
+    return [e.name for e in events if isinstance(e, chatbot.ToolFinished)]
+
+
+def test_answers_opening_hours_from_the_static_context(conversation):
+    reply = reply_of(conversation.say("What are your opening hours on Saturday?"))
+    assert "Saturday" in reply
+    assert "9:00" in reply
+
+
+def test_answers_a_coverage_question_from_the_prompt_it_was_sent(conversation, monkeypatch):
+    monkeypatch.setitem(
+        config.STATIC_CONTEXT, "Electric car insurance", "- Charging cables are covered up to $9,999."
+    )
+    reply = reply_of(conversation.say("Is my charging cable covered?"))
+    assert "$9,999" in reply
+
+
+def test_quote_asks_for_missing_details_then_calls_get_quote(conversation):
+    first = conversation.say("Hi, I'd like a quote for my car please")
+    assert tools_called(first) == []
+    assert "model year" in reply_of(first)
+    second = conversation.say("It's a 2021 Toyota Corolla, about 12,000 miles a year, and I'm 35")
+    assert tools_called(second) == ["get_quote"]
+    [finished] = [e for e in second if isinstance(e, chatbot.ToolFinished)]
+    assert not finished.is_error
+    assert finished.input["make"] == "Toyota"
+    assert finished.input["year"] == 2021
+    premium = f"${finished.data['monthly_premium']:,.2f}"
+    assert premium in reply_of(second)
+
+
+def test_prices_in_replies_only_come_from_the_quote_tool(conversation):
+    conversation.say("How much would it cost to insure my Tesla Model 3?")
+    events = conversation.say("2023, 8000 miles a year, I'm 41 years old")
+    [finished] = [e for e in events if isinstance(e, chatbot.ToolFinished)]
+    quoted = {f"{finished.data['monthly_premium']:,.2f}", f"{finished.data['annual_premium']:,.2f}"}
+    assert set(re.findall(r"\$([\d,]+\.\d\d)", reply_of(events))) <= quoted
+
+
+def test_asking_for_a_person_records_a_handoff(conversation, db):
+    events = conversation.say("This is going nowhere, can I talk to a real person?")
+    [handoff] = [e for e in events if isinstance(e, chatbot.Handoff)]
+    assert handoff.reference in reply_of(events)
+    assert [h["reference"] for h in db.handoffs()] == [handoff.reference]
+
+
+def test_declines_products_acme_does_not_sell(conversation):
+    events = conversation.say("Can you give me a quote for home insurance?")
+    assert tools_called(events) == []
+    assert "doesn't offer" in reply_of(events)
+
+
+def test_redirects_off_topic_questions(conversation):
+    reply = reply_of(conversation.say("What's a good recipe for lasagna?"))
+    assert "only help with Acme" in reply
+
+
+def test_account_questions_need_identity_first(conversation, db):
+    first = conversation.say("What's the status of my claim?")
+    assert tools_called(first) == []
+    assert "policy number" in reply_of(first)
+    customer = json.loads((config.FIXTURES_DIR / "customers.json").read_text())[0]
+    number = customer["policy"]["number"]
+    second = conversation.say(f"{number}, born {customer['date_of_birth']}")
+    assert tools_called(second) == ["lookup_policy"]
+    assert conversation.facts["verified_policy"] == number
+    third = conversation.say("So what's happening with my claim?")
+    assert tools_called(third) == ["get_claim_status"]
+
+
+def test_rejects_requests_the_api_would_reject():
+    client = llm.connect().client
+    with pytest.raises(anthropic.BadRequestError, match="temperature"):
+        client.messages.create(
+            model=config.MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={"temperature": 0.5},
+        )
+
+
+def test_cache_reads_everything_but_the_new_turn(conversation):
+    usages = [next(e for e in conversation.say(q) if isinstance(e, chatbot.Usage)) for q in (
+        "What does collision cover?",
+        "And comprehensive?",
+        "What about roadside assistance?",
+    )]
+    assert usages[0].cache_read_tokens == 0
+    assert usages[0].cache_write_tokens > config.MIN_CACHEABLE_TOKENS[config.MODEL]
+    for previous, current in zip(usages, usages[1:], strict=False):
+        assert current.cache_read_tokens >= previous.cache_read_tokens + previous.cache_write_tokens
+        assert current.input_tokens == 0
+        # Only the last reply and the new question are written fresh.
+        assert current.cache_write_tokens < 0.2 * current.cache_read_tokens
+
+
+def body_with(system: str, marked: bool = True) -> dict:
+    block = {"type": "text", "text": system}
+    if marked:
+        block["cache_control"] = {"type": "ephemeral", "ttl": "5m"}
+    return {"model": "m", "max_tokens": 5, "system": [block], "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_simulated_cache_expires_after_its_ttl():
+    now = [0.0]
+    cache = PromptCache(clock=lambda: now[0])
+    body = body_with("x" * 8000)
+    assert cache.account(body, 1024).cache_creation_input_tokens == 2000
+    now[0] = 299.0
+    assert cache.account(body, 1024).cache_read_input_tokens == 2000
+    now[0] = 299.0 + 299.0  # the read refreshed the entry's five minutes
+    assert cache.account(body, 1024).cache_read_input_tokens == 2000
+    now[0] = 598.0 + 301.0
+    expired = cache.account(body, 1024)
+    assert (expired.cache_read_input_tokens, expired.cache_creation_input_tokens) == (0, 2000)
+
+
+def test_simulated_cache_ignores_prefixes_below_the_minimum_and_unmarked_requests():
+    cache = PromptCache()
+    short = cache.account(body_with("x" * 400), 1024)
+    assert (short.cache_creation_input_tokens, short.cache_read_input_tokens) == (0, 0)
+    assert cache.account(body_with("y" * 8000, marked=False), 1024).cache_creation_input_tokens == 0
+
+
+def test_count_tokens_answers_offline():
+    counted = llm.connect().client.messages.count_tokens(
+        model=config.MODEL, system=config.compose_prompt(), messages=[{"role": "user", "content": "hi"}]
+    )
+    assert counted.input_tokens >= estimate_tokens(config.compose_prompt())
+
+
+def test_unknown_paths_answer_404():
+    response = OfflineModel().handle(httpx2.Request("POST", "http://x/v1/files", content=b"{}"))
+    assert response.status_code == 404

@@ -1,0 +1,580 @@
+"""Tools as the model and the customer experience them: prices, checks, identity, persistence."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from store import Store
+from tools import TOOLS, ToolContext, ToolResult, run_tool, team_available
+
+THIS_YEAR = datetime.now(UTC).year
+TODAY = datetime.now(UTC).date()
+ET = ZoneInfo("America/New_York")
+
+# From fixtures/customers.json: the EV customer with the stolen charging cable, and another.
+EV_POLICY, EV_DOB, EV_ZIP, EV_CLAIM = "ACM-100458", "1991-08-27", "94110", "CLM-48210"
+CAR_POLICY, CAR_DOB = "ACM-100231", "1985-03-14"
+
+BASE_QUOTE = {
+    "vehicle_type": "car",
+    "make": "Toyota",
+    "model": "RAV4",
+    "year": THIS_YEAR - 4,
+    "mileage": 12_000,
+    "driver_age": 35,
+    "coverage_level": "comprehensive",
+    "deductible": 500,
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path}/t.db")
+
+
+@pytest.fixture
+def ctx(store: Store) -> ToolContext:
+    return ToolContext(store=store, conversation_id="conv-1")
+
+
+def quote(ctx: ToolContext, **changes: Any) -> ToolResult:
+    return run_tool("get_quote", {**BASE_QUOTE, **changes}, ctx)
+
+
+def monthly(ctx: ToolContext, **changes: Any) -> float:
+    result = quote(ctx, **changes)
+    assert not result.is_error, result.content
+    return result.data["monthly_premium"]
+
+
+def verify(ctx: ToolContext, **details: str) -> ToolResult:
+    return run_tool("lookup_policy", details, ctx)
+
+
+def claim_input(**changes: Any) -> dict[str, Any]:
+    return {
+        "policy_number": EV_POLICY,
+        "incident_date": (TODAY - timedelta(days=2)).isoformat(),
+        "incident_type": "theft",
+        "description": "Wall charger cable cut and taken from the driveway overnight.",
+        **changes,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# get_quote: the formula
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vehicle_type", "coverage", "vehicle_age", "mileage", "driver_age", "deductible", "expected"),
+    [
+        # (52 + 64 × 1.10 age 3-5 × 1.00 $500) × 1.00 miles × 1.00 age 30-64 = 122.40
+        ("car", "comprehensive", 4, 12_000, 35, 500, (122.40, 1468.80)),
+        # (52 + 78 × 1.20 × 0.88 $1000 × 0.90 EV) × 0.95 miles × 1.40 age 21-24
+        # = 126.1312 × 1.33 = 167.754496
+        ("electric_car", "comprehensive", 1, 8_000, 22, 1000, (167.75, 2013.00)),
+        # liability only: 24 × 0.85 miles ≤5,000 × 1.10 age 65-74 = 22.44; deductible ignored
+        ("two_wheeler", "liability", 15, 3_000, 70, 2000, (22.44, 269.28)),
+        # (52 + 38 × 0.75 age 21+ × 1.15 $250) × 1.20 miles × 1.80 age 16-20 = 84.775 × 2.16
+        # = 183.114
+        ("car", "standard", 25, 25_000, 18, 250, (183.11, 2197.32)),
+        # next year's model counts as age 0: (24 + 16 × 1.20) × 1.35 miles 30,001+ × 1.30 age 75+
+        # = 43.2 × 1.755 = 75.816
+        ("two_wheeler", "standard", -1, 40_000, 80, 500, (75.82, 909.84)),
+        # band edges: 15,000 miles and age 30 are both ×1.00; liability ignores vehicle age
+        ("car", "liability", 1, 15_000, 30, 500, (52.00, 624.00)),
+        # (52 + 46 × 1.00 age 6-10 × 0.78 $2000 × 0.90 EV) × 0.85 miles × 1.15 age 25-29
+        # = 84.292 × 0.9775 = 82.39543
+        ("electric_car", "standard", 6, 5_000, 25, 2000, (82.40, 988.80)),
+        # (52 + 64 × 1.10) × 0.95 miles 5,001-10,000 × 1.10 age 65-74 = 122.4 × 1.045 = 127.908
+        ("car", "comprehensive", 3, 5_001, 65, 500, (127.91, 1534.92)),
+    ],
+)
+def test_quote_premium_matches_hand_calculation(
+    ctx: ToolContext,
+    vehicle_type: str,
+    coverage: str,
+    vehicle_age: int,
+    mileage: int,
+    driver_age: int,
+    deductible: int,
+    expected: tuple[float, float],
+) -> None:
+    result = quote(
+        ctx,
+        vehicle_type=vehicle_type,
+        coverage_level=coverage,
+        year=THIS_YEAR - vehicle_age,
+        mileage=mileage,
+        driver_age=driver_age,
+        deductible=deductible,
+    )
+
+    assert not result.is_error, result.content
+    assert (result.data["monthly_premium"], result.data["annual_premium"]) == expected
+    assert result.data["currency"] == "USD"
+    assert f"${expected[0]:,.2f}/month" in result.summary
+
+
+def test_quote_explains_itself_and_is_valid_for_30_days(ctx: ToolContext) -> None:
+    result = quote(ctx, vehicle_type="electric_car")
+
+    factors = [row["factor"] for row in result.data["breakdown"]]
+    assert {"Vehicle age", "Deductible", "Electric car discount", "Driver age"} <= set(factors)
+    assert all(set(row) == {"factor", "value", "effect"} for row in result.data["breakdown"])
+    assert result.data["valid_until"] == (TODAY + timedelta(days=30)).isoformat()
+    assert result.data["inputs"] == {**BASE_QUOTE, "vehicle_type": "electric_car"}
+    assert json.loads(result.content) == result.data
+
+
+def test_quote_defaults_to_standard_cover_and_500_deductible(ctx: ToolContext) -> None:
+    given = {k: v for k, v in BASE_QUOTE.items() if k not in ("coverage_level", "deductible")}
+
+    result = run_tool("get_quote", given, ctx)
+
+    assert result.data["inputs"]["coverage_level"] == "standard"
+    assert result.data["inputs"]["deductible"] == 500
+    assert result.data["monthly_premium"] == monthly(ctx, coverage_level="standard")
+
+
+@pytest.mark.parametrize(("dearer", "cheaper"), [(18, 40), (23, 40), (27, 40), (85, 40), (70, 40)])
+def test_young_and_very_old_drivers_pay_more(ctx: ToolContext, dearer: int, cheaper: int) -> None:
+    assert monthly(ctx, driver_age=dearer) > monthly(ctx, driver_age=cheaper)
+
+
+def test_higher_deductible_is_cheaper(ctx: ToolContext) -> None:
+    prices = [monthly(ctx, deductible=d) for d in (250, 500, 1000, 2000)]
+
+    assert prices == sorted(prices, reverse=True)
+    assert len(set(prices)) == 4
+
+
+def test_deductible_does_not_change_liability_only_price(ctx: ToolContext) -> None:
+    prices = {monthly(ctx, coverage_level="liability", deductible=d) for d in (250, 2000)}
+
+    assert len(prices) == 1
+
+
+def test_more_mileage_costs_more(ctx: ToolContext) -> None:
+    prices = [monthly(ctx, mileage=m) for m in (3_000, 8_000, 12_000, 18_000, 25_000, 60_000)]
+
+    assert prices == sorted(prices)
+    assert len(set(prices)) == 6
+
+
+def test_newer_vehicles_cost_more_for_own_vehicle_cover_only(ctx: ToolContext) -> None:
+    ages = (1, 4, 8, 15, 25)
+    comprehensive = [monthly(ctx, year=THIS_YEAR - age) for age in ages]
+    liability = {monthly(ctx, year=THIS_YEAR - age, coverage_level="liability") for age in ages}
+
+    assert comprehensive == sorted(comprehensive, reverse=True)
+    assert len(set(comprehensive)) == 5
+    assert len(liability) == 1
+
+
+def test_ev_discount_applies_to_own_vehicle_cover_not_liability(ctx: ToolContext) -> None:
+    ev = quote(ctx, vehicle_type="electric_car")
+    discount = next(r for r in ev.data["breakdown"] if r["factor"] == "Electric car discount")
+
+    assert discount["value"] == "10%"
+    assert monthly(ctx, vehicle_type="electric_car", coverage_level="liability") == monthly(
+        ctx, vehicle_type="car", coverage_level="liability"
+    )
+    car = quote(ctx, vehicle_type="car")
+    assert not any(r["factor"] == "Electric car discount" for r in car.data["breakdown"])
+
+
+def test_quote_id_is_deterministic_and_well_formed(ctx: ToolContext) -> None:
+    first = quote(ctx).data["quote_id"]
+    reordered = run_tool("get_quote", dict(reversed(list(BASE_QUOTE.items()))), ctx)
+
+    assert re.fullmatch(r"Q-[A-HJKMNP-Z2-9]{6}", first)
+    assert quote(ctx).data["quote_id"] == first
+    assert reordered.data["quote_id"] == first
+    assert quote(ctx, make="TOYOTA").data["quote_id"] == first
+    assert quote(ctx, mileage=12_001).data["quote_id"] != first
+    assert first in quote(ctx).summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Input validation
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"driver_age": 12}, "driver_age", "driver_age must be between 16 and 99; got 12"),
+        ({"driver_age": 100}, "driver_age", "between 16 and 99"),
+        ({"year": 1980}, "year", f"year must be between 1981 and {THIS_YEAR + 1}; got 1980"),
+        ({"year": THIS_YEAR + 2}, "year", f"between 1981 and {THIS_YEAR + 1}"),
+        ({"mileage": 100_001}, "mileage", "mileage must be between 0 and 100000"),
+        ({"mileage": -5}, "mileage", "mileage must be between 0 and 100000"),
+        ({"make": "   "}, "make", "make must not be empty"),
+        ({"model": "x" * 41}, "model", "model must be at most 40 characters; got 41"),
+        ({"vehicle_type": "truck"}, "vehicle_type", "vehicle_type must be one of car,"),
+        ({"coverage_level": "full"}, "coverage_level", "got 'full'"),
+        ({"deductible": 750}, "deductible", "deductible must be one of 250, 500, 1000, 2000"),
+        ({"driver_age": "forty"}, "driver_age", "driver_age must be a whole number"),
+        ({"driver_age": True}, "driver_age", "driver_age must be a whole number"),
+        ({"mileage": 12_000.5}, "mileage", "mileage must be a whole number"),
+        ({"make": None}, "make", "make is required"),
+        ({"color": "red"}, "color", "unknown field 'color'"),
+    ],
+)
+def test_bad_quote_input_names_the_field(
+    ctx: ToolContext, changes: dict[str, Any], field: str, message: str
+) -> None:
+    result = quote(ctx, **changes)
+
+    assert result.is_error
+    assert message in result.content
+    assert "call get_quote again" in result.content
+    assert result.summary.startswith("Invalid input:")
+    assert field in result.summary
+
+
+def test_every_problem_is_reported_at_once(ctx: ToolContext) -> None:
+    result = quote(ctx, driver_age=12, mileage=-1)
+
+    assert "driver_age must be" in result.content
+    assert "mileage must be" in result.content
+    assert result.summary.endswith("(+1 more)")
+
+
+def test_numeric_strings_and_loose_enums_are_accepted(ctx: ToolContext) -> None:
+    result = quote(
+        ctx,
+        vehicle_type="Electric Car",
+        coverage_level="COMPREHENSIVE",
+        year=f" {THIS_YEAR - 4} ",
+        mileage="12,000",
+        driver_age="35",
+        deductible="500",
+    )
+
+    assert not result.is_error, result.content
+    assert result.data["inputs"]["vehicle_type"] == "electric_car"
+    assert result.data["inputs"]["coverage_level"] == "comprehensive"
+    assert result.data["monthly_premium"] == monthly(ctx, vehicle_type="electric_car")
+
+
+def test_unknown_tool_is_an_error_result(ctx: ToolContext) -> None:
+    result = run_tool("cancel_policy", {}, ctx)
+
+    assert result.is_error
+    assert "cancel_policy" in result.summary
+    assert "get_quote" in result.content
+
+
+def test_input_that_is_not_an_object_is_an_error_result(ctx: ToolContext) -> None:
+    result = run_tool("get_quote", "a Tesla please", ctx)
+
+    assert result.is_error
+    assert result.summary.startswith("Invalid input")
+
+
+def test_failure_inside_a_tool_becomes_an_error_result(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> dict[str, Any]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ctx.store, "add_ticket", broken)
+
+    result = run_tool(
+        "create_ticket",
+        {"subject": "Card expired", "description": "Please update my card", "category": "billing"},
+        ctx,
+    )
+
+    assert result.is_error
+    assert "Internal error in create_ticket" in result.summary
+    assert "database went away" not in result.content
+    assert "ticket" in result.content
+
+
+def test_tool_definitions_are_strict_and_uncached() -> None:
+    names = [tool["name"] for tool in TOOLS]
+
+    assert names == [
+        "get_quote",
+        "lookup_policy",
+        "get_claim_status",
+        "file_claim",
+        "create_ticket",
+        "escalate_to_human",
+    ]
+    for tool in TOOLS:
+        schema = tool["input_schema"]
+        assert set(tool) == {"name", "description", "input_schema"}
+        assert schema["additionalProperties"] is False
+        assert set(schema["required"]) <= set(schema["properties"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity: lookup_policy and the tools that depend on it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_right_date_of_birth_verifies_and_binds_the_policy(ctx: ToolContext) -> None:
+    result = verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    assert not result.is_error, result.content
+    assert ctx.verified_policy == EV_POLICY
+    assert result.data["holder"] == "Priya P."
+    assert result.data["billing"]["payment_method"] == "Mastercard ending 5454"
+    assert "Placeholder" not in result.content
+    assert "@example.com" not in result.content
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"policy_number": EV_POLICY, "zip_code": EV_ZIP},
+        {"policy_number": "acm 100458", "zip_code": "94110-1234"},
+        {"policy_number": "ACM100458", "date_of_birth": "08/27/1991"},
+        {"policy_number": EV_POLICY, "date_of_birth": EV_DOB, "zip_code": EV_ZIP},
+    ],
+)
+def test_right_zip_or_reformatted_details_verify(ctx: ToolContext, details: dict[str, str]) -> None:
+    result = verify(ctx, **details)
+
+    assert not result.is_error, result.content
+    assert ctx.verified_policy == EV_POLICY
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"policy_number": EV_POLICY, "date_of_birth": "1991-08-28"},
+        {"policy_number": EV_POLICY, "zip_code": "94111"},
+        {"policy_number": EV_POLICY, "date_of_birth": EV_DOB, "zip_code": "94111"},
+        {"policy_number": "ACM-199999", "date_of_birth": EV_DOB},
+    ],
+)
+def test_wrong_details_fail_without_saying_what_was_wrong(
+    store: Store, details: dict[str, str]
+) -> None:
+    ctx = ToolContext(store=store, conversation_id="conv-wrong")
+    reference = ToolContext(store=store, conversation_id="conv-reference")
+
+    result = verify(ctx, **details)
+    baseline = verify(reference, policy_number="ACM-199999", zip_code="00000")
+
+    assert result.is_error
+    assert result.content == baseline.content
+    assert "could not verify those details" in result.content.lower()
+    assert ctx.verified_policy is None
+    assert ctx.failed_verifications == 1
+
+
+def test_three_failures_lock_verification(ctx: ToolContext) -> None:
+    for _ in range(3):
+        assert verify(ctx, policy_number=EV_POLICY, zip_code="11111").is_error
+
+    result = verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    assert result.is_error
+    assert "1-800-555-0142" in result.content
+    assert ctx.verified_policy is None
+    assert result.summary == "Verification locked"
+
+
+def test_malformed_or_incomplete_details_do_not_use_up_attempts(ctx: ToolContext) -> None:
+    without_check = verify(ctx, policy_number=EV_POLICY)
+    malformed = verify(ctx, policy_number="100458", zip_code=EV_ZIP)
+
+    assert without_check.is_error and "date_of_birth or zip_code" in without_check.content
+    assert malformed.is_error and "policy_number must look like ACM-100231" in malformed.content
+    assert ctx.failed_verifications == 0
+
+
+def test_only_one_policy_per_conversation(ctx: ToolContext) -> None:
+    verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    result = verify(ctx, policy_number=CAR_POLICY, date_of_birth=CAR_DOB)
+
+    assert result.is_error
+    assert ctx.verified_policy == EV_POLICY
+    assert "Jordan" not in result.content
+
+
+def test_claim_status_refused_for_unverified_policy_even_with_right_claim_number(
+    ctx: ToolContext,
+) -> None:
+    unverified = run_tool(
+        "get_claim_status", {"policy_number": EV_POLICY, "claim_number": EV_CLAIM}, ctx
+    )
+    verify(ctx, policy_number=CAR_POLICY, date_of_birth=CAR_DOB)
+    other_policy = run_tool(
+        "get_claim_status", {"policy_number": EV_POLICY, "claim_number": EV_CLAIM}, ctx
+    )
+
+    for result in (unverified, other_policy):
+        assert result.is_error
+        assert "charging" not in result.content.lower()
+        assert "in_review" not in result.content
+        assert result.data == {}
+    assert "lookup_policy" in unverified.content
+
+
+def test_verified_customer_sees_their_claims(ctx: ToolContext) -> None:
+    verify(ctx, policy_number=EV_POLICY, zip_code=EV_ZIP)
+
+    all_claims = run_tool("get_claim_status", {"policy_number": EV_POLICY}, ctx)
+    one = run_tool(
+        "get_claim_status", {"policy_number": EV_POLICY, "claim_number": "clm 48210"}, ctx
+    )
+    missing = run_tool(
+        "get_claim_status", {"policy_number": EV_POLICY, "claim_number": "CLM-20417"}, ctx
+    )
+
+    assert [c["claim_number"] for c in all_claims.data["claims"]] == [EV_CLAIM]
+    assert one.data["claims"][0]["status"] == "in_review"
+    assert "charging cable" in one.data["claims"][0]["description"]
+    assert missing.is_error and EV_CLAIM in missing.content
+
+
+def test_file_claim_refused_before_verification(ctx: ToolContext, store: Store) -> None:
+    result = run_tool("file_claim", claim_input(), ctx)
+
+    assert result.is_error
+    assert "lookup_policy" in result.content
+    assert len(store.claims(EV_POLICY)) == 1
+
+
+def test_file_claim_on_verified_policy_is_stored_as_received(
+    ctx: ToolContext, store: Store
+) -> None:
+    verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    result = run_tool("file_claim", claim_input(incident_type="Theft"), ctx)
+
+    assert not result.is_error, result.content
+    number = result.data["claim_number"]
+    assert re.fullmatch(r"CLM-\d{5}", number)
+    stored = {c["claim_number"]: c for c in store.claims(EV_POLICY)}
+    assert stored[number]["status"] == "received"
+    assert stored[number]["type"] == "theft"
+    assert any("1-800-555-0199" in step for step in result.data["next_steps"])
+    assert any("police" in step for step in result.data["next_steps"])
+
+
+def test_file_claim_only_for_the_verified_policy(ctx: ToolContext, store: Store) -> None:
+    verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    result = run_tool("file_claim", claim_input(policy_number=CAR_POLICY), ctx)
+
+    assert result.is_error
+    assert len(store.claims(CAR_POLICY)) == 2
+
+
+@pytest.mark.parametrize(
+    ("incident_date", "message"),
+    [
+        ((TODAY + timedelta(days=1)).isoformat(), "cannot be in the future"),
+        ((TODAY - timedelta(days=3 * 366 + 1)).isoformat(), "within the last 3 years"),
+        ("last Tuesday", "incident_date must be a date YYYY-MM-DD"),
+    ],
+)
+def test_file_claim_rejects_impossible_dates(
+    ctx: ToolContext, store: Store, incident_date: str, message: str
+) -> None:
+    verify(ctx, policy_number=EV_POLICY, date_of_birth=EV_DOB)
+
+    result = run_tool("file_claim", claim_input(incident_date=incident_date), ctx)
+
+    assert result.is_error
+    assert message in result.content
+    assert len(store.claims(EV_POLICY)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Tickets and handoffs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_create_ticket_is_stored_with_its_reference(ctx: ToolContext, store: Store) -> None:
+    result = run_tool(
+        "create_ticket",
+        {
+            "subject": "New address",
+            "description": "Moving to 12 Sample Street on the 1st of next month.",
+            "category": "Policy change",
+            "policy_number": "acm-100231",
+            "contact_email": "jordan.sampleton@example.com",
+        },
+        ctx,
+    )
+
+    assert not result.is_error, result.content
+    assert "1 business day" in result.data["next_steps"]
+    (ticket,) = store.tickets()
+    assert ticket["reference"] == result.data["reference"]
+    assert ticket["category"] == "policy_change"
+    assert ticket["policy_number"] == CAR_POLICY
+    assert ticket["conversation_id"] == "conv-1"
+
+
+def test_create_ticket_rejects_a_bad_email(ctx: ToolContext, store: Store) -> None:
+    result = run_tool(
+        "create_ticket",
+        {
+            "subject": "Invoice copy",
+            "description": "Please send last month's invoice.",
+            "category": "documents",
+            "contact_email": "jordan at example",
+        },
+        ctx,
+    )
+
+    assert result.is_error and "contact_email" in result.summary
+    assert store.tickets() == []
+
+
+def test_escalate_to_human_queues_a_handoff(ctx: ToolContext, store: Store) -> None:
+    result = run_tool(
+        "escalate_to_human",
+        {
+            "reason": "Customer asks for a person",
+            "priority": "HIGH",
+            "summary": "Charging cable claim CLM-48210 delayed; customer is frustrated.",
+        },
+        ctx,
+    )
+
+    assert not result.is_error, result.content
+    reference = result.data["reference"]
+    assert re.fullmatch(r"H-[A-HJKMNP-Z2-9]{6}", reference)
+    queued = {h["reference"]: h for h in store.handoffs()}
+    assert queued[reference]["conversation_id"] == "conv-1"
+    assert queued[reference]["priority"] == "high"
+    assert reference in result.summary
+    assert isinstance(result.data["team_available_now"], bool)
+
+
+@pytest.mark.parametrize(
+    ("moment", "available"),
+    [
+        (datetime(2026, 11, 23, 12, 0, tzinfo=ET), True),  # Monday midday
+        (datetime(2026, 11, 23, 7, 59, tzinfo=ET), False),  # Monday before 8:00
+        (datetime(2026, 11, 27, 19, 59, tzinfo=ET), True),  # Friday just before 20:00
+        (datetime(2026, 11, 27, 20, 0, tzinfo=ET), False),  # Friday at closing
+        (datetime(2026, 11, 28, 9, 0, tzinfo=ET), True),  # Saturday opening
+        (datetime(2026, 11, 28, 17, 0, tzinfo=ET), False),  # Saturday closing
+        (datetime(2026, 11, 29, 12, 0, tzinfo=ET), False),  # Sunday
+        (datetime(2026, 7, 6, 12, 30, tzinfo=UTC), True),  # 8:30 EDT in summer
+        (datetime(2026, 11, 23, 12, 30, tzinfo=UTC), False),  # 7:30 EST in winter
+    ],
+)
+def test_team_availability_follows_eastern_time(moment: datetime, available: bool) -> None:
+    assert team_available(moment) is available

@@ -1,0 +1,902 @@
+"""Eva's tools: the schemas the model sees, their implementations, and the checks in between.
+
+Every input is validated against the same schema the model was given, so a mistake comes back
+as a sentence the model can act on (which field, what is allowed, what it sent) instead of an
+exception. Identity is enforced here, not in the prompt: policy details and claims are only
+returned for the one policy verified in the conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from store import REFERENCE_ALPHABET, Store
+
+# ---------------------------------------------------------------------------------------------
+# Rating tables for get_quote. A premium is
+#   (liability base + physical-damage base × vehicle age × deductible × EV discount)
+#   × annual mileage × driver age,
+# rounded half-up to cents; the annual premium is twelve rounded monthly premiums. Bands are
+# (lowest value in the band, factor) in ascending order. Amounts and factors are decimal strings
+# so the arithmetic is exact and a premium can be checked by hand.
+# ---------------------------------------------------------------------------------------------
+RATING_TABLES: dict[str, Any] = {
+    # USD per month. Liability (damage to others) is part of every coverage level.
+    "liability_base": {"car": "52.00", "electric_car": "52.00", "two_wheeler": "24.00"},
+    # USD per month for cover of the insured vehicle itself; liability-only has none.
+    "physical_damage_base": {
+        "car": {"liability": "0", "standard": "38.00", "comprehensive": "64.00"},
+        "electric_car": {"liability": "0", "standard": "46.00", "comprehensive": "78.00"},
+        "two_wheeler": {"liability": "0", "standard": "16.00", "comprehensive": "28.00"},
+    },
+    # Vehicle age in years (quote year - model year); newer vehicles cost more to repair.
+    "vehicle_age": [(0, "1.20"), (3, "1.10"), (6, "1.00"), (11, "0.85"), (21, "0.75")],
+    # Deductible in USD; applies to physical damage only.
+    "deductible": {250: "1.15", 500: "1.00", 1000: "0.88", 2000: "0.78"},
+    # Share taken off the physical-damage part for electric cars.
+    "ev_physical_damage_discount": "0.10",
+    # Miles per year.
+    "annual_mileage": [
+        (0, "0.85"),
+        (5_001, "0.95"),
+        (10_001, "1.00"),
+        (15_001, "1.10"),
+        (20_001, "1.20"),
+        (30_001, "1.35"),
+    ],
+    # Age of the main driver.
+    "driver_age": [
+        (16, "1.80"),
+        (21, "1.40"),
+        (25, "1.15"),
+        (30, "1.00"),
+        (65, "1.10"),
+        (75, "1.30"),
+    ],
+}
+
+QUOTE_VALID_DAYS = 30
+MAX_VERIFICATION_ATTEMPTS = 3
+CUSTOMER_SERVICE_PHONE = "1-800-555-0142"
+CLAIMS_PHONE = "1-800-555-0199"
+CLAIM_WINDOW_YEARS = 3
+# Human team hours in Eastern Time by weekday (Monday = 0): (opens, closes) in whole hours.
+TEAM_HOURS_ET = {0: (8, 20), 1: (8, 20), 2: (8, 20), 3: (8, 20), 4: (8, 20), 5: (9, 17)}
+TEAM_TIMEZONE = "America/New_York"
+
+VEHICLE_TYPES = ["car", "electric_car", "two_wheeler"]
+COVERAGE_LEVELS = ["liability", "standard", "comprehensive"]
+INCIDENT_TYPES = [
+    "collision",
+    "theft",
+    "glass",
+    "weather",
+    "vandalism",
+    "hit_and_run",
+    "animal",
+    "fire",
+    "other",
+]
+TICKET_CATEGORIES = [
+    "billing",
+    "policy_change",
+    "documents",
+    "claims",
+    "technical",
+    "complaint",
+    "other",
+]
+PRIORITIES = ["low", "normal", "high", "urgent"]
+
+_POLICY_NUMBER = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 20,
+    "description": "The policy number, e.g. ACM-100231.",
+}
+
+TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "get_quote",
+        "description": (
+            "Calculates an indicative monthly and annual premium for insuring one vehicle. "
+            "Use it when someone asks what cover would cost; first collect the vehicle type, "
+            "make, model, model year, annual mileage and the main driver's age, and ask for "
+            "anything missing instead of guessing. Coverage level and deductible default to "
+            "standard and $500 when the customer has no preference. Returns the premium, a "
+            "factor-by-factor breakdown to explain the price, and a quote_id valid for 30 days. "
+            "It is an estimate, not a binding offer, and needs no identity check."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "vehicle_type": {"type": "string", "enum": VEHICLE_TYPES},
+                "make": {"type": "string", "minLength": 1, "maxLength": 40},
+                "model": {"type": "string", "minLength": 1, "maxLength": 40},
+                "year": {
+                    "type": "integer",
+                    "minimum": 1981,
+                    "maximum": date.today().year + 1,
+                    "description": "Model year of the vehicle.",
+                },
+                "mileage": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100_000,
+                    "description": "Miles driven per year.",
+                },
+                "driver_age": {
+                    "type": "integer",
+                    "minimum": 16,
+                    "maximum": 99,
+                    "description": "Age in years of the main driver.",
+                },
+                "coverage_level": {
+                    "type": "string",
+                    "enum": COVERAGE_LEVELS,
+                    "default": "standard",
+                    "description": (
+                        "liability: damage to others only; standard: adds collision damage to "
+                        "the vehicle; comprehensive: adds theft, fire, weather, glass, vandalism."
+                    ),
+                },
+                "deductible": {
+                    "type": "integer",
+                    "enum": list(RATING_TABLES["deductible"]),
+                    "default": 500,
+                    "description": "USD the customer pays per claim; ignored for liability.",
+                },
+            },
+            "required": ["vehicle_type", "make", "model", "year", "mileage", "driver_age"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "lookup_policy",
+        "description": (
+            "Verifies the customer's identity and returns a summary of their policy: product, "
+            "status, vehicles, coverage, premium and billing. Use it before discussing anything "
+            "specific to a policy; it needs the policy number plus the policyholder's date of "
+            "birth or the ZIP code on the policy, exactly as the customer gave them (never "
+            "guess or fill in). On success the conversation is bound to that policy, and only "
+            "one policy can be verified per conversation. A failure does not say which detail "
+            "was wrong; after 3 failures verification is locked and the customer must call "
+            f"customer service on {CUSTOMER_SERVICE_PHONE}."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "date_of_birth": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "The policyholder's date of birth, YYYY-MM-DD.",
+                },
+                "zip_code": {
+                    "type": "string",
+                    "description": "The 5-digit ZIP code on the policy.",
+                },
+            },
+            "required": ["policy_number"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "get_claim_status",
+        "description": (
+            "Returns the claims on the verified policy with their type, status (received, "
+            "in_review, approved, paid, denied, closed), incident date, amounts, the adjuster's "
+            "first name and the latest update. Use it when the customer asks how a claim is "
+            "going; give claim_number for one claim or leave it out to list them all. It only "
+            "works for the policy verified in this conversation with lookup_policy, so verify "
+            "first."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "claim_number": {
+                    "type": "string",
+                    "description": "A claim number such as CLM-20417, if the customer has one.",
+                },
+            },
+            "required": ["policy_number"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "file_claim",
+        "description": (
+            "Files a new claim (first notice of loss) on the verified policy and returns the "
+            "claim number and next steps. Use it only once the customer has confirmed they want "
+            "to file and you have the incident date, the incident type and a description of "
+            "what happened; ask for the location and a police report number if they have them "
+            "(theft, vandalism and hit-and-run normally need one). It only works for the policy "
+            "verified with lookup_policy. Do not use it to update an existing claim: create a "
+            "ticket for that."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "incident_date": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "YYYY-MM-DD; not in the future, at most 3 years ago.",
+                },
+                "incident_type": {"type": "string", "enum": INCIDENT_TYPES},
+                "description": {
+                    "type": "string",
+                    "minLength": 10,
+                    "maxLength": 2000,
+                    "description": "What happened and what was damaged, in the customer's words.",
+                },
+                "location": {"type": "string", "maxLength": 200},
+                "police_report_number": {"type": "string", "maxLength": 40},
+            },
+            "required": ["policy_number", "incident_date", "incident_type", "description"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "create_ticket",
+        "description": (
+            "Creates a ticket for the back-office team for requests the chat cannot complete: "
+            "billing changes, policy changes (address, vehicle, driver, coverage), documents, "
+            "updates to an existing claim, technical problems or complaints. Give a short "
+            "subject, a description with everything a colleague needs to act without asking "
+            "again, the category, and the policy number and contact email if the customer gave "
+            "them. Returns the ticket reference; a colleague replies within 1 business day. "
+            "When the customer wants a person now, use escalate_to_human instead."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "subject": {"type": "string", "minLength": 3, "maxLength": 150},
+                "description": {"type": "string", "minLength": 10, "maxLength": 4000},
+                "category": {"type": "string", "enum": TICKET_CATEGORIES},
+                "policy_number": _POLICY_NUMBER,
+                "contact_email": {"type": "string", "maxLength": 120},
+            },
+            "required": ["subject", "description", "category"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "escalate_to_human",
+        "description": (
+            "Hands the conversation to a human colleague by putting it in the support team's "
+            "queue. Use it when the customer asks for a person, is distressed or making a "
+            "serious complaint, or when you cannot help after a genuine attempt. Priority: "
+            "urgent if someone is stranded or unsafe, high if distressed or time-critical, "
+            "normal otherwise, low if there is no time pressure. Write the summary so the "
+            "colleague can continue without the customer repeating anything. Returns a handoff "
+            "reference and whether the team is available now (Mon-Fri 8:00-20:00 ET, Sat "
+            "9:00-17:00 ET) or will pick it up the next business morning."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "reason": {"type": "string", "minLength": 3, "maxLength": 500},
+                "priority": {"type": "string", "enum": PRIORITIES},
+                "summary": {"type": "string", "minLength": 10, "maxLength": 4000},
+            },
+            "required": ["reason", "priority", "summary"],
+            "additionalProperties": False,
+        },
+    },
+]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """One tool call's outcome: what the model reads and what the page shows."""
+
+    content: str
+    is_error: bool
+    summary: str
+    data: dict[str, Any]
+
+
+@dataclass
+class ToolContext:
+    """The conversation's facts the tools may read and update, carried from turn to turn."""
+
+    store: Store
+    conversation_id: str
+    verified_policy: str | None = None
+    failed_verifications: int = 0
+
+
+class InputError(Exception):
+    """Input the model can correct; each problem names the field, what is allowed and what came."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+Handler = Callable[[dict[str, Any], ToolContext], ToolResult]
+logger = logging.getLogger(__name__)
+
+
+def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
+    """Never raises: unknown tools, invalid input and failures all become is_error results."""
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        return _error(
+            f"There is no tool called '{name}'. The tools are: {', '.join(_HANDLERS)}.",
+            summary=f"Unknown tool: {name}",
+        )
+    try:
+        return handler(_validated(_SCHEMAS[name], tool_input), ctx)
+    except InputError as problem:
+        return _invalid_input(name, problem.problems)
+    except Exception as exc:
+        logger.exception("tool %s failed", name)
+        return _error(
+            f"{name} failed because of an internal error, not because of anything the customer "
+            "did. Apologise, do not retry it, and offer to create a ticket or hand over to a "
+            "colleague instead.",
+            summary=f"Internal error in {name} ({type(exc).__name__})",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# get_quote
+# ---------------------------------------------------------------------------------------------
+
+
+def _get_quote(args: dict[str, Any], _ctx: ToolContext) -> ToolResult:
+    quote = _quote(args, datetime.now(UTC).date())
+    vehicle = f"{args['year']} {args['make']} {args['model']}"
+    return _ok(
+        quote,
+        summary=(
+            f"Quote {quote['quote_id']}: ${quote['monthly_premium']:,.2f}/month "
+            f"({vehicle}, {args['coverage_level']})"
+        ),
+    )
+
+
+def _quote(args: dict[str, Any], today: date) -> dict[str, Any]:
+    """Prices the inputs with RATING_TABLES and explains every factor that was applied."""
+    vehicle_type, coverage = args["vehicle_type"], args["coverage_level"]
+    liability = Decimal(RATING_TABLES["liability_base"][vehicle_type])
+    physical_base = Decimal(RATING_TABLES["physical_damage_base"][vehicle_type][coverage])
+    breakdown = [_row("Liability base rate", vehicle_type, f"${liability}/month")]
+
+    physical = physical_base
+    if physical_base:
+        breakdown.append(_row("Own-vehicle base rate", coverage, f"+${physical_base}/month"))
+        physical, rows = _physical_damage_factors(physical_base, args, today)
+        breakdown += rows
+    else:
+        breakdown.append(_row("Deductible", f"${args['deductible']:,}", "none: liability only"))
+
+    mileage_factor, mileage_band = _band(RATING_TABLES["annual_mileage"], args["mileage"])
+    driver_factor, driver_band = _band(RATING_TABLES["driver_age"], args["driver_age"])
+    breakdown += [
+        _row("Annual mileage", f"{args['mileage']:,} miles ({mileage_band})", f"×{mileage_factor}"),
+        _row("Driver age", f"{args['driver_age']} ({driver_band})", f"×{driver_factor}"),
+    ]
+    monthly = _cents((liability + physical) * mileage_factor * driver_factor)
+    return {
+        "quote_id": _quote_id(args),
+        "currency": "USD",
+        "monthly_premium": float(monthly),
+        "annual_premium": float(monthly * 12),
+        "valid_days": QUOTE_VALID_DAYS,
+        "valid_until": (today + timedelta(days=QUOTE_VALID_DAYS)).isoformat(),
+        "breakdown": breakdown,
+        "inputs": args,
+        "note": "Indicative estimate; the price is confirmed when the policy is set up.",
+    }
+
+
+def _physical_damage_factors(
+    base: Decimal, args: dict[str, Any], today: date
+) -> tuple[Decimal, list[dict[str, str]]]:
+    """The own-vehicle part after vehicle age, deductible and EV discount, with their rows."""
+    vehicle_age = max(0, today.year - args["year"])
+    age_factor, age_band = _band(RATING_TABLES["vehicle_age"], vehicle_age)
+    deductible_factor = Decimal(RATING_TABLES["deductible"][args["deductible"]])
+    rows = [
+        _row("Vehicle age", f"{_years(vehicle_age)} ({age_band})", f"×{age_factor} own-vehicle"),
+        _row("Deductible", f"${args['deductible']:,}", f"×{deductible_factor} own-vehicle"),
+    ]
+    amount = base * age_factor * deductible_factor
+    if args["vehicle_type"] == "electric_car":
+        discount = Decimal(RATING_TABLES["ev_physical_damage_discount"])
+        amount *= 1 - discount
+        rows.append(
+            _row("Electric car discount", f"{discount:.0%}", f"×{1 - discount} own-vehicle")
+        )
+    return amount, rows
+
+
+def _years(count: int) -> str:
+    return f"{count} year{'' if count == 1 else 's'}"
+
+
+def _band(bands: list[tuple[int, str]], value: int) -> tuple[Decimal, str]:
+    """The factor of the band holding value, and the band written out, e.g. '21-24'."""
+    index = max(i for i, (lowest, _) in enumerate(bands) if value >= lowest)
+    lowest, factor = bands[index]
+    last = index + 1 == len(bands)
+    label = f"{lowest:,}+" if last else f"{lowest:,}-{bands[index + 1][0] - 1:,}"
+    return Decimal(factor), label
+
+
+def _quote_id(args: dict[str, Any]) -> str:
+    """Same inputs, same id: a customer asking twice gets the quote they were given before."""
+    canonical = {k: v.casefold() if isinstance(v, str) else v for k, v in args.items()}
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).digest()
+    number = int.from_bytes(digest, "big")
+    code = ""
+    for _ in range(6):
+        number, index = divmod(number, len(REFERENCE_ALPHABET))
+        code += REFERENCE_ALPHABET[index]
+    return f"Q-{code}"
+
+
+def _row(factor: str, value: str, effect: str) -> dict[str, str]:
+    return {"factor": factor, "value": value, "effect": effect}
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------------------------------------
+# lookup_policy, get_claim_status, file_claim: identity first
+# ---------------------------------------------------------------------------------------------
+
+
+def _lookup_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    if ctx.failed_verifications >= MAX_VERIFICATION_ATTEMPTS:
+        return _verification_locked()
+    number = _policy_number(args["policy_number"])
+    birth_date = _date_of_birth(args.get("date_of_birth"))
+    zip_code = _zip_code(args.get("zip_code"))
+    if birth_date is None and zip_code is None:
+        raise InputError(["give date_of_birth or zip_code (or both) with the policy_number"])
+    if ctx.verified_policy not in (None, number):
+        return _error(
+            f"This conversation is already verified for policy {ctx.verified_policy}, and only "
+            "one policy can be verified per conversation. To discuss another policy the "
+            "customer needs to start a new conversation.",
+            summary=f"Refused: already verified for {ctx.verified_policy}",
+        )
+    policy = ctx.store.policy(number)
+    if policy is None or not _holder_matches(policy["holder"], birth_date, zip_code):
+        return _failed_verification(ctx)
+    ctx.verified_policy = number
+    summary = _policy_summary(policy)
+    return _ok(summary, summary=f"Verified {number} ({summary['holder']})")
+
+
+def _holder_matches(holder: dict[str, Any], birth_date: str | None, zip_code: str | None) -> bool:
+    """Every detail given has to match; a missing one is simply not checked."""
+    return (birth_date is None or birth_date == holder["date_of_birth"]) and (
+        zip_code is None or zip_code == holder["zip_code"]
+    )
+
+
+def _failed_verification(ctx: ToolContext) -> ToolResult:
+    """The same words whatever was wrong, so the reply never confirms a policy or a detail."""
+    ctx.failed_verifications += 1
+    attempts = ctx.failed_verifications
+    if attempts >= MAX_VERIFICATION_ATTEMPTS:
+        message = (
+            f"Could not verify those details, and that was attempt {attempts} of "
+            f"{MAX_VERIFICATION_ATTEMPTS}, so verification is now locked for this conversation. "
+            f"Do not try again; the customer can call customer service on "
+            f"{CUSTOMER_SERVICE_PHONE}."
+        )
+    else:
+        left = MAX_VERIFICATION_ATTEMPTS - attempts
+        message = (
+            "Could not verify those details. Ask the customer to check the policy number and "
+            "the date of birth or ZIP code against their policy documents. "
+            f"{left} attempt{'s' if left > 1 else ''} left in this conversation."
+        )
+    return _error(
+        message,
+        summary=f"Verification failed ({attempts} of {MAX_VERIFICATION_ATTEMPTS})",
+        data={"verified": False, "failed_attempts": attempts},
+    )
+
+
+def _verification_locked() -> ToolResult:
+    return _error(
+        f"Verification is locked after {MAX_VERIFICATION_ATTEMPTS} failed attempts in this "
+        f"conversation. Do not try again; the customer can call customer service on "
+        f"{CUSTOMER_SERVICE_PHONE}.",
+        summary="Verification locked",
+        data={"verified": False, "locked": True},
+    )
+
+
+def _policy_summary(policy: dict[str, Any]) -> dict[str, Any]:
+    """What Eva may tell a verified customer; contact details and VINs stay out of the chat."""
+    holder = policy["holder"]
+    return {
+        "policy_number": policy["policy_number"],
+        "holder": f"{holder['first_name']} {holder['last_name'][:1]}.",
+        "product": policy["product"],
+        "status": policy["status"],
+        "renewal_date": policy["renewal_date"],
+        "vehicles": [
+            {"make": v["make"], "model": v["model"], "year": v["year"]} for v in policy["vehicles"]
+        ],
+        "coverage_level": policy["coverage"]["level"],
+        "deductible": policy["coverage"]["deductible"],
+        "add_ons": policy["coverage"]["add_ons"],
+        "monthly_premium": policy["monthly_premium"],
+        "billing": policy["billing"],
+    }
+
+
+def _get_claim_status(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _policy_number(args["policy_number"])
+    if ctx.verified_policy != number:
+        return _not_verified(ctx, number)
+    claims = ctx.store.claims(number)
+    if args.get("claim_number") is None:
+        listed = ", ".join(f"{c['claim_number']} {c['status']}" for c in claims) or "none"
+        return _ok(
+            {"policy_number": number, "claims": claims},
+            summary=f"{len(claims)} claim(s) on {number}: {listed}",
+        )
+    wanted = _claim_number(args["claim_number"])
+    matching = [c for c in claims if c["claim_number"] == wanted]
+    if not matching:
+        known = ", ".join(c["claim_number"] for c in claims) or "none"
+        return _error(
+            f"There is no claim {wanted} on policy {number}. Its claims are: {known}. Check the "
+            "number with the customer, or leave claim_number out to list every claim.",
+            summary=f"No claim {wanted} on {number}",
+        )
+    claim = matching[0]
+    return _ok(
+        {"policy_number": number, "claims": matching},
+        summary=f"{wanted}: {claim['status']} ({claim['type']}, {claim['incident_date']})",
+    )
+
+
+def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _policy_number(args["policy_number"])
+    if ctx.verified_policy != number:
+        return _not_verified(ctx, number)
+    incident_date = _incident_date(args["incident_date"])
+    claim = ctx.store.add_claim(
+        number,
+        incident_date,
+        args["incident_type"],
+        args["description"],
+        location=args.get("location"),
+        police_report_number=args.get("police_report_number"),
+    )
+    policy = ctx.store.policy(number)
+    result = {
+        "claim_number": claim["claim_number"],
+        "policy_number": number,
+        "status": claim["status"],
+        "incident_type": claim["type"],
+        "incident_date": claim["incident_date"],
+        "next_steps": _claim_next_steps(args, policy["status"] if policy else "unknown"),
+    }
+    return _ok(
+        result,
+        summary=(
+            f"Claim {claim['claim_number']} filed on {number} "
+            f"({claim['type']}, {claim['incident_date']})"
+        ),
+    )
+
+
+def _claim_next_steps(args: dict[str, Any], policy_status: str) -> list[str]:
+    steps = [
+        "An adjuster contacts the customer within 1 business day.",
+        f"The claims line {CLAIMS_PHONE} is open 24/7; quote the claim number.",
+        "Keep photos, receipts and repair estimates; the adjuster will ask for them.",
+    ]
+    needs_police = args["incident_type"] in ("theft", "vandalism", "hit_and_run")
+    if needs_police and not args.get("police_report_number"):
+        steps.append("Report the incident to the police and send the adjuster the report number.")
+    if policy_status != "active":
+        steps.append(
+            f"The policy is {policy_status}; the adjuster checks it was in force on the "
+            "incident date."
+        )
+    return steps
+
+
+def _not_verified(ctx: ToolContext, number: str) -> ToolResult:
+    """Refuses without a hint of whether the policy exists or what it holds."""
+    if ctx.verified_policy is None and ctx.failed_verifications >= MAX_VERIFICATION_ATTEMPTS:
+        how = f"Verification is locked; the customer can call {CUSTOMER_SERVICE_PHONE}."
+    elif ctx.verified_policy is None:
+        how = (
+            "Verify it first with lookup_policy (policy number plus date of birth or ZIP code), "
+            "then call this tool again."
+        )
+    else:
+        how = (
+            f"This conversation is verified for {ctx.verified_policy} only; another policy "
+            "needs a new conversation."
+        )
+    return _error(
+        f"The customer's identity has not been verified for policy {number} in this "
+        f"conversation, so no details can be given. {how}",
+        summary=f"Refused: {number} not verified",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# create_ticket, escalate_to_human
+# ---------------------------------------------------------------------------------------------
+
+
+def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    policy_number = args.get("policy_number")
+    email = args.get("contact_email")
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise InputError([f"contact_email must be an email address; got {email!r}"])
+    ticket = ctx.store.add_ticket(
+        args["subject"],
+        args["description"],
+        args["category"],
+        policy_number=_policy_number(policy_number) if policy_number else None,
+        contact_email=email,
+        conversation_id=ctx.conversation_id,
+    )
+    reply_to = f" by email to {email}" if email else ""
+    result = {
+        "reference": ticket["reference"],
+        "category": ticket["category"],
+        "status": ticket["status"],
+        "next_steps": f"A colleague replies within 1 business day{reply_to}.",
+    }
+    summary = f"Ticket {ticket['reference']} ({ticket['category']}): {_clipped(args['subject'])}"
+    return _ok(result, summary=summary)
+
+
+def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    handoff = ctx.store.add_handoff(
+        ctx.conversation_id, args["reason"], args["priority"], args["summary"]
+    )
+    available = team_available(datetime.now(UTC))
+    if available:
+        next_step = "A colleague picks this conversation up, typically within 15 minutes."
+    else:
+        next_step = (
+            "The team is offline now (Mon-Fri 8:00-20:00 ET, Sat 9:00-17:00 ET); a colleague "
+            "picks this up the next business morning."
+        )
+        if args["priority"] == "urgent":
+            next_step += (
+                f" For an accident or claim emergency, the claims line {CLAIMS_PHONE} is 24/7."
+            )
+    result = {
+        "reference": handoff["reference"],
+        "priority": handoff["priority"],
+        "status": handoff["status"],
+        "team_available_now": available,
+        "next_steps": next_step,
+    }
+    summary = f"Handoff {handoff['reference']} ({args['priority']}): {_clipped(args['reason'])}"
+    return _ok(result, summary=summary)
+
+
+def team_available(moment: datetime) -> bool:
+    """Whether the human team is working at moment (an aware datetime)."""
+    local = moment.astimezone(ZoneInfo(TEAM_TIMEZONE))
+    hours = TEAM_HOURS_ET.get(local.weekday())
+    return hours is not None and hours[0] <= local.hour < hours[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Input validation and normalisation
+# ---------------------------------------------------------------------------------------------
+
+
+def _validated(schema: dict[str, Any], raw: object) -> dict[str, Any]:
+    """The input checked against schema, with enums normalised and defaults filled in."""
+    properties: dict[str, Any] = schema["properties"]
+    if not isinstance(raw, Mapping):
+        raise InputError([f"input must be an object with the fields {', '.join(properties)}"])
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, spec in properties.items():
+        value = raw.get(name)
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        if blank and name not in schema["required"]:
+            if "default" in spec:
+                values[name] = spec["default"]
+        elif value is None:
+            problems.append(f"{name} is required")
+        else:
+            try:
+                values[name] = _checked_value(name, spec, value)
+            except InputError as problem:
+                problems += problem.problems
+    problems += [
+        f"unknown field '{name}' (accepted: {', '.join(properties)})"
+        for name in raw
+        if name not in properties
+    ]
+    if problems:
+        raise InputError(problems)
+    return values
+
+
+def _checked_value(name: str, spec: dict[str, Any], value: object) -> int | str:
+    value = _integer(name, value) if spec["type"] == "integer" else _text(name, value)
+    if "enum" in spec:
+        return _enum_member(name, spec["enum"], value)
+    if isinstance(value, int):
+        _check_range(name, spec, value)
+    else:
+        _check_length(name, spec, value)
+    return value
+
+
+def _integer(name: str, value: object) -> int:
+    """Whole numbers, also as numeric strings ("2022", "12,000"): models sometimes send those."""
+    if isinstance(value, bool):
+        raise InputError([f"{name} must be a whole number; got {value}"])
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip().replace(",", "")):
+        return int(value.strip().replace(",", ""))
+    raise InputError([f"{name} must be a whole number; got {value!r}"])
+
+
+def _text(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError([f"{name} must be text; got {type(value).__name__}"])
+    return str(value).strip()
+
+
+def _enum_member(name: str, allowed: list[Any], value: int | str) -> int | str:
+    """Matches case and spacing loosely: 'Electric car' is electric_car."""
+    key = re.sub(r"[\s-]+", "_", value.lower()) if isinstance(value, str) else value
+    if key not in allowed:
+        options = ", ".join(str(option) for option in allowed)
+        raise InputError([f"{name} must be one of {options}; got {value!r}"])
+    return key
+
+
+def _check_range(name: str, spec: dict[str, Any], value: int) -> None:
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InputError([f"{name} must be between {low} and {high}; got {value}"])
+
+
+def _check_length(name: str, spec: dict[str, Any], value: str) -> None:
+    if len(value) < spec.get("minLength", 0):
+        if spec["minLength"] == 1:
+            raise InputError([f"{name} must not be empty"])
+        raise InputError(
+            [f"{name} must be at least {spec['minLength']} characters; got {len(value)}"]
+        )
+    if len(value) > spec.get("maxLength", len(value)):
+        raise InputError(
+            [f"{name} must be at most {spec['maxLength']} characters; got {len(value)}"]
+        )
+
+
+def _policy_number(value: str) -> str:
+    """'acm 100231' and 'ACM100231' are ACM-100231."""
+    match = re.fullmatch(r"ACM(\d{6})", re.sub(r"[\s-]", "", value.upper()))
+    if match is None:
+        raise InputError([f"policy_number must look like ACM-100231; got {value!r}"])
+    return f"ACM-{match.group(1)}"
+
+
+def _claim_number(value: str) -> str:
+    match = re.fullmatch(r"CLM(\d{5})", re.sub(r"[\s-]", "", value.upper()))
+    if match is None:
+        raise InputError([f"claim_number must look like CLM-20417; got {value!r}"])
+    return f"CLM-{match.group(1)}"
+
+
+def _zip_code(value: str | None) -> str | None:
+    """Five digits; a ZIP+4 counts by its first five."""
+    if value is None:
+        return None
+    digits = re.sub(r"[\s-]", "", value)
+    if not re.fullmatch(r"\d{5}(\d{4})?", digits):
+        raise InputError([f"zip_code must be 5 digits; got {value!r}"])
+    return digits[:5]
+
+
+def _date_of_birth(value: str | None) -> str | None:
+    """ISO date text; US month/day/year is accepted too, as customers type it that way."""
+    if value is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date().isoformat()
+        except ValueError:
+            continue
+    raise InputError([f"date_of_birth must be a date in the form YYYY-MM-DD; got {value!r}"])
+
+
+def _incident_date(value: str) -> date:
+    try:
+        incident = date.fromisoformat(value)
+    except ValueError:
+        raise InputError([f"incident_date must be a date YYYY-MM-DD; got {value!r}"]) from None
+    today = datetime.now(UTC).date()
+    earliest = _years_before(today, CLAIM_WINDOW_YEARS)
+    if incident > today:
+        raise InputError([f"incident_date cannot be in the future; got {value}"])
+    if incident < earliest:
+        raise InputError(
+            [
+                f"incident_date must be within the last {CLAIM_WINDOW_YEARS} years "
+                f"({earliest} or later); got {value}. Older incidents need a ticket."
+            ]
+        )
+    return incident
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+def _ok(data: dict[str, Any], summary: str) -> ToolResult:
+    content = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return ToolResult(content=content, is_error=False, summary=summary, data=data)
+
+
+def _error(message: str, summary: str, data: dict[str, Any] | None = None) -> ToolResult:
+    return ToolResult(content=message, is_error=True, summary=summary, data=data or {})
+
+
+def _clipped(text: str, limit: int = 60) -> str:
+    """Keeps a tool card to one line."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _invalid_input(name: str, problems: list[str]) -> ToolResult:
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return _error(
+        f"Invalid input for {name}: {'. '.join(problems)}. Correct the input (ask the customer "
+        f"if you need to) and call {name} again.",
+        summary=f"Invalid input: {_clipped(problems[0], 80)}{more}",
+        data={"problems": problems},
+    )
+
+
+_HANDLERS: dict[str, Handler] = {
+    "get_quote": _get_quote,
+    "lookup_policy": _lookup_policy,
+    "get_claim_status": _get_claim_status,
+    "file_claim": _file_claim,
+    "create_ticket": _create_ticket,
+    "escalate_to_human": _escalate_to_human,
+}
+_SCHEMAS = {tool["name"]: tool["input_schema"] for tool in TOOLS}
