@@ -113,19 +113,20 @@ def sidebar(conn: llm.Connection) -> None:
     with st.sidebar:
         st.subheader("Eva · Acme Insurance")
         if conn.offline:
-            st.badge(conn.label, icon="🔌", color="orange")
+            st.markdown(f":orange-background[🔌 {conn.label}]")
         else:
-            st.badge(conn.label, icon="✨", color="green")
+            st.markdown(f":green-background[✨ {conn.label}]")
         st.button("New conversation", on_click=fresh_conversation, width="stretch")
         st.divider()
-        st.caption("This conversation")
         total_input = usage["input"] + usage["cache_write"] + usage["cache_read"]
         share = usage["cache_read"] / total_input if total_input else 0.0
-        left, right = st.columns(2)
-        left.metric("Input tokens", f"{total_input:,}")
-        right.metric("Output tokens", f"{usage['output']:,}")
-        left.metric("Cache hits", f"{share:.0%}", help="Share of input tokens read from cache")
-        right.metric("Est. cost", f"${usage['cost']:.4f}", help="From config.PRICES")
+        st.markdown(
+            "| This conversation | |\n| --- | ---: |\n"
+            f"| Input tokens | {total_input:,} |\n"
+            f"| Output tokens | {usage['output']:,} |\n"
+            f"| Read from cache | {share:.0%} |\n"
+            f"| Estimated cost | ${usage['cost']:.4f} |"
+        )
         if conn.offline:
             st.caption("Offline: token counts are estimates and nothing is billed.")
         prompt_inspector()
@@ -145,7 +146,9 @@ def prompt_inspector() -> None:
                 f"**{tokens:,} tokens** (with tools excluded) — {verdict}: "
                 f"{config.MODEL} caches prefixes of {minimum:,}+ tokens."
             )
-        st.caption(f"Model `{config.MODEL}`, effort `{config.EFFORT}`, thinking `{config.THINKING_MODE}`")
+        st.caption(
+            f"Model `{config.MODEL}`, effort `{config.EFFORT}`, thinking `{config.THINKING_MODE}`"
+        )
         st.code(prompt, language="markdown", wrap_lines=True)
 
 

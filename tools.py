@@ -125,7 +125,7 @@ TOOLS: list[dict[str, Any]] = [
                 "year": {
                     "type": "integer",
                     "minimum": 1981,
-                    "maximum": date.today().year + 1,
+                    "maximum": datetime.now(UTC).year + 1,
                     "description": "Model year of the vehicle.",
                 },
                 "mileage": {
@@ -309,7 +309,7 @@ class ToolResult:
 
 @dataclass
 class ToolContext:
-    """The conversation's facts the tools may read and update, carried from turn to turn."""
+    """One per turn, built from the conversation's facts; tools read them and may update them."""
 
     store: Store
     conversation_id: str
@@ -605,21 +605,22 @@ def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     )
 
 
-def _claim_next_steps(args: dict[str, Any], policy_status: str) -> list[str]:
+def _claim_next_steps(args: dict[str, Any], policy_status: str) -> str:
+    """Plain sentences, like the other tools' next steps, so they can be relayed as they are."""
     steps = [
-        "An adjuster contacts the customer within 1 business day.",
-        f"The claims line {CLAIMS_PHONE} is open 24/7; quote the claim number.",
+        "An adjuster will contact you within 1 business day.",
+        f"The claims line {CLAIMS_PHONE} is open 24/7; quote your claim number.",
         "Keep photos, receipts and repair estimates; the adjuster will ask for them.",
     ]
     needs_police = args["incident_type"] in ("theft", "vandalism", "hit_and_run")
     if needs_police and not args.get("police_report_number"):
-        steps.append("Report the incident to the police and send the adjuster the report number.")
+        steps.append("Please report it to the police and send the adjuster the report number.")
     if policy_status != "active":
         steps.append(
-            f"The policy is {policy_status}; the adjuster checks it was in force on the "
-            "incident date."
+            f"Your policy is {policy_status}, so the adjuster will check it was in force on "
+            "the incident date."
         )
-    return steps
+    return " ".join(steps)
 
 
 def _not_verified(ctx: ToolContext, number: str) -> ToolResult:

@@ -22,7 +22,6 @@ os.environ.update(
 
 import pytest  # noqa: E402
 
-import config  # noqa: E402
 from store import Store  # noqa: E402
 
 

@@ -47,10 +47,13 @@ def message_frames(
         kind = block["type"]
         if kind == "text":
             half = len(block["text"]) // 2
-            opening, deltas = {"type": "text", "text": ""}, [
-                {"type": "text_delta", "text": block["text"][:half]},
-                {"type": "text_delta", "text": block["text"][half:]},
-            ]
+            opening, deltas = (
+                {"type": "text", "text": ""},
+                [
+                    {"type": "text_delta", "text": block["text"][:half]},
+                    {"type": "text_delta", "text": block["text"][half:]},
+                ],
+            )
         elif kind == "tool_use":
             raw = block.get("raw_input", json.dumps(block["input"]))
             opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
@@ -81,7 +84,9 @@ def message_frames(
 
 
 def sse(frames: list[bytes]) -> httpx2.Response:
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=b"".join(frames))
+    return httpx2.Response(
+        200, headers={"content-type": "text/event-stream"}, content=b"".join(frames)
+    )
 
 
 def text(reply: str, **kwargs: Any) -> httpx2.Response:
@@ -98,7 +103,9 @@ def tool_calls(*calls: tuple[str, str, dict[str, Any]], preface: str = "") -> ht
 
 def error(status: int, kind: str = "api_error", **headers: str) -> httpx2.Response:
     body = {"type": "error", "error": {"type": kind, "message": f"scripted {status}"}}
-    return httpx2.Response(status, json=body, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return httpx2.Response(
+        status, json=body, headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
 
 
 def dropped_after(frames: list[bytes]) -> httpx2.Response:
@@ -141,7 +148,9 @@ class ScriptedAPI:
 
     @property
     def messages_requests(self) -> list[dict[str, Any]]:
-        return [r for r, p in zip(self.requests, self.paths, strict=True) if p.endswith("/v1/messages")]
+        return [
+            r for r, p in zip(self.requests, self.paths, strict=True) if p.endswith("/v1/messages")
+        ]
 
     def static_prefixes(self) -> list[str]:
         """Each request's tools + system, serialised: caching needs them byte-identical."""
@@ -156,7 +165,10 @@ def served(api: ScriptedAPI) -> Iterator[str]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             request = httpx2.Request(
-                "POST", f"http://127.0.0.1{self.path}", headers=dict(self.headers), content=self.rfile.read(length)
+                "POST",
+                f"http://127.0.0.1{self.path}",
+                headers=dict(self.headers),
+                content=self.rfile.read(length),
             )
             response = api.handle(request)
             body = response.read()

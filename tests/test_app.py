@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from scripted import ScriptedAPI, error, served, text
 from streamlit.testing.v1 import AppTest
 
 import chatbot
 import config
-from scripted import ScriptedAPI, error, served, text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -137,3 +137,15 @@ def test_the_real_client_is_badged_with_the_model(page, online):
     badge = page.sidebar.markdown[0].value
     assert config.MODEL in badge
     assert "Offline" not in badge
+
+
+def test_sidebar_shows_tokens_cache_share_and_cost(page):
+    page.run()
+    send(page, "What does collision cover?")
+    send(page, "And comprehensive?")
+    send(page, "What about roadside assistance?")
+    table = next(m.value for m in page.sidebar.markdown if "Read from cache" in m.value)
+    share = int(table.split("Read from cache | ")[1].split("%")[0])
+    # The first turn writes the cache; the next two read nearly everything from it.
+    assert share >= 60, table
+    assert "Estimated cost | $0.0" in table

@@ -7,10 +7,6 @@ from typing import Any
 
 import httpx2
 import pytest
-
-import chatbot
-import config
-import llm
 from scripted import (
     ScriptedAPI,
     dropped_after,
@@ -21,6 +17,10 @@ from scripted import (
     text,
     tool_calls,
 )
+
+import chatbot
+import config
+import llm
 
 QUOTE = {
     "vehicle_type": "car",
@@ -64,7 +64,11 @@ def assert_valid(history: list[dict[str, Any]]) -> None:
     """A history the API would accept as the start of the next request."""
     from offline import request_problems
 
-    body = {"model": config.MODEL, "max_tokens": 10, "messages": [*history, chatbot.user_message("next")]}
+    body = {
+        "model": config.MODEL,
+        "max_tokens": 10,
+        "messages": [*history, chatbot.user_message("next")],
+    }
     assert request_problems(body) == []
 
 
@@ -74,7 +78,9 @@ def test_text_reply_streams_in_pieces_and_commits_one_exchange(api, db):
     deltas = of_type(events, chatbot.TextDelta)
     assert len(deltas) >= 2
     result = done(events)
-    assert "".join(d.text for d in deltas) == result.reply == "Our phone line opens at 8 a.m. Eastern."
+    assert (
+        "".join(d.text for d in deltas) == result.reply == "Our phone line opens at 8 a.m. Eastern."
+    )
     assert [m["role"] for m in result.messages] == ["user", "assistant"]
     assert_valid(result.messages)
 
@@ -110,16 +116,30 @@ def test_two_tool_rounds_then_answer(api, db):
     )
     result = done(run(bot_for(api, db), [], "Quote me two levels"))
     assert len(api.messages_requests) == 3
-    assert [m["role"] for m in result.messages] == ["user", "assistant", "user", "assistant", "user", "assistant"]
+    assert [m["role"] for m in result.messages] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
     assert_valid(result.messages)
 
 
 def test_thinking_blocks_go_back_unchanged(api, db):
-    thinking = {"type": "thinking", "thinking": "They want a price; call get_quote.", "signature": "sig-123=="}
+    thinking = {
+        "type": "thinking",
+        "thinking": "They want a price; call get_quote.",
+        "signature": "sig-123==",
+    }
     api.add(
         sse(
             message_frames(
-                [thinking, {"type": "tool_use", "id": "toolu_t", "name": "get_quote", "input": QUOTE}],
+                [
+                    thinking,
+                    {"type": "tool_use", "id": "toolu_t", "name": "get_quote", "input": QUOTE},
+                ],
                 stop_reason="tool_use",
             )
         ),
@@ -134,7 +154,9 @@ def test_thinking_blocks_go_back_unchanged(api, db):
 
 
 def test_max_tokens_keeps_what_was_said_and_tells_the_customer(api, db):
-    api.add(text("Comprehensive covers theft, fire and", stop_reason="max_tokens"), text("…and hail."))
+    api.add(
+        text("Comprehensive covers theft, fire and", stop_reason="max_tokens"), text("…and hail.")
+    )
     bot = bot_for(api, db)
     result = done(run(bot, [], "Explain comprehensive in detail"))
     assert result.notice == chatbot.CUT_SHORT
@@ -146,7 +168,10 @@ def test_max_tokens_keeps_what_was_said_and_tells_the_customer(api, db):
 
 def test_max_tokens_inside_a_tool_call_drops_the_unfinished_call(api, db):
     frames = message_frames(
-        [{"type": "text", "text": "Let me check."}, {"type": "tool_use", "id": "toolu_x", "name": "get_quote", "input": QUOTE}],
+        [
+            {"type": "text", "text": "Let me check."},
+            {"type": "tool_use", "id": "toolu_x", "name": "get_quote", "input": QUOTE},
+        ],
         stop_reason="max_tokens",
     )
     api.add(sse(frames))
@@ -166,7 +191,12 @@ def test_refusal_is_declined_politely_and_not_kept(api, db):
 def test_pause_turn_is_continued_without_a_new_user_message(api, db):
     paused = [
         {"type": "text", "text": "Searching."},
-        {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}},
+        {
+            "type": "server_tool_use",
+            "id": "srvtoolu_1",
+            "name": "web_search",
+            "input": {"query": "x"},
+        },
     ]
     api.add(sse(message_frames(paused, stop_reason="pause_turn")), text("Finished."))
     result = done(run(bot_for(api, db), [], "Look it up"))
@@ -186,7 +216,10 @@ def test_rate_limit_with_retry_after_is_retried_then_succeeds(api, db):
 def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
     overloaded = error(529, "overloaded_error", retry_after_ms="1")
     api.add(*[overloaded] * (config.MAX_RETRIES + 1))
-    history = [chatbot.user_message("earlier"), {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}]
+    history = [
+        chatbot.user_message("earlier"),
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+    ]
     before = json.dumps(history)
     events = run(bot_for(api, db), history, "Hi")
     assert isinstance(events[-1], chatbot.TurnError)
@@ -214,7 +247,10 @@ def test_connection_dropped_mid_stream_fails_the_turn_cleanly(api, db):
 
 def test_error_event_mid_stream_fails_the_turn(api, db):
     frames = message_frames([{"type": "text", "text": "Partial"}])
-    broken = [*frames[:4], frame("error", error={"type": "overloaded_error", "message": "Overloaded"})]
+    broken = [
+        *frames[:4],
+        frame("error", error={"type": "overloaded_error", "message": "Overloaded"}),
+    ]
     api.add(sse(broken))
     events = run(bot_for(api, db), [], "Hi")
     assert isinstance(events[-1], chatbot.TurnError)
@@ -232,7 +268,15 @@ def test_malformed_tool_input_becomes_an_error_result_the_model_sees(api, db):
     api.add(
         sse(
             message_frames(
-                [{"type": "tool_use", "id": "toolu_m", "name": "get_quote", "input": {}, "raw_input": raw}],
+                [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_m",
+                        "name": "get_quote",
+                        "input": {},
+                        "raw_input": raw,
+                    }
+                ],
                 stop_reason="tool_use",
             )
         ),
@@ -255,7 +299,9 @@ def test_unknown_tool_becomes_an_error_result(api, db):
 
 
 def test_tool_rounds_are_capped_with_a_clear_message(api, db):
-    api.add(*[tool_calls((f"toolu_{i}", "get_quote", QUOTE)) for i in range(config.MAX_TOOL_ROUNDS)])
+    api.add(
+        *[tool_calls((f"toolu_{i}", "get_quote", QUOTE)) for i in range(config.MAX_TOOL_ROUNDS)]
+    )
     result = done(run(bot_for(api, db), [], "Quote forever"))
     assert len(api.messages_requests) == config.MAX_TOOL_ROUNDS
     assert result.notice == chatbot.ROUND_LIMIT
@@ -263,7 +309,11 @@ def test_tool_rounds_are_capped_with_a_clear_message(api, db):
 
 
 def test_escalation_records_a_handoff_and_announces_it(api, db):
-    handoff = {"reason": "Customer asked for a person", "priority": "normal", "summary": "Wants a human"}
+    handoff = {
+        "reason": "Customer asked for a person",
+        "priority": "normal",
+        "summary": "Wants a human",
+    }
     api.add(tool_calls(("toolu_h", "escalate_to_human", handoff)), text("A colleague will join."))
     events = run(bot_for(api, db), [], "Get me a human", {"conversation_id": "conv-1"})
     [announced] = of_type(events, chatbot.Handoff)
@@ -271,9 +321,20 @@ def test_escalation_records_a_handoff_and_announces_it(api, db):
 
 
 def test_usage_and_cost_add_up_over_tool_rounds(api, db):
-    usage = {"input_tokens": 100, "output_tokens": 50, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 0}
+    usage = {
+        "input_tokens": 100,
+        "output_tokens": 50,
+        "cache_read_input_tokens": 1000,
+        "cache_creation_input_tokens": 0,
+    }
     api.add(
-        sse(message_frames([{"type": "tool_use", "id": "toolu_c", "name": "get_quote", "input": QUOTE}], "tool_use", usage)),
+        sse(
+            message_frames(
+                [{"type": "tool_use", "id": "toolu_c", "name": "get_quote", "input": QUOTE}],
+                "tool_use",
+                usage,
+            )
+        ),
         text("ok", usage=usage),
     )
     result = done(run(bot_for(api, db), [], "Quote"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -23,8 +24,9 @@ def conversation(db):
     bot = chatbot.ChatBot(connection.client, db)
 
     class Conversation:
-        history: list = []
-        facts: dict = {"conversation_id": "offline-test"}
+        def __init__(self) -> None:
+            self.history: list = []
+            self.facts: dict = {"conversation_id": "offline-test"}
 
         def say(self, text: str) -> list:
             events = list(bot.respond(self.history, text, self.facts))
@@ -53,7 +55,9 @@ def test_answers_opening_hours_from_the_static_context(conversation):
 
 def test_answers_a_coverage_question_from_the_prompt_it_was_sent(conversation, monkeypatch):
     monkeypatch.setitem(
-        config.STATIC_CONTEXT, "Electric car insurance", "- Charging cables are covered up to $9,999."
+        config.STATIC_CONTEXT,
+        "Electric car insurance",
+        "- Charging cables are covered up to $9,999.",
     )
     reply = reply_of(conversation.say("Is my charging cable covered?"))
     assert "$9,999" in reply
@@ -124,14 +128,17 @@ def test_rejects_requests_the_api_would_reject():
 
 
 def test_cache_reads_everything_but_the_new_turn(conversation):
-    usages = [next(e for e in conversation.say(q) if isinstance(e, chatbot.Usage)) for q in (
-        "What does collision cover?",
-        "And comprehensive?",
-        "What about roadside assistance?",
-    )]
+    usages = [
+        next(e for e in conversation.say(q) if isinstance(e, chatbot.Usage))
+        for q in (
+            "What does collision cover?",
+            "And comprehensive?",
+            "What about roadside assistance?",
+        )
+    ]
     assert usages[0].cache_read_tokens == 0
     assert usages[0].cache_write_tokens > config.MIN_CACHEABLE_TOKENS[config.MODEL]
-    for previous, current in zip(usages, usages[1:], strict=False):
+    for previous, current in itertools.pairwise(usages):
         assert current.cache_read_tokens >= previous.cache_read_tokens + previous.cache_write_tokens
         assert current.input_tokens == 0
         # Only the last reply and the new question are written fresh.
@@ -142,7 +149,12 @@ def body_with(system: str, marked: bool = True) -> dict:
     block = {"type": "text", "text": system}
     if marked:
         block["cache_control"] = {"type": "ephemeral", "ttl": "5m"}
-    return {"model": "m", "max_tokens": 5, "system": [block], "messages": [{"role": "user", "content": "hi"}]}
+    return {
+        "model": "m",
+        "max_tokens": 5,
+        "system": [block],
+        "messages": [{"role": "user", "content": "hi"}],
+    }
 
 
 def test_simulated_cache_expires_after_its_ttl():
@@ -168,7 +180,9 @@ def test_simulated_cache_ignores_prefixes_below_the_minimum_and_unmarked_request
 
 def test_count_tokens_answers_offline():
     counted = llm.connect().client.messages.count_tokens(
-        model=config.MODEL, system=config.compose_prompt(), messages=[{"role": "user", "content": "hi"}]
+        model=config.MODEL,
+        system=config.compose_prompt(),
+        messages=[{"role": "user", "content": "hi"}],
     )
     assert counted.input_tokens >= estimate_tokens(config.compose_prompt())
 
