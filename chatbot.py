@@ -17,9 +17,9 @@ from typing import Any
 
 import anthropic
 import httpx2
-import tools
 
 import config
+import tools
 from store import Store
 
 log = logging.getLogger(__name__)

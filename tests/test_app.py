@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from scripted import ScriptedAPI, error, served, text
 from streamlit.testing.v1 import AppTest
 
 import chatbot
 import config
+from scripted import ScriptedAPI, error, served, text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

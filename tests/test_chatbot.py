@@ -7,6 +7,10 @@ from typing import Any
 
 import httpx2
 import pytest
+
+import chatbot
+import config
+import llm
 from scripted import (
     ScriptedAPI,
     dropped_after,
@@ -17,10 +21,6 @@ from scripted import (
     text,
     tool_calls,
 )
-
-import chatbot
-import config
-import llm
 
 QUOTE = {
     "vehicle_type": "car",
