@@ -71,6 +71,8 @@ def queue(text: str) -> None:
     """A button's question, sent as if typed (used by starters and Retry)."""
     st.session_state.pending = text
     st.session_state.failed = None
+    # The failed text was put back in the input box; once resent it must not linger there.
+    st.session_state.chat_input = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,12 +122,13 @@ def sidebar(conn: llm.Connection) -> None:
         st.divider()
         total_input = usage["input"] + usage["cache_write"] + usage["cache_read"]
         share = usage["cache_read"] / total_input if total_input else 0.0
+        cost = "n/a (no price in config)" if usage["cost"] is None else f"${usage['cost']:.4f}"
         st.markdown(
             "| This conversation | |\n| --- | ---: |\n"
             f"| Input tokens | {total_input:,} |\n"
             f"| Output tokens | {usage['output']:,} |\n"
             f"| Read from cache | {share:.0%} |\n"
-            f"| Estimated cost | ${usage['cost']:.4f} |"
+            f"| Estimated cost | {cost} |"
         )
         if conn.offline:
             st.caption("Offline: token counts are estimates and nothing is billed.")
@@ -210,23 +213,34 @@ def commit(
 ) -> None:
     """Append the finished turn to history and display in one step."""
     state = st.session_state
-    state.history = state.history + done.messages
-    state.facts = done.facts
     if done.stop_reason == "refusal":
         segments = []
-    state.display = [
+    usage, totals = done.usage, state.usage
+    cost = (
+        None
+        if usage.cost_usd is None or totals["cost"] is None
+        else totals["cost"] + usage.cost_usd
+    )
+    # Everything is computed first and assigned last, so nothing can half-apply.
+    history = state.history + done.messages
+    display = [
         *state.display,
         {"role": "user", "segments": [{"kind": "text", "text": text}]},
         {"role": "assistant", "segments": segments, "notice": done.notice, "handoff": handoff},
     ]
-    usage = done.usage
-    state.usage = {
-        "input": state.usage["input"] + usage.input_tokens,
-        "output": state.usage["output"] + usage.output_tokens,
-        "cache_write": state.usage["cache_write"] + usage.cache_write_tokens,
-        "cache_read": state.usage["cache_read"] + usage.cache_read_tokens,
-        "cost": state.usage["cost"] + (usage.cost_usd or 0.0),
+    new_totals = {
+        "input": totals["input"] + usage.input_tokens,
+        "output": totals["output"] + usage.output_tokens,
+        "cache_write": totals["cache_write"] + usage.cache_write_tokens,
+        "cache_read": totals["cache_read"] + usage.cache_read_tokens,
+        "cost": cost,
     }
+    state.history, state.display, state.facts, state.usage = (
+        history,
+        display,
+        done.facts,
+        new_totals,
+    )
 
 
 def failed_turn() -> None:

@@ -179,12 +179,14 @@ def with_cache_marks(messages: list[dict[str, Any]], history_length: int) -> lis
     """A copy of `messages` with the rolling marks: where the last turn's cache ends, and now.
 
     The mark on the last user message of the history meets the entry the previous turn wrote
-    exactly; the mark on the newest message writes the entry the next request will read.
-    Together with the system mark that is three of the API's four.
+    exactly; the mark on the newest user message writes the entry the next request will read.
+    Together with the system mark that is three of the API's four. Marks sit only on user
+    messages, whose last block is text or a tool result: thinking blocks cannot carry one.
     """
     marked = list(messages)
-    targets = {len(messages) - 1}
-    earlier = [i for i in range(history_length) if messages[i]["role"] == "user"]
+    users = [i for i, message in enumerate(messages) if message["role"] == "user"]
+    targets = {users[-1]}
+    earlier = [i for i in users if i < history_length]
     if earlier:
         targets.add(earlier[-1])
     for index in targets:
@@ -331,6 +333,14 @@ class ChatBot:
             message = yield from self._stream(turn, history_length)
             turn.stop_reason = stop = message.stop_reason or "end_turn"
             content = [p for p in (block_param(b) for b in message.content) if p is not None]
+            if turn.messages[-1]["role"] == "assistant":
+                # Continuing a paused turn: the reply extends the same assistant message.
+                paused = turn.messages[-1]
+                content = [*paused["content"], *content]
+                turn.messages.pop()
+                turn.new.remove(paused)
+            if stop == "tool_use" and not any(b["type"] == "tool_use" for b in content):
+                stop = turn.stop_reason = "end_turn"
             if stop == "tool_use" and round_number == config.MAX_TOOL_ROUNDS:
                 turn.add({"role": "assistant", "content": closing(content, ROUND_LIMIT, turn)})
                 return

@@ -27,26 +27,17 @@ class Connection:
     label: str
 
 
-class BoundedRetryAfter(httpx2.BaseTransport):
-    """Turns a retry-after longer than the cap into "do not retry".
+def cap_retry_after(response: httpx2.Response) -> None:
+    """Turn a retry-after longer than the cap into "do not retry" (a response hook).
 
     The SDK sleeps for whatever retry-after asks, uncapped; a customer watching a spinner would
     rather hear "busy, try again shortly" than wait two minutes. Shorter waits pass untouched.
+    A hook rather than a wrapping transport keeps httpx2's own transport, and with it the
+    HTTPS_PROXY / NO_PROXY settings of the environment.
     """
-
-    def __init__(self, inner: httpx2.BaseTransport, cap_seconds: float) -> None:
-        self.inner = inner
-        self.cap_seconds = cap_seconds
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = self.inner.handle_request(request)
-        wait = retry_after_seconds(response.headers)
-        if wait is not None and wait > self.cap_seconds:
-            response.headers["x-should-retry"] = "false"
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
+    wait = retry_after_seconds(response.headers)
+    if wait is not None and wait > config.RETRY_AFTER_CAP_SECONDS:
+        response.headers["x-should-retry"] = "false"
 
 
 def retry_after_seconds(headers: httpx2.Headers) -> float | None:
@@ -69,19 +60,19 @@ def connect(transport: httpx2.BaseTransport | None = None) -> Connection:
     key = api_key()
     offline = not key or config.SUPPORT_MODE == "offline"
     if offline:
-        inner: httpx2.BaseTransport = httpx2.MockTransport(OfflineModel().handle)
+        transport = httpx2.MockTransport(OfflineModel().handle)
         key, base_url, label = "offline", OFFLINE_BASE_URL, config.OFFLINE_BADGE
     else:
-        inner = transport or httpx2.HTTPTransport(limits=anthropic.DEFAULT_CONNECTION_LIMITS)
         base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or config.DEFAULT_API_URL
         label = f"Claude · {config.MODEL}"
+    http_options: dict = {"event_hooks": {"response": [cap_retry_after]}}
+    if transport is not None:
+        http_options["transport"] = transport
     client = anthropic.Anthropic(
         api_key=key,
         base_url=base_url,
         max_retries=config.MAX_RETRIES,
         timeout=config.REQUEST_TIMEOUT_SECONDS,
-        http_client=anthropic.DefaultHttpxClient(
-            transport=BoundedRetryAfter(inner, config.RETRY_AFTER_CAP_SECONDS)
-        ),
+        http_client=anthropic.DefaultHttpxClient(**http_options),
     )
     return Connection(client=client, offline=offline, label=label)

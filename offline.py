@@ -86,6 +86,18 @@ def _message_problems(messages: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"messages.{index}: text content blocks must be non-empty")
             if block.get("type") in ("thinking", "redacted_thinking") and "cache_control" in block:
                 problems.append(f"messages.{index}: thinking blocks cannot be cached directly")
+        answers = [b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"]
+        if answers:
+            before = _blocks(messages[index - 1]) if index else []
+            calls = {b.get("id") for b in before if b.get("type") == "tool_use"}
+            orphans = [tool_id for tool_id in answers if tool_id not in calls]
+            if orphans:
+                problems.append(
+                    f"messages.{index}: tool_result ids {orphans} answer no tool_use "
+                    "in the previous message"
+                )
+            if len(answers) != len(set(answers)):
+                problems.append(f"messages.{index}: a tool_use is answered twice")
         asked = [b["id"] for b in blocks if b.get("type") == "tool_use"]
         if not asked:
             continue
@@ -352,10 +364,15 @@ class OfflineModel:
 # Deciding what to say: rules over the conversation, grounded in what the request carries.
 # ---------------------------------------------------------------------------------------------
 
+# A request for a person, not a mention of one ("can my manager drive my car?" is not).
 HUMAN_WORDS = re.compile(
-    r"\b(human|real person|a person|an agent|live agent|representative|someone real|supervisor|"
-    r"manager|speak to someone|talk to someone|call me|persona|humano|agente|mensch|"
-    r"mitarbeiter|humain|conseiller)\b",
+    r"\b(?:(?:speak|talk|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|your\s+|the\s+)?"
+    r"(?:real\s+|live\s+)?(?:human|person|someone|somebody|agent|representative|manager|"
+    r"supervisor|colleague)|(?:connect|transfer|put)\s+me\s+(?:to|through|with)|"
+    r"real\s+person|live\s+agent|human\s+agent|"
+    r"hablar\s+con\s+(?:una\s+persona|un\s+agente|alguien)|"
+    r"mit\s+einem?\s+(?:mitarbeiter|menschen)|"
+    r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+personne|un\s+humain))",
     re.IGNORECASE,
 )
 QUOTE_WORDS = re.compile(
@@ -394,6 +411,7 @@ CAR_MAKES = {
     "dodge", "ram", "gmc", "volvo", "mini", "fiat", "buick", "cadillac", "acura", "infiniti",
     "porsche", "jaguar", "land rover", "mitsubishi", "chrysler", "genesis",
 }  # fmt: skip
+ALL_MAKES = TWO_WHEELER_MAKES | ELECTRIC_ONLY_MAKES | CAR_MAKES
 STOPWORD_TEXT = """
 a an the is are was were be been am i me my mine you your we our it its of to in on at for and
 or but if do does did can could would should will with what which who how when where this that
@@ -439,10 +457,15 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
         )
     if UNSUPPORTED_PRODUCTS.search(question):
         return _text_reply(_decline_product(body))
-    if "get_quote" in offered and (QUOTE_WORDS.search(question) or _quote_in_progress(messages)):
-        return _quote_step(messages)
-    if ACCOUNT_WORDS.search(question) or _verification_in_progress(messages):
+    # A flow goes on only while the customer keeps feeding it; a new question leaves it.
+    if ACCOUNT_WORDS.search(question) or (
+        _verification_in_progress(messages) and _identity_details(question)
+    ):
         return _account_step(messages, offered)
+    if "get_quote" in offered and (
+        QUOTE_WORDS.search(question) or (_quote_in_progress(messages) and quote_details(question))
+    ):
+        return _quote_step(messages)
     if GREETING.match(question):
         return _text_reply(
             "Hello! I'm Eva, Acme Insurance's virtual assistant. I can explain car, electric car "
@@ -608,6 +631,9 @@ QUOTE_FIELDS = {
 }
 
 
+OPTIONAL_QUOTE_FIELDS = ("coverage_level", "deductible")
+
+
 def _quote_in_progress(messages: list[dict]) -> bool:
     """True while the last assistant reply asked for quote details."""
     return QUOTE_ASK_MARK in _last_assistant_text(messages)
@@ -645,21 +671,31 @@ def quote_details(text: str) -> dict[str, Any]:
     """Vehicle and driver details a customer wrote in plain words."""
     lower = text.lower()
     found: dict[str, Any] = {}
-    for make in sorted(TWO_WHEELER_MAKES | ELECTRIC_ONLY_MAKES | CAR_MAKES, key=len, reverse=True):
-        match = re.search(rf"\b{re.escape(make)}\b\s+([a-z0-9][\w-]*(?:\s[0-9][\w-]*)?)", lower)
-        if match:
-            found["make"] = (
-                make.title() if make not in ("bmw", "vw", "ktm", "gmc") else make.upper()
-            )
-            model = match.group(1)
-            if not re.fullmatch(r"(19|20)\d{2}", model):
-                found["model"] = model.title()
-            break
-    if year := re.search(r"\b(19[89]\d|20[0-3]\d)\b", lower):
-        found["year"] = int(year.group(1))
-    if mileage := re.search(r"\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k)?\s*(?:miles|mi\b)", lower):
+    # Longest names first ("land rover" before "rover"), ties alphabetically: deterministic.
+    for make in sorted(ALL_MAKES, key=lambda name: (-len(name), name)):
+        if not re.search(rf"\b{re.escape(make)}\b", lower):
+            continue
+        found["make"] = make.upper() if make in ("bmw", "vw", "ktm", "gmc") else make.title()
+        # The model is the word after the make, or after a year that follows it.
+        model = re.search(
+            rf"\b{re.escape(make)}\b[\s,]+(?:an?\s+)?(?:(?:19|20)\d{{2}}\s+)?"
+            r"([a-z][\w-]*(?:\s\d[\w-]*)?)",
+            lower,
+        )
+        if model and model.group(1) not in STOPWORDS:
+            found["model"] = model.group(1).title()
+        break
+    mileage = re.search(r"\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k)?\s*(?:miles|mi\b)", lower)
+    if mileage:
         number = float(mileage.group(1).replace(",", ""))
         found["mileage"] = int(number * 1000 if mileage.group(2) else number)
+        lower = lower.replace(mileage.group(0), " ")
+    if year := re.search(r"\b(19[89]\d|20[0-3]\d)\b", lower):
+        found["year"] = int(year.group(1))
+    if level := re.search(r"\b(liability|standard|comprehensive|full coverage)\b", lower):
+        found["coverage_level"] = level.group(1).replace("full coverage", "comprehensive")
+    if deductible := re.search(r"\$?(250|500|1,?000|2,?000)\s*(?:dollars?\s*)?deductible", lower):
+        found["deductible"] = int(deductible.group(1).replace(",", ""))
     age = re.search(
         r"\b(?:i'?m|i am|aged?|driver is)\s*(\d{2})\b|\b(\d{2})\s*(?:years? old|yo)\b", lower
     )
@@ -692,7 +728,8 @@ def _quote_step(messages: list[dict]) -> Reply:
             + "\n".join(f"- {label}" for label in missing)
             + "\n\nYou can send them all in one message."
         )
-    tool_input = {name: details[name] for name in QUOTE_FIELDS}
+    fields = (*QUOTE_FIELDS, *OPTIONAL_QUOTE_FIELDS)
+    tool_input = {name: details[name] for name in fields if name in details}
     return _tool_reply("Thanks — let me work out that quote.", "get_quote", tool_input)
 
 
@@ -701,6 +738,11 @@ def _quote_step(messages: list[dict]) -> Reply:
 
 def _verification_in_progress(messages: list[dict]) -> bool:
     return VERIFY_ASK_MARK in _last_assistant_text(messages)
+
+
+def _identity_details(text: str) -> bool:
+    """Whether the text carries a policy number, a date of birth or a ZIP code."""
+    return bool(POLICY_NUMBER.search(text) or DATE_OF_BIRTH.search(text) or ZIP_CODE.search(text))
 
 
 def _verified_policy(messages: list[dict]) -> str | None:

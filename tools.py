@@ -654,11 +654,20 @@ def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     email = args.get("contact_email")
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise InputError([f"contact_email must be an email address; got {email!r}"])
+    number = _policy_number(policy_number) if policy_number else None
+    # Only a policy verified in this conversation is attached: a named one could be anyone's,
+    # and a colleague must not act on it (or email its documents) on the chat's word alone.
+    verified = number is not None and number == ctx.verified_policy
+    description = args["description"]
+    if number and not verified:
+        description += (
+            f"\n\n[Unverified: the customer named policy {number}; identity not checked.]"
+        )
     ticket = ctx.store.add_ticket(
         args["subject"],
-        args["description"],
+        description,
         args["category"],
-        policy_number=_policy_number(policy_number) if policy_number else None,
+        policy_number=number if verified else None,
         contact_email=email,
         conversation_id=ctx.conversation_id,
     )
@@ -667,6 +676,7 @@ def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         "reference": ticket["reference"],
         "category": ticket["category"],
         "status": ticket["status"],
+        "policy_verified": verified,
         "next_steps": f"A colleague replies within 1 business day{reply_to}.",
     }
     summary = f"Ticket {ticket['reference']} ({ticket['category']}): {_clipped(args['subject'])}"
@@ -674,8 +684,14 @@ def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 
 def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    handoff = ctx.store.add_handoff(
-        ctx.conversation_id, args["reason"], args["priority"], args["summary"]
+    # One open handoff per conversation: a retried turn or a second request reuses it.
+    already = [h for h in ctx.store.handoffs() if h["conversation_id"] == ctx.conversation_id]
+    handoff = (
+        already[0]
+        if already
+        else ctx.store.add_handoff(
+            ctx.conversation_id, args["reason"], args["priority"], args["summary"]
+        )
     )
     available = team_available(datetime.now(UTC))
     if available:

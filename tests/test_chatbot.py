@@ -198,12 +198,23 @@ def test_pause_turn_is_continued_without_a_new_user_message(api, db):
             "input": {"query": "x"},
         },
     ]
-    api.add(sse(message_frames(paused, stop_reason="pause_turn")), text("Finished."))
-    result = done(run(bot_for(api, db), [], "Look it up"))
+    api.add(sse(message_frames(paused, stop_reason="pause_turn")), text("Finished."), text("Next."))
+    bot = bot_for(api, db)
+    result = done(run(bot, [], "Look it up"))
     continued = api.messages_requests[1]["messages"]
     assert continued[-1]["role"] == "assistant"
     assert continued[-1]["content"][-1]["type"] == "server_tool_use"
     assert result.reply.endswith("Finished.")
+    assert [m["role"] for m in result.messages] == ["user", "assistant"]
+    assert_valid(result.messages)
+    assert done(run(bot, result.messages, "And then?")).reply == "Next."
+
+
+def test_tool_use_stop_without_a_tool_call_ends_the_turn(api, db):
+    api.add(text("Nothing to run after all.", stop_reason="tool_use"))
+    result = done(run(bot_for(api, db), [], "Hi"))
+    assert result.reply == "Nothing to run after all."
+    assert_valid(result.messages)
 
 
 def test_rate_limit_with_retry_after_is_retried_then_succeeds(api, db):
@@ -256,11 +267,20 @@ def test_error_event_mid_stream_fails_the_turn(api, db):
     assert isinstance(events[-1], chatbot.TurnError)
 
 
-def test_next_turn_works_after_a_failed_one(api, db):
-    api.add(error(400, "invalid_request_error"), text("All good now."))
+def test_a_failed_tool_follow_up_leaves_history_and_the_next_turn_works(api, db):
+    api.add(text("Welcome."))
     bot = bot_for(api, db)
-    assert isinstance(run(bot, [], "Hi")[-1], chatbot.TurnError)
-    assert done(run(bot, [], "Hi")).reply == "All good now."
+    history = done(run(bot, [], "Hi")).messages
+    api.add(tool_calls(("toolu_f", "get_quote", QUOTE)), error(500, x_should_retry="false"))
+    before = json.dumps(history)
+    events = run(bot, history, "Quote my Corolla")
+    assert of_type(events, chatbot.ToolFinished), "the tool ran before the follow-up failed"
+    assert events[-1] == chatbot.TurnError(chatbot.BUSY)
+    assert json.dumps(history) == before
+    api.add(text("All good now."))
+    second = done(run(bot, history, "Quote my Corolla"))
+    assert second.reply == "All good now."
+    assert_valid(history + second.messages)
 
 
 def test_malformed_tool_input_becomes_an_error_result_the_model_sees(api, db):

@@ -13,7 +13,7 @@ import pytest
 import chatbot
 import config
 import llm
-from offline import OfflineModel, PromptCache, estimate_tokens
+from offline import OfflineModel, PromptCache, estimate_tokens, quote_details
 
 
 @pytest.fixture
@@ -190,3 +190,52 @@ def test_count_tokens_answers_offline():
 def test_unknown_paths_answer_404():
     response = OfflineModel().handle(httpx2.Request("POST", "http://x/v1/files", content=b"{}"))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is a person who borrows my car covered?",
+        "Are human errors like leaving the lights on covered?",
+        "Can my manager drive my car?",
+        "Can you call me back tomorrow?",
+    ],
+)
+def test_mentioning_a_person_is_not_asking_for_one(conversation, db, question):
+    events = conversation.say(question)
+    assert "escalate_to_human" not in tools_called(events)
+    assert db.handoffs() == []
+
+
+@pytest.mark.parametrize(
+    "request_for_a_person",
+    ["I want to speak to a human", "quiero hablar con una persona", "connect me to an agent"],
+)
+def test_asking_for_a_person_in_other_words_and_languages(conversation, request_for_a_person):
+    assert tools_called(conversation.say(request_for_a_person)) == ["escalate_to_human"]
+
+
+@pytest.mark.parametrize("opening", ["I'd like a quote", "What's the status of my claim?"])
+def test_a_new_question_leaves_an_unfinished_flow(conversation, opening):
+    conversation.say(opening)
+    reply = reply_of(conversation.say("Actually never mind, when are you open on Saturday?"))
+    assert "9:00" in reply
+
+
+def test_quote_details_are_read_from_ordinary_phrasing():
+    assert quote_details("I drive about 2000 miles a year, it's a 2019 Honda Civic") == {
+        "make": "Honda",
+        "model": "Civic",
+        "mileage": 2000,
+        "year": 2019,
+        "vehicle_type": "car",
+    }
+    assert quote_details("2022 Tesla Model 3, comprehensive with a $1000 deductible") == {
+        "make": "Tesla",
+        "model": "Model 3",
+        "year": 2022,
+        "coverage_level": "comprehensive",
+        "deductible": 1000,
+        "vehicle_type": "electric_car",
+    }
+    assert quote_details("2019 Ford Focus, zero accidents, 12k miles")["make"] == "Ford"

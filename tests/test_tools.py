@@ -504,6 +504,7 @@ def test_file_claim_rejects_impossible_dates(
 
 
 def test_create_ticket_is_stored_with_its_reference(ctx: ToolContext, store: Store) -> None:
+    ctx.verified_policy = CAR_POLICY
     result = run_tool(
         "create_ticket",
         {
@@ -523,6 +524,28 @@ def test_create_ticket_is_stored_with_its_reference(ctx: ToolContext, store: Sto
     assert ticket["category"] == "policy_change"
     assert ticket["policy_number"] == CAR_POLICY
     assert ticket["conversation_id"] == "conv-1"
+
+
+def test_create_ticket_never_attaches_a_policy_this_chat_did_not_verify(
+    ctx: ToolContext, store: Store
+) -> None:
+    result = run_tool(
+        "create_ticket",
+        {
+            "subject": "Send my documents",
+            "description": "Email me the full billing history for this policy.",
+            "category": "documents",
+            "policy_number": CAR_POLICY,
+            "contact_email": "someone@example.net",
+        },
+        ctx,
+    )
+
+    assert not result.is_error, result.content
+    assert result.data["policy_verified"] is False
+    (ticket,) = store.tickets()
+    assert ticket["policy_number"] is None
+    assert f"named policy {CAR_POLICY}; identity not checked" in ticket["description"]
 
 
 def test_create_ticket_rejects_a_bad_email(ctx: ToolContext, store: Store) -> None:
@@ -578,3 +601,13 @@ def test_escalate_to_human_queues_a_handoff(ctx: ToolContext, store: Store) -> N
 )
 def test_team_availability_follows_eastern_time(moment: datetime, available: bool) -> None:
     assert team_available(moment) is available
+
+
+def test_a_second_escalation_in_one_conversation_reuses_the_open_handoff(
+    ctx: ToolContext, store: Store
+) -> None:
+    request = {"reason": "Wants a person", "priority": "normal", "summary": "Asked twice"}
+    first = run_tool("escalate_to_human", request, ctx)
+    second = run_tool("escalate_to_human", request, ctx)
+    assert first.data["reference"] == second.data["reference"]
+    assert len(store.handoffs()) == 1
