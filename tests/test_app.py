@@ -116,7 +116,6 @@ def test_a_failed_turn_offers_retry_and_keeps_history_unchanged(page, online):
     assert "Collision covers" in texts(page)[-1]
     assert len(page.session_state["history"]) == len(history) + 2
     assert not page.warning
-    assert not page.chat_input[0].value, "the resent text must not linger in the input box"
 
 
 def test_a_config_edit_between_turns_reaches_the_next_request(page, online, monkeypatch):
