@@ -456,7 +456,7 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
             },
         )
     if UNSUPPORTED_PRODUCTS.search(question):
-        return _text_reply(_decline_product(body))
+        return _text_reply(DECLINE_PRODUCT)
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
     if ACCOUNT_WORDS.search(question) or (
         _verification_in_progress(messages) and _identity_details(question)
@@ -610,13 +610,12 @@ def _flatten(text: str) -> str:
     return re.sub(r"\s*\n\s*(?:[-*]\s+)?", " ", text).strip()
 
 
-def _decline_product(body: dict[str, Any]) -> str:
-    return (
-        "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
-        "car and two-wheeler insurance. For other cover, an independent broker or a specialist "
-        "insurer is the best place to ask. If you'd like, I can help with a quote for a car, "
-        "an EV or a motorcycle or scooter."
-    )
+DECLINE_PRODUCT = (
+    "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
+    "car and two-wheeler insurance. For other cover, an independent broker or a specialist "
+    "insurer is the best place to ask. If you'd like, I can help with a quote for a car, "
+    "an EV or a motorcycle or scooter."
+)
 
 
 # --- Quotes -----------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def test_redirects_off_topic_questions(conversation):
     assert "only help with Acme" in reply
 
 
-def test_account_questions_need_identity_first(conversation, db):
+def test_account_questions_need_identity_first(conversation):
     first = conversation.say("What's the status of my claim?")
     assert tools_called(first) == []
     assert "policy number" in reply_of(first)
