@@ -114,6 +114,11 @@ def _message_problems(messages: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def _text_of(blocks: list[dict[str, Any]]) -> str:
+    """The text blocks of a content list, joined: what a reader of the message would see."""
+    return " ".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+
+
 def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     """A message's content as a list of blocks (a plain string is one text block)."""
     content = message.get("content")
@@ -430,8 +435,7 @@ def decide(body: dict[str, Any]) -> Reply:
     results = [b for b in last if b.get("type") == "tool_result"]
     if results:
         return _text_reply(_after_tools(messages, results))
-    text = " ".join(b["text"] for b in last if b.get("type") == "text")
-    question = _customer_words(text)
+    question = _customer_words(_text_of(last))
     return _answer(question, messages, offered, body)
 
 
@@ -534,9 +538,7 @@ def _sources(body: dict[str, Any]) -> list[tuple[str, str]]:
         r'<context topic="([^"]+)">(.*?)</context>', system_text, re.S
     ):
         found += [(topic, para) for para in _paragraphs(section)]
-    last_text = " ".join(
-        b.get("text", "") for b in _blocks(body["messages"][-1]) if b.get("type") == "text"
-    )
+    last_text = _text_of(_blocks(body["messages"][-1]))
     for attrs, passage in re.findall(r"<passage([^>]*)>(.*?)</passage>", last_text, re.S):
         title = re.search(r'title="([^"]*)"', attrs)
         found += [(title.group(1) if title else "Knowledge base", passage.strip())]
@@ -641,7 +643,7 @@ def _quote_in_progress(messages: list[dict]) -> bool:
 def _last_assistant_text(messages: list[dict]) -> str:
     for message in reversed(messages):
         if message["role"] == "assistant":
-            return " ".join(b.get("text", "") for b in _blocks(message) if b.get("type") == "text")
+            return _text_of(_blocks(message))
     return ""
 
 
@@ -656,9 +658,7 @@ def _user_texts_since_quote(messages: list[dict]) -> list[str]:
             break
         if message["role"] != "user":
             continue
-        words = _customer_words(
-            " ".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-        )
+        words = _customer_words(_text_of(blocks))
         if words:
             texts.insert(0, words)
         if QUOTE_WORDS.search(words):
@@ -792,11 +792,7 @@ def _account_step(messages: list[dict], offered: set[str]) -> Reply:
 
 
 def _user_texts_recent(messages: list[dict], count: int) -> list[str]:
-    texts = [
-        _customer_words(" ".join(b.get("text", "") for b in _blocks(m) if b.get("type") == "text"))
-        for m in messages
-        if m["role"] == "user"
-    ]
+    texts = [_customer_words(_text_of(_blocks(m))) for m in messages if m["role"] == "user"]
     return [t for t in texts if t][-count:]
 
 
@@ -832,7 +828,7 @@ def _tool_names(messages: list[dict]) -> dict[str, str]:
 def _result_text(result: dict[str, Any]) -> str:
     content = result.get("content")
     if isinstance(content, list):
-        return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
+        return _text_of(content)
     return str(content or "")
 
 
