@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean reindex eval-retrieval bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,18 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+
+# Embed new or edited kb/ sections (the page does this itself on start, with a progress bar).
+reindex: $(STAMP)
+	$(BIN)/python -m knowledge reindex
+
+# Recall@1/3/5, MRR and nDCG@5 by language for the active embedders, hybrid and each half.
+eval-retrieval: $(STAMP)
+	$(BIN)/python -m evals.retrieval
+
+# Speed and memory figures, checked against their targets (exit 1 if one is missed).
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,9 +15,11 @@ import streamlit as st
 import chatbot
 import config
 import llm
+from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
 
 TOOL_LABELS = {
+    "search_knowledge_base": "Searching the help centre",
     "get_quote": "Preparing a quote",
     "lookup_policy": "Verifying identity and finding the policy",
     "get_claim_status": "Checking claim status",
@@ -41,6 +43,38 @@ def connection() -> llm.Connection:
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
     return Store()
+
+
+@st.cache_resource(show_spinner=False)
+def knowledge_base() -> KnowledgeBase:
+    """One index per process, shared: searches only read, syncs take a lock."""
+    return KnowledgeBase()
+
+
+def knowledge() -> KnowledgeBase | None:
+    """The knowledge base, caught up with kb/; a progress bar while anything is embedded.
+
+    Runs on every rerun, so an article saved while the app runs is re-embedded (only its
+    changed sections) before the next answer. A broken article is named in the sidebar and Eva
+    answers without passages until it is fixed.
+    """
+    try:
+        kb = knowledge_base()
+        if kb.stale():
+            bar = None
+
+            def progress(done: int, total: int) -> None:
+                nonlocal bar
+                bar = bar or st.progress(0.0)
+                bar.progress(done / total, text=f"Indexing the help centre: {done}/{total}")
+
+            kb.sync(progress=progress)
+            if bar is not None:
+                bar.empty()
+        return kb
+    except KnowledgeError as problem:
+        st.sidebar.error(f"Knowledge base problem: {problem}", icon="📚")
+        return None
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -97,6 +131,14 @@ def handoff_banner(handoff: dict[str, Any]) -> None:
     )
 
 
+def sources_list(sources: list[dict[str, str]]) -> None:
+    """Every help-centre section the answer cites: title, section and the start of the text."""
+    with st.expander(f"Sources ({len(sources)})", icon="📚"):
+        for source in sources:
+            st.markdown(f"**{source['title']}** — {source['section']}")
+            st.caption(source["snippet"])
+
+
 def render_entry(entry: dict[str, Any]) -> None:
     """One committed message: its text and tool cards in the order they happened."""
     for segment in entry.get("segments", []):
@@ -106,6 +148,8 @@ def render_entry(entry: dict[str, Any]) -> None:
             tool_card(segment)
     if entry.get("notice"):
         st.caption(entry["notice"])
+    if entry.get("sources"):
+        sources_list(entry["sources"])
     if entry.get("handoff"):
         handoff_banner(entry["handoff"])
 
@@ -199,6 +243,10 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 tool_card(card)
             elif isinstance(event, chatbot.Handoff):
                 handoff = {"reference": event.reference, "reason": event.reason}
+            elif isinstance(event, chatbot.Sources):
+                if box is not None:
+                    box.markdown(segments[-1]["text"])
+                sources_list(event.items)
             elif isinstance(event, chatbot.TurnError):
                 state.failed = {"text": text, "message": event.message}
                 state.prefill = text
@@ -226,7 +274,13 @@ def commit(
     display = [
         *state.display,
         {"role": "user", "segments": [{"kind": "text", "text": text}]},
-        {"role": "assistant", "segments": segments, "notice": done.notice, "handoff": handoff},
+        {
+            "role": "assistant",
+            "segments": segments,
+            "notice": done.notice,
+            "handoff": handoff,
+            "sources": done.sources,
+        },
     ]
     new_totals = {
         "input": totals["input"] + usage.input_tokens,
@@ -265,6 +319,7 @@ if "prefill" in st.session_state:
 
 conn = connection()
 sidebar(conn)
+kb = knowledge()
 st.title("Hi, I'm Eva 👋")
 st.caption("Acme Insurance's assistant for car, electric car and two-wheeler insurance.")
 
@@ -282,7 +337,7 @@ for entry in st.session_state.display:
 
 if prompt:
     st.session_state.failed = None
-    stream_turn(chatbot.ChatBot(conn.client, store()), prompt)
+    stream_turn(chatbot.ChatBot(conn.client, store(), kb), prompt)
 elif st.session_state.failed:
     failed_turn()
 elif not st.session_state.display:

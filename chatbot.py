@@ -20,6 +20,7 @@ import httpx2
 
 import config
 import tools
+from knowledge import KnowledgeBase, Results, as_prompt
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,13 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Sources:
+    """The help-centre sections the reply cites (title, section, snippet), for the page."""
+
+    items: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
 class TurnError:
     """The turn failed; message is safe to show a customer. History must stay as it was."""
 
@@ -111,9 +119,20 @@ class TurnDone:
     facts: dict[str, Any]
     usage: Usage
     stop_reason: str
+    sources: list[dict[str, str]] = field(default_factory=list)
 
 
-Event = TextDelta | Thinking | ToolStarted | ToolFinished | Handoff | Usage | TurnError | TurnDone
+Event = (
+    TextDelta
+    | Thinking
+    | ToolStarted
+    | ToolFinished
+    | Handoff
+    | Sources
+    | Usage
+    | TurnError
+    | TurnDone
+)
 
 # ---------------------------------------------------------------------------------------------
 # Plain-language messages: never a stack trace or an API error body on the page.
@@ -137,6 +156,9 @@ DECLINED = (
     "I'm not able to help with that request. I'm happy to help with anything about your Acme "
     "car, electric car or two-wheeler insurance."
 )
+
+
+SEARCH = "search_knowledge_base"
 
 
 def customer_message(error: BaseException) -> str:
@@ -219,9 +241,40 @@ def build_request(messages: list[dict[str, Any]], history_length: int) -> dict[s
     }
 
 
-def user_message(text: str) -> dict[str, Any]:
-    """The customer's message as content blocks, so a cache mark can sit on its last block."""
-    return {"role": "user", "content": [{"type": "text", "text": text}]}
+def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
+    """The customer's message as content blocks, so a cache mark can sit on its last block.
+
+    Retrieved passages ride in this turn, not in the system prompt: the static prefix stays
+    byte-identical (and cached) while each message brings its own knowledge.
+    """
+    if knowledge is None:
+        return {"role": "user", "content": [{"type": "text", "text": text}]}
+    # The customer cannot close the tag early and pose as the app.
+    wrapped = text.replace("</customer_message", "&lt;/customer_message")
+    return {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": as_prompt(knowledge)},
+            {"type": "text", "text": f"<customer_message>\n{wrapped}\n</customer_message>"},
+        ],
+    }
+
+
+def cited_sources(reply: str, offered: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """The offered article sections whose article the reply names, in the order it names them.
+
+    Eva cites an article by its exact title; every section of that article she was given is
+    listed, so the page shows the passages the answer came from, not just a name.
+    """
+    folded = reply.casefold()
+    positions = {}
+    for source in offered.values():
+        if source["kind"] != "article":
+            continue
+        at = folded.find(source["title"].casefold())
+        if at >= 0:
+            positions[source["id"]] = at
+    return [offered[id_] for id_ in sorted(positions, key=positions.__getitem__)]
 
 
 def block_param(block: Any) -> dict[str, Any] | None:
@@ -274,6 +327,8 @@ class _Turn:
     shown: list[str] = field(default_factory=list)
     notice: str | None = None
     stop_reason: str = "end_turn"
+    # Help-centre sections put before the model this turn, by chunk id: the citable ones.
+    offered: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -283,9 +338,12 @@ class _Turn:
 class ChatBot:
     """Runs customer turns against an injected client; knows nothing of the page."""
 
-    def __init__(self, client: anthropic.Anthropic, store: Store) -> None:
+    def __init__(
+        self, client: anthropic.Anthropic, store: Store, knowledge: KnowledgeBase | None = None
+    ) -> None:
         self.client = client
         self.store = store
+        self.knowledge = knowledge
 
     def respond(
         self, history: list[dict[str, Any]], text: str, facts: dict[str, Any] | None = None
@@ -297,9 +355,13 @@ class ChatBot:
             conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
             verified_policy=facts.get("verified_policy"),
             failed_verifications=facts.get("failed_verifications", 0),
+            knowledge=self.knowledge,
         )
         turn = _Turn(messages=list(history), new=[])
-        turn.add(user_message(text))
+        found = self._retrieve(text)
+        if found is not None:
+            turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
+        turn.add(user_message(text, found))
         try:
             yield from self._loop(turn, len(history), context)
         except (anthropic.APIError, httpx2.HTTPError) as error:
@@ -315,15 +377,30 @@ class ChatBot:
             verified_policy=context.verified_policy,
             failed_verifications=context.failed_verifications,
         )
+        reply = "".join(turn.shown)
+        sources = cited_sources(reply, turn.offered)
+        if sources:
+            yield Sources(sources)
         yield turn.usage
         yield TurnDone(
             messages=turn.new,
-            reply="".join(turn.shown),
+            reply=reply,
             notice=turn.notice,
             facts=facts,
             usage=turn.usage,
             stop_reason=turn.stop_reason,
+            sources=sources,
         )
+
+    def _retrieve(self, text: str) -> Results | None:
+        """Passages for this message; a broken kb/ costs the turn its passages, not the turn."""
+        if self.knowledge is None:
+            return None
+        try:
+            return self.knowledge.search(text)
+        except Exception:
+            log.exception("knowledge search failed; answering without passages")
+            return Results()
 
     def _loop(
         self, turn: _Turn, history_length: int, context: tools.ToolContext
@@ -347,7 +424,10 @@ class ChatBot:
             if stop == "tool_use":
                 turn.add({"role": "assistant", "content": content})
                 turn.add(
-                    {"role": "user", "content": (yield from self._run_tools(content, context))}
+                    {
+                        "role": "user",
+                        "content": (yield from self._run_tools(content, context, turn.offered)),
+                    }
                 )
                 continue
             if stop == "pause_turn":
@@ -390,7 +470,10 @@ class ChatBot:
         return message
 
     def _run_tools(
-        self, content: list[dict[str, Any]], context: tools.ToolContext
+        self,
+        content: list[dict[str, Any]],
+        context: tools.ToolContext,
+        offered: dict[str, dict[str, str]],
     ) -> Iterator[Event]:
         """Run every tool_use in order; return their results as one user message's content."""
         results: list[dict[str, Any]] = []
@@ -407,6 +490,8 @@ class ChatBot:
                 result.summary,
                 result.data,
             )
+            for source in result.data.get("sources", []) if block["name"] == SEARCH else []:
+                offered[source["id"]] = source
             if block["name"] == "escalate_to_human" and not result.is_error:
                 yield Handoff(
                     reference=result.data["reference"],

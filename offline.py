@@ -434,7 +434,7 @@ def decide(body: dict[str, Any]) -> Reply:
     last = _blocks(messages[-1])
     results = [b for b in last if b.get("type") == "tool_result"]
     if results:
-        return _text_reply(_after_tools(messages, results))
+        return _text_reply(_after_tools(messages, results, body))
     question = _customer_words(_text_of(last))
     return _answer(question, messages, offered, body)
 
@@ -476,9 +476,19 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
             "and two-wheeler coverage, prepare a quote, or look into your policy or a claim. "
             "What can I do for you?"
         )
-    passages = _best_passages(question, body)
-    if passages:
-        return _text_reply(_grounded_answer(passages))
+    knowledge = _text_of(_blocks(messages[-1]))
+    answer = _grounded_reply(question, knowledge, body)
+    if answer:
+        return _text_reply(answer)
+    if "<knowledge>" in knowledge and INSURANCE_WORDS.search(question):
+        if "search_knowledge_base" in offered and "<searched_for>" not in knowledge:
+            query = " ".join(dict.fromkeys(_terms(question)))[:300] or question[:300]
+            return _tool_reply(
+                "Let me search the help centre for that.",
+                "search_knowledge_base",
+                {"query": query},
+            )
+        return _text_reply(NOT_FOUND)
     return _text_reply(
         "I'm Eva, Acme Insurance's assistant, so I can only help with Acme's car, electric car "
         "and two-wheeler insurance — coverage, quotes, policies, claims and billing. I don't have "
@@ -505,9 +515,14 @@ def _tool_reply(preface: str, name: str, tool_input: dict[str, Any]) -> Reply:
 
 @dataclass(frozen=True)
 class Passage:
-    source: str
+    """One paragraph or bullet the offline model may quote, and where it came from."""
+
+    title: str
+    section: str
     text: str
-    score: float
+    rank: int  # the article's place in the retrieved list; -1 for the static context
+    score: float = 0.0
+    order: int = 0  # its place within its section
 
 
 PLURALS = (("ies", "y"), ("s", ""))
@@ -529,20 +544,48 @@ def _terms(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in STOPWORDS]
 
 
-def _sources(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """(source label, paragraph) pairs from the static context and any knowledge passages."""
+ARTICLE = re.compile(
+    r'<article id="[^"]*" title="([^"]*)" section="([^"]*)"[^>]*>\n?(.*?)</article>', re.S
+)
+OTHER_LANGUAGE_TEXT = """
+    el la los las del que y en es un una por para con mi se lo qué cómo está son si mis
+    der die das und ist ich mein meine nicht ein eine mit für auf wie wird mir mich
+    le les des et est je mon ma pas une pour avec sur comment mes est-ce qu'il
+"""
+# Common Spanish, German and French words: a question full of them is not in English.
+OTHER_LANGUAGE_WORDS = frozenset(OTHER_LANGUAGE_TEXT.split())
+INSURANCE_WORDS = re.compile(
+    r"\b(insur\w*|cover\w*|polic\w*|claims?|deductibles?|premiums?|acme|vehicles?|cars?|"
+    r"ev|bikes?|motorcycles?|scooters?|bill\w*|payments?|refunds?|discounts?|accident|"
+    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password)\b",
+    re.I,
+)
+
+
+def _articles(text: str) -> list[tuple[str, str, str]]:
+    """(title, section, text) of each article passage in a knowledge block, best first."""
+    return [(_unescape(t), _unescape(s), body) for t, s, body in ARTICLE.findall(text)]
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&quot;", '"').replace("&lt;", "<").replace("&amp;", "&")
+
+
+def _static_passages(body: dict[str, Any]) -> list[Passage]:
     system = body.get("system") or ""
     system_text = system if isinstance(system, str) else " ".join(b["text"] for b in system)
-    found: list[tuple[str, str]] = []
-    for topic, section in re.findall(
-        r'<context topic="([^"]+)">(.*?)</context>', system_text, re.S
-    ):
-        found += [(topic, para) for para in _paragraphs(section)]
-    last_text = _text_of(_blocks(body["messages"][-1]))
-    for attrs, passage in re.findall(r"<passage([^>]*)>(.*?)</passage>", last_text, re.S):
-        title = re.search(r'title="([^"]*)"', attrs)
-        found += [(title.group(1) if title else "Knowledge base", passage.strip())]
-    return found
+    return [
+        Passage(topic, "", unit, -1)
+        for topic, section in re.findall(
+            r'<context topic="([^"]+)">(.*?)</context>', system_text, re.S
+        )
+        for unit in _paragraphs(section)
+    ]
+
+
+def _in_english(question: str) -> bool:
+    words = re.findall(r"[a-zà-ÿ'-]+", question.lower())
+    return sum(w in STOPWORDS for w in words) >= sum(w in OTHER_LANGUAGE_WORDS for w in words)
 
 
 def _paragraphs(section: str) -> list[str]:
@@ -563,31 +606,36 @@ def _paragraphs(section: str) -> list[str]:
     return out
 
 
-def _best_passages(question: str, body: dict[str, Any], limit: int = 3) -> list[Passage]:
-    """Passages ranked by shared rare terms; nothing when the overlap is too thin to trust."""
+def _ranked(question: str, passages: list[Passage]) -> list[Passage]:
+    """Passages scored by the rare question terms they share, best first."""
     query = set(_terms(question))
-    sources = _sources(body)
-    if not query or not sources:
-        return []
-    # The topic name counts: "car" in a question should favour the car insurance passages.
-    documents = [set(_terms(f"{source} {text}")) for source, text in sources]
+    documents = [set(_terms(f"{p.section} {p.text}")) for p in passages]
     count = len(documents)
 
     def idf(term: str) -> float:
         return math.log(1 + count / (1 + sum(term in doc for doc in documents)))
 
     scored = [
-        Passage(source, text, sum(idf(t) for t in query & terms) + _lead_bonus(text, query, idf))
-        for (source, text), terms in zip(sources, documents, strict=True)
+        Passage(
+            p.title,
+            p.section,
+            p.text,
+            p.rank,
+            sum(idf(t) for t in query & terms) + _lead_bonus(p.text, query, idf),
+            p.order,
+        )
+        for p, terms in zip(passages, documents, strict=True)
     ]
-    scored.sort(key=lambda p: p.score, reverse=True)
-    top = scored[0].score
-    chosen = [p for p in scored[:limit] if p.score >= 0.5 * top]
-    # A question most of whose words appear nowhere in what we would quote is not ours.
-    matched = set().union(*(set(_terms(f"{p.source} {p.text}")) for p in chosen)) & query
-    if top < 1.5 or len(matched) < MIN_QUERY_COVERAGE * len(query):
-        return []
-    return chosen
+    return sorted(scored, key=lambda p: p.score, reverse=True)
+
+
+def _trusted(question: str, ranked: list[Passage]) -> bool:
+    """Enough of the question's words appear in the best passages to call it an answer."""
+    query = set(_terms(question))
+    if not ranked or not query or ranked[0].score < 1.5:
+        return False
+    matched = set().union(*(set(_terms(f"{p.section} {p.text}")) for p in ranked[:3])) & query
+    return len(matched) >= MIN_QUERY_COVERAGE * len(query)
 
 
 def _lead_bonus(text: str, query: set[str], idf: Callable[[str], float]) -> float:
@@ -596,16 +644,62 @@ def _lead_bonus(text: str, query: set[str], idf: Callable[[str], float]) -> floa
     return sum(idf(t) for t in query & set(_terms(lead)))
 
 
-def _grounded_answer(passages: list[Passage]) -> str:
-    lead = passages[0]
-    lines = [f"Here's what Acme's information says ({lead.source}):", ""]
-    lines += [f"- {_flatten(p.text)}" for p in passages]
-    lines += [
-        "",
-        "I'm the offline demo assistant, so I quote our information directly. If this doesn't "
-        "answer your question, I can connect you with a colleague.",
+def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str | None:
+    """Quote the retrieved article that best answers the question, citing it; or the context.
+
+    The retrieval ranked the articles on meaning, so the first one is trusted for a question
+    in another language, where word overlap says nothing.
+    """
+    articles = _articles(knowledge)
+    units = [
+        Passage(title, section, unit, rank, order=order)
+        for rank, (title, section, text) in enumerate(articles)
+        for order, unit in enumerate(_paragraphs(text))
     ]
+    if articles and not _in_english(question):
+        title, section, text = articles[0]
+        quoted = [Passage(title, section, unit, 0) for unit in _paragraphs(text)[:3]]
+        return _quote(quoted, "I'm the offline demo model, so I quote our articles in English.")
+    ranked = _ranked(question, units)
+    if _trusted(question, ranked):
+        # Prefer the better-retrieved article when two score alike.
+        best = max(ranked[:3], key=lambda p: p.score - 0.5 * p.rank)
+        same = [p for p in ranked if p.title == best.title and p.section == best.section]
+        # The section's opening line (often the limit or the rule) and its best matches, in
+        # the order the article has them.
+        chosen = {p.order: p for p in same[:2] if p.score >= 0.5 * same[0].score}
+        chosen.setdefault(0, next(p for p in same if p.order == 0))
+        return _quote([chosen[i] for i in sorted(chosen)], None)
+    ranked = _ranked(question, _static_passages(body))
+    if _trusted(question, ranked):
+        return _quote([p for p in ranked[:3] if p.score >= 0.5 * ranked[0].score], None)
+    return None
+
+
+def _quote(passages: list[Passage], note: str | None) -> str:
+    lead = passages[0]
+    if lead.rank >= 0:
+        opening = "Here's what our help centre says:"
+        citation = f"Source: *{lead.title}* — {lead.section}"
+    else:
+        opening = f"Here's what Acme's information says ({lead.title}):"
+        citation = ""
+    lines = [opening, "", *(f"- {_flatten(p.text)}" for p in passages), ""]
+    if citation:
+        lines += [citation, ""]
+    lines.append(
+        note
+        or "I'm the offline demo assistant, so I quote our information directly. If this doesn't "
+        "answer your question, I can connect you with a colleague."
+    )
     return "\n".join(lines)
+
+
+NOT_FOUND = (
+    "I couldn't find anything about that in Acme's help centre, so I'd rather not guess. "
+    "If it's about your Acme insurance, I can connect you with a colleague who can answer it — "
+    "just say so."
+)
 
 
 def _flatten(text: str) -> str:
@@ -799,7 +893,7 @@ def _user_texts_recent(messages: list[dict], count: int) -> list[str]:
 # --- After tools ------------------------------------------------------------------------------
 
 
-def _after_tools(messages: list[dict], results: list[dict]) -> str:
+def _after_tools(messages: list[dict], results: list[dict], body: dict[str, Any]) -> str:
     """Plain-language report of what the tools returned: their numbers, never ours."""
     names = _tool_names(messages)
     parts = []
@@ -808,6 +902,10 @@ def _after_tools(messages: list[dict], results: list[dict]) -> str:
         content = _result_text(result)
         if result.get("is_error"):
             parts.append(f"I couldn't complete that step: {content}")
+            continue
+        if name == "search_knowledge_base":
+            question = (_user_texts_recent(messages, 1) or [""])[0]
+            parts.append(_grounded_reply(question, content, body) or NOT_FOUND)
             continue
         data = _json_or_none(content)
         report = RESULT_REPORTS.get(name)

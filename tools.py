@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import config
+from knowledge import KnowledgeBase, as_prompt
 from store import REFERENCE_ALPHABET, Store
 
 # ---------------------------------------------------------------------------------------------
@@ -66,12 +68,11 @@ RATING_TABLES: dict[str, Any] = {
 
 QUOTE_VALID_DAYS = 30
 MAX_VERIFICATION_ATTEMPTS = 3
-CUSTOMER_SERVICE_PHONE = "1-800-555-0142"
-CLAIMS_PHONE = "1-800-555-0199"
+CUSTOMER_SERVICE_PHONE = config.FACTS["support_phone"]
+CLAIMS_PHONE = config.FACTS["claims_phone"]
 CLAIM_WINDOW_YEARS = 3
-# Human team hours in Eastern Time by weekday (Monday = 0): (opens, closes) in whole hours.
-TEAM_HOURS_ET = {0: (8, 20), 1: (8, 20), 2: (8, 20), 3: (8, 20), 4: (8, 20), 5: (9, 17)}
-TEAM_TIMEZONE = "America/New_York"
+TEAM_HOURS_ET = config.SUPPORT_HOURS
+TEAM_TIMEZONE = config.SUPPORT_TIMEZONE
 
 VEHICLE_TYPES = ["car", "electric_car", "two_wheeler"]
 COVERAGE_LEVELS = ["liability", "standard", "comprehensive"]
@@ -105,6 +106,30 @@ _POLICY_NUMBER = {
 }
 
 TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "search_knowledge_base",
+        "description": (
+            "Searches Acme's help centre articles and resolved past tickets. The passages that "
+            "come with each customer message are found with the customer's own words; use this "
+            "when they do not answer the question: search again with a short, specific query "
+            "in English (for example 'charging cable stolen from garage'), also for questions "
+            "asked in another language. Returns passages with id, title and section. Articles "
+            "are Acme's policy: cite them by title. Past tickets are precedent only."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "query": {
+                    "type": "string",
+                    "minLength": 2,
+                    "maxLength": 300,
+                    "description": "What to look for, in a few specific words.",
+                }
+            },
+            "required": ["query"],
+            "additionalProperties": False,
+        },
+    },
     {
         "name": "get_quote",
         "description": (
@@ -315,6 +340,7 @@ class ToolContext:
     conversation_id: str
     verified_policy: str | None = None
     failed_verifications: int = 0
+    knowledge: KnowledgeBase | None = None
 
 
 class InputError(Exception):
@@ -349,6 +375,30 @@ def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
             "colleague instead.",
             summary=f"Internal error in {name} ({type(exc).__name__})",
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# search_knowledge_base
+# ---------------------------------------------------------------------------------------------
+
+
+def _search_knowledge_base(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    query = args["query"]
+    if ctx.knowledge is None:
+        return _error(
+            "The help centre search is not available right now. Do not answer from memory: "
+            "offer to create a ticket or connect the customer with a colleague.",
+            summary="Help centre search unavailable",
+        )
+    results = ctx.knowledge.search(query)
+    found = len(results.articles)
+    return ToolResult(
+        content=as_prompt(results, searched_for=query),
+        is_error=False,
+        summary=f"Searched the help centre for “{_clipped(query)}”: "
+        + (f"{found} article section{'s' if found != 1 else ''}" if found else "nothing found"),
+        data={"query": query, "sources": [hit.source() for hit in results.hits()]},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -909,6 +959,7 @@ def _invalid_input(name: str, problems: list[str]) -> ToolResult:
 
 
 _HANDLERS: dict[str, Handler] = {
+    "search_knowledge_base": _search_knowledge_base,
     "get_quote": _get_quote,
     "lookup_policy": _lookup_policy,
     "get_claim_status": _get_claim_status,

@@ -29,3 +29,13 @@ from store import Store  # noqa: E402
 def db(tmp_path) -> Store:
     """A fresh, seeded database of stub customers."""
     return Store(f"sqlite:///{tmp_path / 'acme.db'}")
+
+
+@pytest.fixture(scope="session")
+def kb():
+    """The real kb/, indexed once per test session with the bundled model (~30 s)."""
+    from knowledge import KnowledgeBase
+
+    base = KnowledgeBase()
+    base.sync()
+    return base

