@@ -66,7 +66,9 @@ def knowledge() -> KnowledgeBase | None:
             def progress(done: int, total: int) -> None:
                 nonlocal bar
                 bar = bar or st.progress(0.0)
-                bar.progress(done / total, text=f"Indexing the help centre: {done}/{total}")
+                bar.progress(
+                    done / total, text=f"Indexing the help centre: {done} of {total} embeddings"
+                )
 
             kb.sync(progress=progress)
             if bar is not None:

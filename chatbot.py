@@ -261,20 +261,22 @@ def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
 
 
 def cited_sources(reply: str, offered: dict[str, dict[str, str]]) -> list[dict[str, str]]:
-    """The offered article sections whose article the reply names, in the order it names them.
+    """The offered article sections the reply cites, in the order it cites them.
 
-    Eva cites an article by its exact title; every section of that article she was given is
-    listed, so the page shows the passages the answer came from, not just a name.
+    Eva cites an article by its exact title. Where the reply also names a section's heading,
+    only those sections are listed; otherwise every section of that article she was given.
     """
     folded = reply.casefold()
-    positions = {}
+    articles: dict[str, list[dict[str, str]]] = {}
     for source in offered.values():
-        if source["kind"] != "article":
-            continue
-        at = folded.find(source["title"].casefold())
-        if at >= 0:
-            positions[source["id"]] = at
-    return [offered[id_] for id_ in sorted(positions, key=positions.__getitem__)]
+        if source["kind"] == "article" and source["title"].casefold() in folded:
+            articles.setdefault(source["title"], []).append(source)
+    cited: list[tuple[int, dict[str, str]]] = []
+    for title, sections in articles.items():
+        named = [s for s in sections if s["section"].casefold() in folded]
+        at = folded.find(title.casefold())
+        cited += [(at, s) for s in named or sections]
+    return [source for _, source in sorted(cited, key=lambda pair: pair[0])]
 
 
 def block_param(block: Any) -> dict[str, Any] | None:

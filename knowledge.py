@@ -80,7 +80,7 @@ class Chunk:
 
     def snippet(self, limit: int = 240) -> str:
         """The start of the text, cut at a word, for the Sources list."""
-        flat = " ".join(self.text.split())
+        flat = " ".join(re.sub(r"(?m)^\s*[-*]\s+", "", self.text).split())
         if len(flat) <= limit:
             return flat
         return flat[:limit].rsplit(" ", 1)[0] + "…"

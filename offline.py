@@ -380,8 +380,11 @@ HUMAN_WORDS = re.compile(
     r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+personne|un\s+humain))",
     re.IGNORECASE,
 )
+# A request for a price, not a question about a fee ("how much is the late fee?" is not).
 QUOTE_WORDS = re.compile(
-    r"\b(quote|quotation|how much|price|pricing|cost|premium|insure my|cover my new)\b",
+    r"\b(quote|quotation|insure my|cover my new)\b|"
+    r"\b(how much|price|pricing|cost|premium)\b(?!.*\b(fee|fees|deductible|refund)\b)"
+    r".*\b(insur\w*|cover\w*|policy|car|bike|motorcycle|scooter|ev|vehicle)\b",
     re.IGNORECASE,
 )
 ACCOUNT_WORDS = re.compile(
@@ -664,6 +667,9 @@ def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str 
     if _trusted(question, ranked):
         # Prefer the better-retrieved article when two score alike.
         best = max(ranked[:3], key=lambda p: p.score - 0.5 * p.rank)
+        whole = articles[best.rank][2]
+        if len(whole.split()) <= WHOLE_SECTION_WORDS:
+            return _quote_section(best.title, best.section, whole)
         same = [p for p in ranked if p.title == best.title and p.section == best.section]
         # The section's opening line (often the limit or the rule) and its best matches, in
         # the order the article has them.
@@ -674,6 +680,21 @@ def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str 
     if _trusted(question, ranked):
         return _quote([p for p in ranked[:3] if p.score >= 0.5 * ranked[0].score], None)
     return None
+
+
+def _quote_section(title: str, section: str, text: str) -> str:
+    """A short section quoted whole, lists and all: a part of it would read oddly."""
+    return "\n".join(
+        [
+            "Here's what our help centre says:",
+            "",
+            "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines()),
+            "",
+            f"Source: *{title}* — {section}",
+            "",
+            OFFLINE_NOTE,
+        ]
+    )
 
 
 def _quote(passages: list[Passage], note: str | None) -> str:
@@ -687,12 +708,16 @@ def _quote(passages: list[Passage], note: str | None) -> str:
     lines = [opening, "", *(f"- {_flatten(p.text)}" for p in passages), ""]
     if citation:
         lines += [citation, ""]
-    lines.append(
-        note
-        or "I'm the offline demo assistant, so I quote our information directly. If this doesn't "
-        "answer your question, I can connect you with a colleague."
-    )
+    lines.append(note or OFFLINE_NOTE)
     return "\n".join(lines)
+
+
+OFFLINE_NOTE = (
+    "I'm the offline demo assistant, so I quote our information directly. If this doesn't "
+    "answer your question, I can connect you with a colleague."
+)
+# Sections up to this long are quoted whole; longer ones by their best lines.
+WHOLE_SECTION_WORDS = 130
 
 
 NOT_FOUND = (

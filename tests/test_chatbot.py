@@ -489,3 +489,19 @@ def test_the_customer_cannot_close_the_message_tag_early(api, db, kb):
     customer = api.messages_requests[0]["messages"][-1]["content"][1]["text"]
     assert customer.count("</customer_message>") == 1
     assert customer.endswith("</customer_message>")
+
+
+def test_sources_narrow_to_the_sections_the_reply_names():
+    offered = {
+        s["id"]: s
+        for s in (
+            {"id": "a#one", "kind": "article", "title": "Glass claims", "section": "Chips"},
+            {"id": "a#two", "kind": "article", "title": "Glass claims", "section": "Booking"},
+            {"id": "b#one", "kind": "article", "title": "Towing", "section": "Distance"},
+            {"id": "ticket/t-1", "kind": "ticket", "title": "Towing", "section": "Past ticket"},
+        )
+    }
+    named = chatbot.cited_sources("See *Glass claims* — Booking.", offered)
+    assert [s["id"] for s in named] == ["a#two"]
+    both = chatbot.cited_sources("*Towing* first, then *Glass claims*.", offered)
+    assert [s["id"] for s in both] == ["b#one", "a#one", "a#two"]

@@ -297,3 +297,10 @@ def test_quote_details_are_read_from_ordinary_phrasing():
         "vehicle_type": "electric_car",
     }
     assert quote_details("2019 Ford Focus, zero accidents, 12k miles")["make"] == "Ford"
+
+
+def test_a_question_about_a_fee_is_answered_not_taken_for_a_quote(conversation):
+    events = conversation.say("how much is the late fee if i pay late")
+    assert tools_called(events) == []
+    assert "$10" in reply_of(events)
+    assert "*Late payments and grace period*" in reply_of(events)
