@@ -7,6 +7,7 @@ on save never meets stale classes); the client and the store are shared, thread-
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -28,6 +29,7 @@ TOOL_LABELS = {
     "escalate_to_human": "Handing over to a colleague",
 }
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
+log = logging.getLogger(__name__)
 
 st.set_page_config(page_title="Eva · Acme Insurance", page_icon="🛡️")
 # Top-level keys of .streamlit/secrets.toml become environment variables (ANTHROPIC_API_KEY).
@@ -55,8 +57,8 @@ def knowledge() -> KnowledgeBase | None:
     """The knowledge base, caught up with kb/; a progress bar while anything is embedded.
 
     Runs on every rerun, so an article saved while the app runs is re-embedded (only its
-    changed sections) before the next answer. A broken article is named in the sidebar and Eva
-    answers without passages until it is fixed.
+    changed sections) before the next answer. Any problem (a broken article, an unreadable
+    index) is named in the sidebar and Eva answers without passages until it is fixed.
     """
     try:
         kb = knowledge_base()
@@ -66,17 +68,24 @@ def knowledge() -> KnowledgeBase | None:
             def progress(done: int, total: int) -> None:
                 nonlocal bar
                 bar = bar or st.progress(0.0)
-                bar.progress(
-                    done / total, text=f"Indexing the help centre: {done} of {total} embeddings"
-                )
+                bar.progress(done / total, text=f"Indexing the help centre: {done} of {total}")
 
-            kb.sync(progress=progress)
+            # Another session may be indexing already: this one waits with a spinner.
+            with st.spinner("Getting the help centre ready…"):
+                kb.refresh(progress=progress)
             if bar is not None:
                 bar.empty()
         return kb
     except KnowledgeError as problem:
         st.sidebar.error(f"Knowledge base problem: {problem}", icon="📚")
-        return None
+    except Exception:
+        log.exception("knowledge base unavailable")
+        st.sidebar.error(
+            "The help centre index is unavailable; Eva answers without it. Details are in the "
+            "server log.",
+            icon="📚",
+        )
+    return None
 
 
 @st.cache_data(show_spinner=False, ttl=600)

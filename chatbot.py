@@ -249,8 +249,8 @@ def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
     """
     if knowledge is None:
         return {"role": "user", "content": [{"type": "text", "text": text}]}
-    # The customer cannot close the tag early and pose as the app.
-    wrapped = text.replace("</customer_message", "&lt;/customer_message")
+    # Escaped, the customer's text cannot close its tag or forge a passage of the app's own.
+    wrapped = text.replace("&", "&amp;").replace("<", "&lt;")
     return {
         "role": "user",
         "content": [
@@ -260,21 +260,27 @@ def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
     }
 
 
+def italic(title: str) -> str:
+    return f"*{title.casefold()}*"
+
+
 def cited_sources(reply: str, offered: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     """The offered article sections the reply cites, in the order it cites them.
 
-    Eva cites an article by its exact title. Where the reply also names a section's heading,
-    only those sections are listed; otherwise every section of that article she was given.
+    Eva cites an article by its exact title in italics (*Roadside assistance*): a title merely
+    used as words ("roadside assistance is included") is not a citation. Where the reply also
+    names a section's heading, only those sections are listed; otherwise every section of
+    that article she was given.
     """
     folded = reply.casefold()
     articles: dict[str, list[dict[str, str]]] = {}
     for source in offered.values():
-        if source["kind"] == "article" and source["title"].casefold() in folded:
+        if source["kind"] == "article" and italic(source["title"]) in folded:
             articles.setdefault(source["title"], []).append(source)
     cited: list[tuple[int, dict[str, str]]] = []
     for title, sections in articles.items():
         named = [s for s in sections if s["section"].casefold() in folded]
-        at = folded.find(title.casefold())
+        at = folded.find(italic(title))
         cited += [(at, s) for s in named or sections]
     return [source for _, source in sorted(cited, key=lambda pair: pair[0])]
 

@@ -154,6 +154,18 @@ your coverage and start the claim here.
 </example>
 
 <example>
+Customer: [with a knowledge block whose articles include "Rental reimbursement", section "Daily
+and per-incident limits"] my car's in the shop after a crash, will you pay for a rental?
+Eva: If your policy has rental reimbursement, yes: it pays up to $40 a day, and up to $1,200 for
+one incident, while your car is being repaired after a covered claim (see *Rental
+reimbursement* — Daily and per-incident limits).
+
+Rental reimbursement is included in the **comprehensive** coverage level and can be added to a
+**standard** policy. If you send me your policy number and your date of birth or ZIP code, I
+can check whether it's on your policy.
+</example>
+
+<example>
 Customer: How much would it cost to insure my 2021 Tesla Model 3?
 Eva: I can get you a quote. I just need two more details:
 - About how many miles do you drive per year?
@@ -409,7 +421,7 @@ KB_DIR = Path(_env("ACME_KB_DIR", str(PROJECT_DIR / "kb")))
 # One Chroma collection per embedding model lives here, so vectors of two models never mix.
 INDEX_DIR = Path(_env("ACME_INDEX_DIR", str(DATA_DIR / "index")))
 # Articles passed with every customer message, and past tickets beside them.
-KNOWLEDGE_TOP_K = int(_env("ACME_KB_TOP_K", "4"))
+KNOWLEDGE_TOP_K = int(_env("ACME_KB_TOP_K", "5"))
 PRECEDENTS_TOP_K = int(_env("ACME_KB_PRECEDENTS", "2"))
 # Below this cosine similarity (of the lead embedding model) a passage is not about the
 # question. Cosines are on each model's own scale, so the cut is per model; measured on the

@@ -383,7 +383,8 @@ HUMAN_WORDS = re.compile(
 # A request for a price, not a question about a fee ("how much is the late fee?" is not).
 QUOTE_WORDS = re.compile(
     r"\b(quote|quotation|insure my|cover my new)\b|"
-    r"\b(how much|price|pricing|cost|premium)\b(?!.*\b(fee|fees|deductible|refund)\b)"
+    r"\b(how much|price|pricing|cost|premium)\b"
+    r"(?!.*\b(fees?|deductible|refund|rental|limit|per day|reimburse\w*|tow\w*)\b)"
     r".*\b(insur\w*|cover\w*|policy|car|bike|motorcycle|scooter|ev|vehicle)\b",
     re.IGNORECASE,
 )
@@ -446,7 +447,7 @@ def _customer_words(text: str) -> str:
     """The customer's own words, without knowledge or instruction blocks the app adds."""
     match = re.search(r"<customer_message>(.*?)</customer_message>", text, re.S)
     if match:
-        return match.group(1).strip()
+        return _unescape(match.group(1).strip())
     return re.sub(r"<(\w+)[^>]*>.*?</\1>", " ", text, flags=re.S).strip()
 
 
@@ -479,7 +480,7 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
             "and two-wheeler coverage, prepare a quote, or look into your policy or a claim. "
             "What can I do for you?"
         )
-    knowledge = _text_of(_blocks(messages[-1]))
+    knowledge = _knowledge_block(messages[-1])
     answer = _grounded_reply(question, knowledge, body)
     if answer:
         return _text_reply(answer)
@@ -565,9 +566,28 @@ INSURANCE_WORDS = re.compile(
 )
 
 
+def _knowledge_block(message: dict[str, Any]) -> str:
+    """The app's knowledge block: the first text block, never anything the customer typed."""
+    blocks = _blocks(message)
+    first = blocks[0].get("text", "") if blocks and blocks[0].get("type") == "text" else ""
+    return first if first.startswith("<knowledge>") and len(blocks) > 1 else ""
+
+
+# Insurance words in Spanish, German and French: a question in those languages without any is
+# small talk or off topic, whatever the retrieval returned.
+OTHER_LANGUAGE_INSURANCE = re.compile(
+    r"(segur|asegur|cobertura|cubr|cubiert|p[óo]liza|siniestro|coche|auto|moto|bater|carga|"
+    r"rob|gr[úu]a|deducible|factura|pago|reembols|cancel|versicher|police|schaden|wagen|"
+    r"motorrad|akku|lade|gestohlen|abschlepp|selbstbeteiligung|rechnung|zahlung|erstatt|"
+    r"k[üu]ndig|assur|couvert|couverture|sinistre|voiture|batterie|c[âa]ble|recharge|vol[ée]|"
+    r"remorqu|franchise|facture|paiement|rembours|r[ée]sili)",
+    re.IGNORECASE,
+)
+
+
 def _articles(text: str) -> list[tuple[str, str, str]]:
     """(title, section, text) of each article passage in a knowledge block, best first."""
-    return [(_unescape(t), _unescape(s), body) for t, s, body in ARTICLE.findall(text)]
+    return [(_unescape(t), _unescape(s), _unescape(body)) for t, s, body in ARTICLE.findall(text)]
 
 
 def _unescape(text: str) -> str:
@@ -660,9 +680,14 @@ def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str 
         for order, unit in enumerate(_paragraphs(text))
     ]
     if articles and not _in_english(question):
+        if not OTHER_LANGUAGE_INSURANCE.search(question):
+            return None
         title, section, text = articles[0]
+        note = "I'm the offline demo model, so I quote our articles in English."
+        if len(text.split()) <= WHOLE_SECTION_WORDS:
+            return _quote_section(title, section, text, note)
         quoted = [Passage(title, section, unit, 0) for unit in _paragraphs(text)[:3]]
-        return _quote(quoted, "I'm the offline demo model, so I quote our articles in English.")
+        return _quote(quoted, note)
     ranked = _ranked(question, units)
     if _trusted(question, ranked):
         # Prefer the better-retrieved article when two score alike.
@@ -682,7 +707,7 @@ def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str 
     return None
 
 
-def _quote_section(title: str, section: str, text: str) -> str:
+def _quote_section(title: str, section: str, text: str, note: str = "") -> str:
     """A short section quoted whole, lists and all: a part of it would read oddly."""
     return "\n".join(
         [
@@ -692,7 +717,7 @@ def _quote_section(title: str, section: str, text: str) -> str:
             "",
             f"Source: *{title}* — {section}",
             "",
-            OFFLINE_NOTE,
+            note or OFFLINE_NOTE,
         ]
     )
 

@@ -305,8 +305,9 @@ TOOLS: list[dict[str, Any]] = [
             "urgent if someone is stranded or unsafe, high if distressed or time-critical, "
             "normal otherwise, low if there is no time pressure. Write the summary so the "
             "colleague can continue without the customer repeating anything. Returns a handoff "
-            "reference and whether the team is available now (Mon-Fri 8:00-20:00 ET, Sat "
-            "9:00-17:00 ET) or will pick it up the next business morning."
+            "reference and whether the team is available now "
+            f"({config.FACTS['hours_weekdays']}; {config.FACTS['hours_saturday']}) or will pick "
+            "it up the next business morning."
         ),
         "input_schema": {
             "type": "object",
@@ -748,8 +749,9 @@ def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         next_step = "A colleague picks this conversation up, typically within 15 minutes."
     else:
         next_step = (
-            "The team is offline now (Mon-Fri 8:00-20:00 ET, Sat 9:00-17:00 ET); a colleague "
-            "picks this up the next business morning."
+            f"The team is offline now (open {config.FACTS['hours_weekdays']}; "
+            f"{config.FACTS['hours_saturday']}); a colleague picks this up the next business "
+            "morning."
         )
         if args["priority"] == "urgent":
             next_step += (

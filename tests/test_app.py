@@ -176,3 +176,14 @@ def test_a_broken_article_is_named_and_eva_still_answers(page, monkeypatch, tmp_
     assert any("oops.md" in e.value for e in page.sidebar.error)
     send(page, "What are your opening hours on Saturday?")
     assert "9:00" in texts(page)[1]
+
+
+def test_an_unreadable_index_is_named_and_eva_still_answers(page, monkeypatch, tmp_path):
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "chroma.sqlite3").write_bytes(b"not a database" * 100)
+    monkeypatch.setattr(config, "INDEX_DIR", index)
+    page.run()
+    assert any("cannot be opened" in e.value for e in page.sidebar.error)
+    send(page, "What are your opening hours on Saturday?")
+    assert "9:00" in texts(page)[1]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +128,17 @@ def test_facts_are_filled_in_and_an_unknown_placeholder_names_its_file(small_kb)
         knowledge.load_chunks(small_kb)
 
 
-def test_an_article_without_front_matter_is_reported_by_name(small_kb):
-    (small_kb / "articles" / "bare.md").write_text("## Just a heading\nText.")
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"## Just a heading\nText.",
+        b"---\n- a list\n- not keys\n---\n## Heading\nText.",
+        "---\ntitle: Caf\u00e9\ncategory: X\n---\n## H\nT.".encode("latin-1"),
+    ],
+    ids=["no front matter", "front matter not a mapping", "not utf-8"],
+)
+def test_a_broken_article_is_reported_by_name(small_kb, content):
+    (small_kb / "articles" / "bare.md").write_bytes(content)
     with pytest.raises(KnowledgeError, match=r"bare\.md"):
         knowledge.load_chunks(small_kb)
 
@@ -343,3 +355,66 @@ def test_eval_labels_name_sections_that_exist():
         for part in case["expect"]:
             for id_ in part if isinstance(part, list) else [part]:
                 assert id_ in sections, f"{case['q']!r} expects unknown section {id_}"
+
+
+def test_another_process_holding_the_index_is_refused_with_a_reason(tmp_path, small_kb):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a'); "
+            "fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()",
+            str(tmp_path / "index" / "writer.lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    (tmp_path / "index").mkdir(exist_ok=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(KnowledgeError, match="in use by another process"):
+            open_kb(small_kb, tmp_path / "index", Counting())
+    finally:
+        holder.communicate("")
+    open_kb(small_kb, tmp_path / "index", Counting()).sync()  # free again once it exits
+
+
+def test_a_corrupt_index_is_reported_not_crashed_on(tmp_path, small_kb):
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(KnowledgeError, match="cannot be opened"):
+        open_kb(small_kb, index, Counting())
+
+
+def test_searches_during_a_re_index_never_mix_two_versions(small_kb, tmp_path):
+    kb = open_kb(small_kb, tmp_path / "index", Counting())
+    kb.sync()
+    path = small_kb / "articles" / "towing.md"
+    problems: list[BaseException] = []
+    done = threading.Event()
+
+    def searching() -> None:
+        while not done.is_set():
+            try:
+                for hit in kb.search("how far do you tow").hits():
+                    assert hit.chunk.id in kb.chunks or hit.chunk.doc == "towing"
+            except BaseException as problem:  # reported to the main thread
+                problems.append(problem)
+                return
+
+    workers = [threading.Thread(target=searching) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for miles in range(51, 56):
+        # Saved the way editors save: a whole new file put in place at once.
+        draft = path.with_suffix(".tmp")
+        draft.write_text(path.read_text().replace(f"{miles - 1} miles", f"{miles} miles"))
+        draft.replace(path)
+        kb.refresh()
+    done.set()
+    for worker in workers:
+        worker.join()
+    assert problems == []
+    assert "55 miles" in kb.search("how far do you tow").articles[0].chunk.text
