@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 import config
-from knowledge import KnowledgeBase, embedders_from_env, models
+from knowledge import KnowledgeBase, KnowledgeError, embedders_from_env, models
 
 CASES = Path(__file__).with_name("retrieval.yaml")
 DEPTH = 5
@@ -141,8 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     embedders = [e for e in embedders_from_env() if args.only in (None, e.name)]
     if not embedders:
         parser.error(f"no active embedding model is called {args.only}")
-    kb = KnowledgeBase(embedders)
-    report = kb.sync()
+    try:
+        kb = KnowledgeBase(embedders)
+        report = kb.sync()
+    except KnowledgeError as problem:
+        print(f"kb/ problem: {problem}")
+        return 1
     cases = load_cases()
     print(
         f"{len(cases)} questions · embedders {models(kb)} · {report.chunks} chunks · "
