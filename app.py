@@ -157,6 +157,8 @@ def render_entry(entry: dict[str, Any]) -> None:
             st.markdown(segment["text"])
         else:
             tool_card(segment)
+    if entry.get("privacy"):
+        st.info(entry["privacy"], icon="🔒")
     if entry.get("notice"):
         st.caption(entry["notice"])
     if entry.get("sources"):
@@ -219,14 +221,22 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
     """Show the reply as it streams, then commit the whole turn at once (or nothing)."""
     state = st.session_state
     with st.chat_message("user", avatar=AVATARS["user"]):
-        st.markdown(text)
+        said = st.empty()
+        said.markdown(text)
+        privacy = st.empty()
+    shown, privacy_notice = text, ""
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         segments: list[dict[str, Any]] = []
         status_line = st.empty()
         box = None
         handoff = None
         for event in bot.respond(state.history, text, state.facts):
-            if isinstance(event, chatbot.TextDelta):
+            if isinstance(event, chatbot.Masked):
+                shown, privacy_notice = event.text, event.notice
+                said.markdown(shown)
+                if privacy_notice:
+                    privacy.info(privacy_notice, icon="🔒")
+            elif isinstance(event, chatbot.TextDelta):
                 if box is None:
                     segments.append({"kind": "text", "text": ""})
                     box = st.empty()
@@ -259,16 +269,20 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                     box.markdown(segments[-1]["text"])
                 sources_list(event.items)
             elif isinstance(event, chatbot.TurnError):
-                state.failed = {"text": text, "message": event.message}
+                state.failed = {"text": text, "shown": shown, "message": event.message}
                 state.prefill = text
                 st.rerun()
             elif isinstance(event, chatbot.TurnDone):
-                commit(text, event, segments, handoff)
+                commit(shown, event, segments, handoff, privacy_notice)
                 st.rerun()
 
 
 def commit(
-    text: str, done: chatbot.TurnDone, segments: list[dict[str, Any]], handoff: dict | None
+    text: str,
+    done: chatbot.TurnDone,
+    segments: list[dict[str, Any]],
+    handoff: dict | None,
+    privacy_notice: str = "",
 ) -> None:
     """Append the finished turn to history and display in one step."""
     state = st.session_state
@@ -284,7 +298,7 @@ def commit(
     history = state.history + done.messages
     display = [
         *state.display,
-        {"role": "user", "segments": [{"kind": "text", "text": text}]},
+        {"role": "user", "segments": [{"kind": "text", "text": text}], "privacy": privacy_notice},
         {
             "role": "assistant",
             "segments": segments,
@@ -312,7 +326,7 @@ def failed_turn() -> None:
     """The customer's unsent text, a calm explanation and one-click retry."""
     failed = st.session_state.failed
     with st.chat_message("user", avatar=AVATARS["user"]):
-        st.markdown(failed["text"])
+        st.markdown(failed.get("shown", failed["text"]))
         st.caption("Not sent")
     st.warning(failed["message"], icon="⚠️")
     st.button("Retry", on_click=queue, args=(failed["text"],), type="primary", key="retry")

@@ -19,6 +19,7 @@ import anthropic
 import httpx2
 
 import config
+import guardrails
 import tools
 from knowledge import KnowledgeBase, Results, as_prompt
 from store import Store
@@ -96,6 +97,19 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Masked:
+    """Personal data was removed from the customer's message before anything else saw it.
+
+    `text` is the message as the model, the embedder and the history get it; `notice` is what
+    to tell the customer (empty when they were already told in this conversation).
+    """
+
+    text: str
+    kinds: tuple[str, ...]
+    notice: str
+
+
+@dataclass(frozen=True)
 class Sources:
     """The help-centre sections the reply cites (title, section, snippet), for the page."""
 
@@ -124,6 +138,7 @@ class TurnDone:
 
 Event = (
     TextDelta
+    | Masked
     | Thinking
     | ToolStarted
     | ToolFinished
@@ -264,6 +279,20 @@ def italic(title: str) -> str:
     return f"*{title.casefold()}*"
 
 
+MASKED_NAMES = {
+    "card": "a card number",
+    "ssn": "a Social Security number",
+    "bank": "bank account details",
+    "secret": "a password or code",
+}
+
+
+def masking_notice(kinds: tuple[str, ...]) -> str:
+    names = [MASKED_NAMES.get(kind, kind) for kind in kinds]
+    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return config.MASKED_NOTICE.format(what=what)
+
+
 def cited_sources(reply: str, offered: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     """The offered article sections the reply cites, in the order it cites them.
 
@@ -366,6 +395,12 @@ class ChatBot:
             knowledge=self.knowledge,
         )
         turn = _Turn(messages=list(history), new=[])
+        masked = guardrails.mask(text, config.MASK_FOR_MODEL)
+        if masked.kinds:
+            told = facts.get("masking_explained", False)
+            facts["masking_explained"] = True
+            yield Masked(masked.text, masked.kinds, "" if told else masking_notice(masked.kinds))
+        text = masked.text
         found = self._retrieve(text)
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())

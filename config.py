@@ -414,6 +414,21 @@ STARTER_QUESTIONS = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# Personal data (guardrails.py). Kinds: card, ssn, bank, secret (passwords, PINs, one-time
+# codes), email, phone.
+# ---------------------------------------------------------------------------------------------
+
+# Never needed to help, never sent to the model or the embedder.
+MASK_FOR_MODEL = ("card", "ssn", "bank", "secret")
+# Nothing of these is written to the database (tickets, claims, handoffs).
+MASK_FOR_STORAGE = ("card", "ssn", "bank", "secret", "email", "phone")
+MASKED_NOTICE = (
+    "For your safety I removed {what} from your message before reading it. I never need it "
+    "here; please don't share it in chat. Card and bank changes are made in the app, on the "
+    "website or by phone."
+)
+
+# ---------------------------------------------------------------------------------------------
 # Knowledge base (kb/ → Chroma + BM25).
 # ---------------------------------------------------------------------------------------------
 

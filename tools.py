@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import config
+import guardrails
 from knowledge import KnowledgeBase, as_prompt
 from store import REFERENCE_ALPHABET, Store
 
@@ -365,7 +366,17 @@ def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
             summary=f"Unknown tool: {name}",
         )
     try:
-        return handler(_validated(_SCHEMAS[name], tool_input), ctx)
+        args = _validated(_SCHEMAS[name], tool_input)
+        if name in _STORING:
+            # Whatever the model wrote in free text, personal data in it is not kept (a
+            # dedicated field such as contact_email is there to be kept, and validated).
+            args = {
+                key: guardrails.mask_values(value, config.MASK_FOR_STORAGE)
+                if key in _FREE_TEXT
+                else value
+                for key, value in args.items()
+            }
+        return handler(args, ctx)
     except InputError as problem:
         return _invalid_input(name, problem.problems)
     except Exception as exc:
@@ -970,3 +981,6 @@ _HANDLERS: dict[str, Handler] = {
     "escalate_to_human": _escalate_to_human,
 }
 _SCHEMAS = {tool["name"]: tool["input_schema"] for tool in TOOLS}
+# Tools that write what they are given to the database.
+_STORING = {"file_claim", "create_ticket", "escalate_to_human"}
+_FREE_TEXT = {"subject", "description", "summary", "reason", "location"}

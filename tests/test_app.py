@@ -187,3 +187,12 @@ def test_an_unreadable_index_is_named_and_eva_still_answers(page, monkeypatch, t
     assert any("cannot be opened" in e.value for e in page.sidebar.error)
     send(page, "What are your opening hours on Saturday?")
     assert "9:00" in texts(page)[1]
+
+
+def test_a_card_number_typed_in_the_page_is_masked_and_explained(page):
+    page.run()
+    send(page, "can you update my card to 4111 1111 1111 1111 please")
+    assert "4111" not in texts(page)[0]
+    assert "[card number removed]" in texts(page)[0]
+    assert any("card number" in i.value for i in page.chat_message[0].info)
+    assert "4111" not in str(page.session_state["history"])
