@@ -439,7 +439,8 @@ def decide(body: dict[str, Any]) -> Reply:
     results = [b for b in last if b.get("type") == "tool_result"]
     if results:
         return _text_reply(_after_tools(messages, results, body))
-    question = _customer_words(_text_of(last))
+    # The labels guardrails put in place of personal data are not the customer's words.
+    question = re.sub(r"\[[a-z ]+ removed\]", " ", _customer_words(_text_of(last)))
     return _answer(question, messages, offered, body)
 
 
