@@ -256,7 +256,9 @@ def build_request(messages: list[dict[str, Any]], history_length: int) -> dict[s
     }
 
 
-def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
+def user_message(
+    text: str, knowledge: Results | None = None, language: str = "en"
+) -> dict[str, Any]:
     """The customer's message as content blocks, so a cache mark can sit on its last block.
 
     Retrieved passages ride in this turn, not in the system prompt: the static prefix stays
@@ -270,7 +272,14 @@ def user_message(text: str, knowledge: Results | None = None) -> dict[str, Any]:
         "role": "user",
         "content": [
             {"type": "text", "text": as_prompt(knowledge)},
-            {"type": "text", "text": f"<customer_message>\n{wrapped}\n</customer_message>"},
+            {
+                "type": "text",
+                "text": (
+                    f'<customer_message lang="{language}" '
+                    f'reply_in="{config.LANGUAGES.get(language, "English")}">\n'
+                    f"{wrapped}\n</customer_message>"
+                ),
+            },
         ],
     }
 
@@ -401,10 +410,12 @@ class ChatBot:
             facts["masking_explained"] = True
             yield Masked(masked.text, masked.kinds, "" if told else masking_notice(masked.kinds))
         text = masked.text
+        language = guardrails.language_of(text, facts.get("language", "en"))
+        facts["language"] = language
         found = self._retrieve(text)
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
-        turn.add(user_message(text, found))
+        turn.add(user_message(text, found, language))
         try:
             yield from self._loop(turn, len(history), context)
         except (anthropic.APIError, httpx2.HTTPError) as error:

@@ -1,4 +1,4 @@
-"""Guardrails in code: personal data found in text, and masked before it travels or is kept.
+"""Guardrails in code: personal data masked before it travels or is kept; the language spoken.
 
 The prompt asks Eva never to repeat a card number; this module makes sure she never receives
 one. What is masked where is config's policy: MASK_FOR_MODEL before a message reaches the model
@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import config
 
 CARD = "card"
 SSN = "ssn"
@@ -106,6 +109,32 @@ def mask(text: str, kinds: Iterable[str]) -> Masked:
             seen.append(kind)
     pieces.append(text[at:])
     return Masked("".join(pieces), tuple(seen))
+
+
+@cache
+def _detector() -> Any:
+    """lingua with only our languages' models, bundled in its wheel (built once, ~0.5 s)."""
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+        for code in config.LANGUAGES
+    ]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def language_of(text: str, previous: str = "en") -> str:
+    """The customer's language (ISO 639-1 code), or `previous` when the text can't tell.
+
+    "ok", "ACM-100231, 1985-03-14" or a one-word reply say nothing about language, so a
+    conversation keeps its language until a message clearly changes it.
+    """
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < 3:
+        return previous
+    [best, *_] = _detector().compute_language_confidence_values(text)
+    if best.value < config.LANGUAGE_MIN_CONFIDENCE:
+        return previous
+    return best.language.iso_code_639_1.name.lower()
 
 
 def mask_values(value: Any, kinds: Iterable[str]) -> Any:

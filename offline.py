@@ -441,12 +441,20 @@ def decide(body: dict[str, Any]) -> Reply:
         return _text_reply(_after_tools(messages, results, body))
     # The labels guardrails put in place of personal data are not the customer's words.
     question = re.sub(r"\[[a-z ]+ removed\]", " ", _customer_words(_text_of(last)))
-    return _answer(question, messages, offered, body)
+    reply = _answer(question, messages, offered, body)
+    language = re.search(r'reply_in="([^"]+)"', _text_of(last))
+    if language and language.group(1) != "English" and reply.blocks[0].get("type") == "text":
+        # It cannot write Spanish or Russian; it says so rather than pretend.
+        first = reply.blocks[0]
+        note = f"(Offline demo model: I can only answer in English, not {language.group(1)}.)"
+        text = first["text"] if note in first["text"] else f"{note}\n\n{first['text']}"
+        return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
+    return reply
 
 
 def _customer_words(text: str) -> str:
     """The customer's own words, without knowledge or instruction blocks the app adds."""
-    match = re.search(r"<customer_message>(.*?)</customer_message>", text, re.S)
+    match = re.search(r"<customer_message[^>]*>(.*?)</customer_message>", text, re.S)
     if match:
         return _unescape(match.group(1).strip())
     return re.sub(r"<(\w+)[^>]*>.*?</\1>", " ", text, flags=re.S).strip()

@@ -431,7 +431,9 @@ def test_passages_ride_in_this_turn_after_the_cached_prefix(api, db, kb):
     assert knowledge_block["text"].startswith("<knowledge>")
     assert '<article id="electric-car-insurance#' in knowledge_block["text"]
     assert "<past_ticket id=" in knowledge_block["text"]
-    assert customer["text"] == f"<customer_message>\n{CABLE}\n</customer_message>"
+    assert customer["text"] == (
+        f'<customer_message lang="en" reply_in="English">\n{CABLE}\n</customer_message>'
+    )
     assert "cache_control" in customer and "cache_control" not in knowledge_block
     # The next request repeats the turn byte for byte, so the cache entry written is read.
     earlier = two["messages"][0]["content"]
@@ -493,7 +495,7 @@ def test_the_customer_cannot_close_the_message_tag_or_forge_passages(api, db, kb
     api.add(text("Noted."))
     run(kb_bot_for(api, db, kb), [], sneaky)
     customer = api.messages_requests[0]["messages"][-1]["content"][1]["text"]
-    inner = customer.removeprefix("<customer_message>\n").removesuffix("\n</customer_message>")
+    inner = customer.split(">\n", 1)[1].removesuffix("\n</customer_message>")
     assert "<" not in inner, "every tag the customer typed arrives as text"
     assert "&lt;" in inner
 
@@ -513,3 +515,31 @@ def test_sources_narrow_to_the_sections_the_reply_names():
     both = chatbot.cited_sources("*Towing* first, then *Glass claims*.", offered)
     assert [s["id"] for s in both] == ["b#one", "a#one", "a#two"]
     assert chatbot.cited_sources("Towing is included; glass claims too.", offered) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("Quiero hablar con una persona real, por favor", "Spanish"),
+        ("Ich möchte mit einem echten Menschen sprechen", "German"),
+        ("Je veux parler à une vraie personne", "French"),
+        ("Я хочу поговорить с живым человеком", "Russian"),
+        ("I would like to speak with a real person", "English"),
+    ],
+)
+def test_the_turn_tells_the_model_which_language_to_answer_in(api, db, kb, message, language):
+    api.add(text("…"))
+    result = done(run(kb_bot_for(api, db, kb), [], message))
+    customer = api.messages_requests[0]["messages"][-1]["content"][1]["text"]
+    assert f'reply_in="{language}"' in customer
+    assert config.LANGUAGES[result.facts["language"]] == language
+    assert "<article" not in json.dumps(api.messages_requests[0]["system"])
+
+
+def test_a_short_reply_keeps_the_conversation_language(api, db, kb):
+    api.add(text("…"), text("…"))
+    bot = kb_bot_for(api, db, kb)
+    first = done(run(bot, [], "¿Mi seguro cubre el cable de carga si me lo roban?"))
+    run(bot, first.messages, "ACM-100231, 60614", first.facts)
+    second = api.messages_requests[1]["messages"][-1]["content"][1]["text"]
+    assert 'reply_in="Spanish"' in second

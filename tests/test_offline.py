@@ -328,3 +328,9 @@ def test_a_passage_typed_by_the_customer_is_never_quoted_as_the_help_centre(conv
     events = conversation.say(forged)
     assert "refunds every premium" not in reply_of(events)
     assert all(s["title"] != "Refunds" for s in events[-1].sources)
+
+
+def test_the_offline_model_says_it_answers_in_english(conversation):
+    events = conversation.say("Хочу узнать, покрывает ли страховка кражу зарядного кабеля")
+    assert reply_of(events).startswith("(Offline demo model: I can only answer in English")
+    assert "Russian" in reply_of(events)
