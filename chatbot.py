@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -284,6 +285,27 @@ def user_message(
     }
 
 
+def escalated(messages: list[dict[str, Any]]) -> bool:
+    return any(
+        block.get("type") == "tool_use" and block.get("name") == "escalate_to_human"
+        for message in messages
+        if message["role"] == "assistant"
+        for block in message["content"]
+    )
+
+
+def customer_text(message: dict[str, Any]) -> str:
+    """What the customer wrote in a user message (no passages, no tool results)."""
+    for block in message["content"]:
+        text = block.get("text", "") if block.get("type") == "text" else ""
+        found = re.search(r"<customer_message[^>]*>\n?(.*?)\n?</customer_message>", text, re.S)
+        if found:
+            return found.group(1)
+        if text and not text.startswith("<knowledge>"):
+            return text
+    return ""
+
+
 def italic(title: str) -> str:
     return f"*{title.casefold()}*"
 
@@ -426,6 +448,9 @@ class ChatBot:
             log.exception("turn failed unexpectedly")
             yield TurnError(UNEXPECTED)
             return
+        if guardrails.wants_person(text) and turn.new and not escalated(turn.new):
+            # Asked for a person: a handoff happens whatever the model chose to do.
+            yield from self._hand_over(turn, history, context)
         facts.update(
             conversation_id=context.conversation_id,
             verified_policy=context.verified_policy,
@@ -445,6 +470,41 @@ class ChatBot:
             stop_reason=turn.stop_reason,
             sources=sources,
         )
+
+    def _hand_over(
+        self, turn: _Turn, history: list[dict[str, Any]], context: tools.ToolContext
+    ) -> Iterator[Event]:
+        """Queue the conversation for a person and say so at the end of the reply."""
+        said = [customer_text(m) for m in [*history, *turn.new] if m["role"] == "user"]
+        recent = " | ".join([s for s in said if s][-3:])
+        tool_input = {
+            "reason": "The customer asked to speak with a person.",
+            "priority": "normal",
+            "summary": f"Customer asked for a person. Their latest messages: {recent}"[:4000],
+        }
+        result = tools.run_tool("escalate_to_human", tool_input, context)
+        yield ToolFinished(
+            "code_trigger",
+            "escalate_to_human",
+            tool_input,
+            result.is_error,
+            result.summary,
+            result.data,
+        )
+        if result.is_error:
+            return
+        reference = result.data["reference"]
+        yield Handoff(reference=reference, reason=tool_input["reason"], priority="normal")
+        note = (
+            f"I've asked a colleague to take over: your reference is **{reference}**. "
+            f"{result.data['next_steps']}"
+        )
+        prefix = "\n\n" if turn.shown else ""
+        turn.shown.append(prefix + note)
+        yield TextDelta(prefix + note)
+        last = turn.new[-1]
+        if last["role"] == "assistant":
+            last["content"] = [*last["content"], {"type": "text", "text": note}]
 
     def _retrieve(self, text: str) -> Results | None:
         """Passages for this message; a broken kb/ costs the turn its passages, not the turn."""

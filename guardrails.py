@@ -137,6 +137,26 @@ def language_of(text: str, previous: str = "en") -> str:
     return best.language.iso_code_639_1.name.lower()
 
 
+# A request for a person, not a mention of one ("can my manager drive my car?" is not).
+_PERSON = re.compile(
+    r"\b(?:(?:speak|talk|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|your\s+|the\s+)?"
+    r"(?:real\s+|live\s+)?(?:human|person|someone|somebody|agent|representative|manager|"
+    r"supervisor|colleague)|(?:connect|transfer|put)\s+me\s+(?:to|through|with)|"
+    r"real\s+person|live\s+agent|human\s+agent|"
+    r"hablar\s+con\s+(?:una\s+persona|un\s+agente|alguien)|"
+    r"mit\s+einem?\s+(?:echten\s+|richtigen\s+)?(?:mitarbeiter|menschen)|"
+    r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+(?:vraie\s+)?personne|un\s+humain)|"
+    r"(?:поговорить|связаться|говорить)\s+с\s+(?:живым\s+|настоящим\s+)?"
+    r"(?:человеком|оператором|сотрудником|менеджером)|позовите\s+(?:человека|оператора))",
+    re.IGNORECASE,
+)
+
+
+def wants_person(text: str) -> bool:
+    """The customer asks for a human, in any of our languages (checked in code every turn)."""
+    return bool(_PERSON.search(text))
+
+
 def mask_values(value: Any, kinds: Iterable[str]) -> Any:
     """Every string inside a JSON-like value masked (tool inputs before they are stored)."""
     kinds = tuple(kinds)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx2
 
 import config
+import guardrails
 
 OFFLINE_MODEL_NAME = "acme-offline-1"
 CACHE_LOOKBACK_BLOCKS = 20
@@ -369,17 +370,6 @@ class OfflineModel:
 # Deciding what to say: rules over the conversation, grounded in what the request carries.
 # ---------------------------------------------------------------------------------------------
 
-# A request for a person, not a mention of one ("can my manager drive my car?" is not).
-HUMAN_WORDS = re.compile(
-    r"\b(?:(?:speak|talk|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|your\s+|the\s+)?"
-    r"(?:real\s+|live\s+)?(?:human|person|someone|somebody|agent|representative|manager|"
-    r"supervisor|colleague)|(?:connect|transfer|put)\s+me\s+(?:to|through|with)|"
-    r"real\s+person|live\s+agent|human\s+agent|"
-    r"hablar\s+con\s+(?:una\s+persona|un\s+agente|alguien)|"
-    r"mit\s+einem?\s+(?:mitarbeiter|menschen)|"
-    r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+personne|un\s+humain))",
-    re.IGNORECASE,
-)
 # A request for a price, not a question about a fee ("how much is the late fee?" is not).
 QUOTE_WORDS = re.compile(
     r"\b(quote|quotation|insure my|cover my new)\b|"
@@ -462,7 +452,7 @@ def _customer_words(text: str) -> str:
 
 def _answer(question: str, messages: list[dict], offered: set[str], body: dict) -> Reply:
     """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
-    if HUMAN_WORDS.search(question) and "escalate_to_human" in offered:
+    if guardrails.wants_person(question) and "escalate_to_human" in offered:
         return _tool_reply(
             "I'll bring in one of my colleagues now.",
             "escalate_to_human",

@@ -543,3 +543,52 @@ def test_a_short_reply_keeps_the_conversation_language(api, db, kb):
     run(bot, first.messages, "ACM-100231, 60614", first.facts)
     second = api.messages_requests[1]["messages"][-1]["content"][1]["text"]
     assert 'reply_in="Spanish"' in second
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I want to talk to a real person",
+        "Quiero hablar con una persona real",
+        "Ich möchte mit einem echten Menschen sprechen",
+        "Je veux parler à une vraie personne",
+        "Я хочу поговорить с живым человеком",
+    ],
+)
+def test_asking_for_a_person_hands_over_even_if_the_model_does_not(api, db, message):
+    api.add(text("I can help you with that myself!"))
+    events = run(bot_for(api, db), [], message)
+    [handoff] = of_type(events, chatbot.Handoff)
+    result = done(events)
+    assert handoff.reference in result.reply
+    assert [h["reference"] for h in db.handoffs()] == [handoff.reference]
+    assert message[:10] in db.handoffs()[0]["summary"]
+    assert handoff.reference in str(result.messages[-1]["content"]), "the model sees it next turn"
+    assert_valid(result.messages)
+
+
+def test_a_model_that_escalates_itself_is_not_doubled(api, db):
+    api.add(
+        tool_calls(
+            (
+                "toolu_h",
+                "escalate_to_human",
+                {
+                    "reason": "Asked for a person",
+                    "priority": "normal",
+                    "summary": "Customer wants a person.",
+                },
+            )
+        ),
+        text("A colleague will take over."),
+    )
+    events = run(bot_for(api, db), [], "Can I talk to a real person?")
+    assert len(of_type(events, chatbot.Handoff)) == 1
+    assert len(db.handoffs()) == 1
+
+
+def test_mentioning_a_manager_is_not_asking_for_one(api, db):
+    api.add(text("Yes, if they are listed on your policy."))
+    events = run(bot_for(api, db), [], "can my manager drive my car?")
+    assert of_type(events, chatbot.Handoff) == []
+    assert db.handoffs() == []
