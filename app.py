@@ -189,7 +189,29 @@ def sidebar(conn: llm.Connection) -> None:
         )
         if conn.offline:
             st.caption("Offline: token counts are estimates and nothing is billed.")
+        agent_desk()
         prompt_inspector()
+
+
+def agent_desk() -> None:
+    """The human team's queue: open handoffs, most urgent first, each with one-click resolve."""
+    queue = store().handoffs(status="open")
+    with st.expander(f"Agent desk ({len(queue)} open)", icon="🧑‍💼"):
+        if not queue:
+            st.caption("No open handoffs.")
+        for handoff in queue:
+            st.markdown(
+                f"**{handoff['reference']}** · {handoff['priority']} · "
+                f"{handoff['created_at'][:16].replace('T', ' ')} UTC"
+            )
+            st.caption(handoff["reason"])
+            st.text(handoff["summary"])
+            st.button(
+                "Mark resolved",
+                key=f"resolve-{handoff['reference']}",
+                on_click=store().resolve_handoff,
+                args=(handoff["reference"],),
+            )
 
 
 def prompt_inspector() -> None:

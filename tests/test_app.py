@@ -196,3 +196,16 @@ def test_a_card_number_typed_in_the_page_is_masked_and_explained(page):
     assert "[card number removed]" in texts(page)[0]
     assert any("card number" in i.value for i in page.chat_message[0].info)
     assert "4111" not in str(page.session_state["history"])
+
+
+def test_the_agent_desk_lists_a_handoff_and_resolves_it(page):
+    page.run()
+    send(page, "Can I talk to a real person please?")
+    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
+    assert desk.label == "Agent desk (1 open)"
+    [reference] = [h["reference"] for h in Store(config.DATABASE_URL).handoffs()]
+    assert any(reference in m.value for m in desk.markdown)
+    next(b for b in page.sidebar.button if b.key == f"resolve-{reference}").click().run()
+    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
+    assert desk.label == "Agent desk (0 open)"
+    assert Store(config.DATABASE_URL).handoffs() == []
