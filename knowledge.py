@@ -678,8 +678,8 @@ class KnowledgeBase:
 
         Passages below the lead model's config.MIN_SIMILARITY are left out: an empty result
         means the help centre does not cover the question, which Eva must say instead of
-        guessing. `mode`
-        "vector" or "lexical" runs one half of the hybrid alone (the eval compares them).
+        guessing. `mode` "vector" or "lexical" runs one half of the hybrid alone (the eval
+        compares them).
         """
         self.refresh()
         k = config.KNOWLEDGE_TOP_K if k is None else k
@@ -695,34 +695,9 @@ class KnowledgeBase:
             else ([], 0.0)
             for kind, count in wanted.items()
         }
-        rankings: list[tuple[float, list[str]]] = []
-        similarity: dict[str, float] | None = None
-        if mode != "lexical":
-            shortlist: list[str] | None = None
-            for index, embedder in enumerate(self.embedders):
-                vector = self._query_vector(embedder, query)
-                if vector is None or index >= len(state.vectors):
-                    continue
-                vectors = state.vectors[index]
-                if shortlist is None:
-                    # The lead model scans everything; the others only re-rank its shortlist
-                    # (and what BM25 found): a second full scan costs ~1.5 ms at 10k chunks.
-                    pool = vectors.nearest(vector, SHORTLIST)
-                    shortlist = list(pool)
-                    nearest = dict(list(pool.items())[: 2 * CANDIDATES])
-                    missing = [i for ids, _ in lexical.values() for i in ids if i not in nearest]
-                    nearest |= vectors.similarity(vector, missing)
-                    if index == 0:  # the cut is on the lead model's scale only
-                        similarity = nearest
-                else:
-                    lexical_ids = [i for ids, _ in lexical.values() for i in ids]
-                    scored = vectors.similarity(
-                        vector, list(dict.fromkeys(shortlist + lexical_ids))
-                    )
-                    best = sorted(scored, key=scored.__getitem__, reverse=True)
-                    nearest = {i: scored[i] for i in best[: 2 * CANDIDATES]}
-                weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
-                rankings.append((weight, sorted(nearest, key=nearest.__getitem__, reverse=True)))
+        rankings, similarity = (
+            ([], None) if mode == "lexical" else self._vector_rankings(state, query, lexical)
+        )
         found = {}
         for kind, count in wanted.items():
             ids, coverage = lexical[kind]
@@ -730,6 +705,40 @@ class KnowledgeBase:
             kind_rankings.append((coverage * config.LEXICAL_WEIGHT, ids))
             found[kind] = self._fused(query, state, kind_rankings, similarity, count)
         return Results(articles=found[ARTICLE], precedents=found[TICKET])
+
+    def _vector_rankings(
+        self,
+        state: _State,
+        query: str,
+        lexical: dict[str, tuple[list[str], float]],
+    ) -> tuple[list[tuple[float, list[str]]], dict[str, float] | None]:
+        """Each model's weighted ranking, and the lead model's similarities (for the cut)."""
+        rankings: list[tuple[float, list[str]]] = []
+        similarity: dict[str, float] | None = None
+        shortlist: list[str] | None = None
+        for index, embedder in enumerate(self.embedders):
+            vector = self._query_vector(embedder, query)
+            if vector is None or index >= len(state.vectors):
+                continue
+            vectors = state.vectors[index]
+            if shortlist is None:
+                # The lead model scans everything; the others only re-rank its shortlist
+                # (and what BM25 found): a second full scan costs ~1.5 ms at 10k chunks.
+                pool = vectors.nearest(vector, SHORTLIST)
+                shortlist = list(pool)
+                nearest = dict(list(pool.items())[: 2 * CANDIDATES])
+                missing = [i for ids, _ in lexical.values() for i in ids if i not in nearest]
+                nearest |= vectors.similarity(vector, missing)
+                if index == 0:  # the cut is on the lead model's scale only
+                    similarity = nearest
+            else:
+                lexical_ids = [i for ids, _ in lexical.values() for i in ids]
+                scored = vectors.similarity(vector, list(dict.fromkeys(shortlist + lexical_ids)))
+                best = sorted(scored, key=scored.__getitem__, reverse=True)
+                nearest = {i: scored[i] for i in best[: 2 * CANDIDATES]}
+            weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
+            rankings.append((weight, sorted(nearest, key=nearest.__getitem__, reverse=True)))
+        return rankings, similarity
 
     def _query_vector(self, embedder: Embedder, query: str) -> np.ndarray | None:
         try:
