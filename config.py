@@ -481,3 +481,154 @@ CHUNK_OVERLAP_TOKENS = 60
 # With VOYAGE_API_KEY set: Voyage embeddings and reranking; otherwise the two bundled models.
 VOYAGE_MODEL = _env("ACME_VOYAGE_MODEL", "voyage-3.5")
 VOYAGE_RERANK_MODEL = _env("ACME_VOYAGE_RERANK_MODEL", "rerank-2.5")
+
+# ---------------------------------------------------------------------------------------------
+# Guardrails and escalation (guardrails.py checks, chatbot.py routes, tools.py enforces).
+# ---------------------------------------------------------------------------------------------
+
+# Other insurers Eva never names, compares or recommends. A reply sentence naming one is
+# replaced by COMPETITOR_LINE before the customer sees it. Case-insensitive, whole words.
+COMPETITORS = (
+    "GEICO",
+    "Progressive",
+    "State Farm",
+    "Allstate",
+    "Liberty Mutual",
+    "USAA",
+    "Nationwide",
+    "Esurance",
+    "Lemonade",
+    "Farmers Insurance",
+    "Travelers Insurance",
+    "Root Insurance",
+    "Allianz",
+    "AXA",
+)
+# Tools that move money (refunds, a cancellation's pro-rata refund) act on their own only up to
+# this amount; above it, or for any change to the contract, they open a handoff instead. Read
+# by the tools in code: nothing the model or a customer writes can raise it.
+MONEY_LIMIT_USD = float(_env("ACME_MONEY_LIMIT_USD", "500"))
+# A refund or dispute the customer names above this amount goes to a person (checked in code).
+DISPUTE_THRESHOLD_USD = float(_env("ACME_DISPUTE_THRESHOLD_USD", "500"))
+# Abusive messages get this many warnings; the next one hands the conversation over.
+ABUSE_WARNINGS = 2
+# This many turns in a row without progress (no tool done, no article cited) hand over.
+STALLED_TURNS = 3
+# The customer's mood over this many messages: each lower than the last, ending negative.
+SENTIMENT_TURNS = 3
+# Confidence in a drafted reply (side model with a key, a heuristic offline), 0–1:
+# at or above SEND it is sent; from HANDOFF up to SEND it is sent with CONFIDENCE_OFFER;
+# below HANDOFF it is not sent: a person takes over with it as their draft.
+CONFIDENCE_SEND = float(_env("ACME_CONFIDENCE_SEND", "0.85"))
+CONFIDENCE_HANDOFF = float(_env("ACME_CONFIDENCE_HANDOFF", "0.60"))
+# Streaming shows each sentence once it has passed the output checks; a reply later scored
+# below CONFIDENCE_HANDOFF is then withdrawn on the page. True holds the whole reply until it
+# is scored (nothing unscored is ever shown, at the price of no streaming).
+HOLD_REPLY_UNTIL_SCORED = _env("ACME_HOLD_REPLY", "false").lower() == "true"
+
+# Why each trigger hands over, and how urgently (store.PRIORITIES).
+TRIGGERS: dict[str, tuple[str, str]] = {
+    "person": ("The customer asked to speak with a person.", "normal"),
+    "legal": ("The customer mentioned legal action.", "high"),
+    "press": ("The customer mentioned going to the press or social media.", "high"),
+    "regulator": ("The customer mentioned a regulator or formal complaint body.", "high"),
+    "cancel_threat": ("The customer threatened to cancel or leave.", "normal"),
+    "refund_over_limit": ("A refund or dispute above the agent's limit.", "high"),
+    "contract_change": ("The customer asked for a change to their policy.", "normal"),
+    "abuse": ("Abusive messages after two warnings.", "normal"),
+    "stalled": ("Several turns in a row without progress.", "normal"),
+    "sentiment": ("The customer is getting more upset with each message.", "high"),
+    "commitment": ("Eva's draft promised something only a person can decide.", "normal"),
+    "low_confidence": ("Eva was not confident enough to send her draft.", "normal"),
+}
+
+# What the customer reads, in their language (falls back to English).
+HANDOFF_NOTE = {
+    "en": "I've asked a colleague to take over: your reference is **{reference}**. {next_steps}",
+    "es": "He pedido a un compañero que continúe: su referencia es **{reference}**. {next_steps}",
+    "de": "Ich habe einen Kollegen gebeten zu übernehmen: Ihre Referenz ist **{reference}**. "
+    "{next_steps}",
+    "fr": "J'ai demandé à un collègue de prendre le relais : votre référence est "
+    "**{reference}**. {next_steps}",
+    "ru": "Я попросила коллегу подключиться: ваш номер обращения **{reference}**. {next_steps}",
+}
+CONFIDENCE_OFFER = {
+    "en": "If you'd rather, a person can take over: just say so.",
+    "es": "Si lo prefiere, una persona puede continuar: solo dígalo.",
+    "de": "Wenn Sie möchten, übernimmt ein Mensch: sagen Sie einfach Bescheid.",
+    "fr": "Si vous préférez, une personne peut prendre le relais : dites-le simplement.",
+    "ru": "Если хотите, разговор может продолжить сотрудник: просто скажите.",
+}
+ABUSE_WARNING = {
+    "en": "I want to help, and I can do that best if we keep this respectful.",
+    "es": "Quiero ayudarle, y puedo hacerlo mejor si mantenemos el respeto.",
+    "de": "Ich möchte Ihnen helfen, und das gelingt am besten, wenn wir respektvoll bleiben.",
+    "fr": "Je veux vous aider, et je le ferai au mieux si nous restons respectueux.",
+    "ru": "Я хочу помочь, и мне это удастся лучше, если мы будем общаться уважительно.",
+}
+COMPETITOR_LINE = {
+    "en": "I can't comment on other insurers, but I'm glad to explain what Acme offers.",
+    "es": "No puedo opinar sobre otras aseguradoras, pero con gusto le explico lo que ofrece Acme.",
+    "de": "Zu anderen Versicherern kann ich nichts sagen, aber ich erkläre gern, was Acme bietet.",
+    "fr": "Je ne peux pas parler d'autres assureurs, mais je vous explique volontiers ce "
+    "qu'Acme propose.",
+    "ru": "Я не могу обсуждать другие страховые компании, но с радостью расскажу, что "
+    "предлагает Acme.",
+}
+COMMITMENT_LINE = {
+    "en": "That decision isn't mine to promise, so I've passed it to a colleague who can make it.",
+    "es": "No puedo prometer esa decisión, así que la he pasado a un compañero que sí puede.",
+    "de": "Diese Entscheidung kann ich nicht zusagen; ich habe sie an einen Kollegen "
+    "weitergegeben, der sie treffen kann.",
+    "fr": "Je ne peux pas promettre cette décision ; je l'ai transmise à un collègue qui peut "
+    "la prendre.",
+    "ru": "Я не могу обещать такое решение, поэтому передала вопрос коллеге, который может "
+    "его принять.",
+}
+WITHDRAWN_NOTE = {
+    "en": "I'd like a colleague to check this before I answer.",
+    "es": "Prefiero que un compañero lo revise antes de responder.",
+    "de": "Ich möchte das vor meiner Antwort von einem Kollegen prüfen lassen.",
+    "fr": "Je préfère qu'un collègue vérifie ceci avant de vous répondre.",
+    "ru": "Я хочу, чтобы коллега проверил это, прежде чем я отвечу.",
+}
+
+# The side model's instructions (handoff.py). Our words; the replies are parsed by their tags.
+CONFIDENCE_PROMPT = """
+You check a draft reply written by Eva, Acme Insurance's support assistant, before the
+customer sees it. Judge it only against the evidence given (help-centre passages and tool
+results) and the customer's message. Lower the score for any figure, coverage statement or
+procedure the evidence does not support, for an answer to a different question, for promises
+of refunds, waivers, approvals or contract changes, and for legal or medical advice. Raise it
+for a reply that is supported, answers what was asked, or honestly says what it cannot do.
+Answer with exactly <score>a number from 0 to 1</score><reason>one sentence</reason>.
+"""
+HANDOFF_PROMPT = """
+A colleague on Acme Insurance's support team is taking over a chat from Eva, the assistant.
+From the transcript, write (1) a summary of at most three sentences for the colleague: what the
+customer wants, what Eva already did or found, and what is still open; and (2) the first
+message the colleague could send the customer, written in {language}, warm and specific,
+without promising any outcome. Answer with exactly
+<summary>…</summary><draft>…</draft>.
+"""
+# The colleague's first message when no side model is available (offline): a starting point.
+DRAFT_TEMPLATE = {
+    "en": "Hello, I'm {agent} from Acme Insurance and I've taken over from Eva (reference "
+    "{reference}). I've read your conversation. {topic}Let me look into this for you now.",
+    "es": "Hola, soy {agent} de Acme Insurance y continúo la conversación que tuvo con Eva "
+    "(referencia {reference}). Ya la he leído. {topic}Lo reviso ahora mismo.",
+    "de": "Guten Tag, ich bin {agent} von Acme Insurance und übernehme von Eva (Referenz "
+    "{reference}). Ich habe Ihr Gespräch gelesen. {topic}Ich kümmere mich jetzt darum.",
+    "fr": "Bonjour, je suis {agent} d'Acme Insurance et je prends le relais d'Eva (référence "
+    "{reference}). J'ai lu votre conversation. {topic}Je m'en occupe maintenant.",
+    "ru": "Здравствуйте, меня зовут {agent}, я из Acme Insurance и продолжаю разговор после Евы "
+    "(обращение {reference}). Я прочитал(а) вашу переписку. {topic}Сейчас займусь вашим "
+    "вопросом.",
+}
+DRAFT_TOPIC = {
+    "en": "You wrote: “{quote}”. ",
+    "es": "Usted escribió: «{quote}». ",
+    "de": "Sie schrieben: „{quote}“. ",
+    "fr": "Vous avez écrit : « {quote} ». ",
+    "ru": "Вы написали: «{quote}». ",
+}

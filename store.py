@@ -1,8 +1,10 @@
-"""Persistence for customers, policies, claims, tickets and handoffs.
+"""Persistence for customers, policies, claims, tickets, refunds, handoffs and conversations.
 
 Everything leaves this module as plain dicts of JSON types, so callers never hold an ORM object
 whose session has closed, and tool results can be serialised as they are. Only portable column
 types are used: the same models run on the SQLite file of the prototype and on PostgreSQL.
+Free text is masked again here before it is written (callers mask first; this is the backstop),
+and a database made by an earlier version gets the columns it lacks when a Store opens it.
 """
 
 from __future__ import annotations
@@ -18,22 +20,27 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
+    Connection,
     Date,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     case,
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -44,10 +51,16 @@ from sqlalchemy.orm import (
 )
 
 import config
+import guardrails
 
 # No 0/O, 1/I/L: references are read out over the phone and typed in by hand.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PRIORITIES = ("urgent", "high", "normal", "low")
+REFUND_KINDS = ("refund", "cancellation")
+# A handoff's details beyond the queue entry: what caused it and what the colleague reads.
+HANDOFF_DETAILS = ("trigger", "language", "policy_number", "transcript", "draft", "source")
+# What update_handoff may change: the details, and the summary once the turn has written it.
+HANDOFF_UPDATABLE = (*HANDOFF_DETAILS, "summary")
 # A random reference can collide with an existing one; the unique index catches it and we retry.
 _REFERENCE_ATTEMPTS = 8
 _SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -58,6 +71,7 @@ class Base(DeclarativeBase):
 
 
 Row = TypeVar("Row", bound=Base)
+Written = TypeVar("Written")
 
 
 class Customer(Base):
@@ -92,6 +106,7 @@ class Policy(Base):
     autopay: Mapped[bool] = mapped_column(Boolean)
     next_due_date: Mapped[date | None] = mapped_column(Date)
     balance_due: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
     holder: Mapped[Customer] = relationship(back_populates="policies")
     vehicles: Mapped[list[Vehicle]] = relationship(order_by="Vehicle.id")
     claims: Mapped[list[Claim]] = relationship(back_populates="policy")
@@ -156,6 +171,55 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What caused it: a key of config.TRIGGERS, or "model" when the model escalated.
+    trigger: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str | None] = mapped_column(String(5))
+    policy_number: Mapped[str | None] = mapped_column(String(20))
+    # JSON list of {"role", "text"}, masked: what the colleague reads before answering.
+    transcript: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(10))
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    policy_number: Mapped[str] = mapped_column(String(20), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(5))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    turns: Mapped[list[Turn]] = relationship(order_by="Turn.id")
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    customer_text: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(5))
+    # e.g. "injection:customer", "trigger:legal", "masked:card"
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    # "sent", "sent_with_offer", "handed_off" or "withheld"
+    route: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    handoff_reference: Mapped[str | None] = mapped_column(String(8))
 
 
 class Store:
@@ -164,7 +228,8 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.engine = _engine(url or config.DATABASE_URL)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
+        _add_missing_columns(self.engine)
         self._seed_if_empty(config.FIXTURES_DIR / "customers.json")
 
     def policy(self, number: str) -> dict[str, Any] | None:
@@ -254,31 +319,68 @@ class Store:
             return [_ticket_dict(ticket) for ticket in session.scalars(query)]
 
     def add_handoff(
-        self, conversation_id: str, reason: str, priority: str, summary: str
+        self,
+        conversation_id: str,
+        reason: str,
+        priority: str,
+        summary: str,
+        *,
+        trigger: str | None = None,
+        language: str | None = None,
+        policy_number: str | None = None,
+        transcript: list[dict[str, str]] | None = None,
+        draft: str | None = None,
+        source: str = "model",
     ) -> dict[str, Any]:
         """Puts the conversation in the human team's queue and returns the queue entry."""
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        details = _handoff_details(
+            trigger=trigger,
+            language=language,
+            policy_number=policy_number,
+            transcript=transcript,
+            draft=draft,
+            source=source,
+        )
 
         def build(reference: str) -> Handoff:
             return Handoff(
                 reference=reference,
                 conversation_id=conversation_id,
-                reason=reason,
+                reason=_masked(reason),
                 priority=priority,
-                summary=summary,
+                summary=_masked(summary),
                 status="open",
                 created_at=_now(),
+                **details,
             )
 
         return _handoff_dict(self._insert_with_reference(build, _handoff_reference))
 
-    def handoffs(self, status: str | None = "open") -> list[dict[str, Any]]:
+    def update_handoff(self, reference: str, /, **fields: Any) -> dict[str, Any] | None:
+        """Sets some of HANDOFF_UPDATABLE on a handoff; None if there is no such reference."""
+        details = _handoff_details(**fields)
+        with self._sessions.begin() as session:
+            handoff = session.scalars(
+                select(Handoff).where(Handoff.reference == reference)
+            ).one_or_none()
+            if handoff is None:
+                return None
+            for name, value in details.items():
+                setattr(handoff, name, value)
+            return _handoff_dict(handoff)
+
+    def handoffs(
+        self, status: str | None = "open", conversation_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """The queue as a support lead works it: most urgent first, then oldest first."""
         urgency = case({p: rank for rank, p in enumerate(PRIORITIES)}, value=Handoff.priority)
         query = select(Handoff).order_by(urgency, Handoff.created_at, Handoff.id)
         if status is not None:
             query = query.where(Handoff.status == status)
+        if conversation_id is not None:
+            query = query.where(Handoff.conversation_id == conversation_id)
         with self._sessions() as session:
             return [_handoff_dict(handoff) for handoff in session.scalars(query)]
 
@@ -295,16 +397,146 @@ class Store:
                 handoff.resolved_at = _now()
             return _handoff_dict(handoff)
 
+    def add_refund(
+        self,
+        policy_number: str,
+        amount: Decimal | float,
+        reason: str,
+        *,
+        kind: str = "refund",
+        conversation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Records a requested refund for the back office to pay and returns it."""
+        if kind not in REFUND_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(REFUND_KINDS)}")
+
+        def build(reference: str) -> Refund:
+            return _refund(reference, policy_number, amount, reason, kind, conversation_id)
+
+        return _refund_dict(self._insert_with_reference(build, _refund_reference))
+
+    def refunds(self, policy_number: str | None = None) -> list[dict[str, Any]]:
+        """Every refund, or one policy's, newest first."""
+        query = select(Refund).order_by(Refund.created_at.desc(), Refund.id.desc())
+        if policy_number is not None:
+            query = query.where(Refund.policy_number == policy_number)
+        with self._sessions() as session:
+            return [_refund_dict(refund) for refund in session.scalars(query)]
+
+    def cancel_policy(
+        self,
+        number: str,
+        effective: date,
+        *,
+        refund_usd: Decimal | float | None = None,
+        reason: str = "",
+        conversation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Cancels the policy from effective and returns it.
+
+        With refund_usd, the cancellation refund is recorded in the same transaction (returned
+        as policy["refund"]), so a policy is never cancelled without the refund it is owed.
+        Raises LookupError for an unknown policy and ValueError for one already cancelled.
+        """
+
+        def cancel(reference: str) -> dict[str, Any]:
+            query = (
+                select(Policy)
+                .where(Policy.number == number)
+                .options(selectinload(Policy.holder), selectinload(Policy.vehicles))
+            )
+            with self._sessions.begin() as session:
+                policy = session.scalars(query).one_or_none()
+                if policy is None:
+                    raise LookupError(f"no policy {number}")
+                if policy.status == "cancelled":
+                    raise ValueError(f"policy {number} is already cancelled")
+                policy.status = "cancelled"
+                policy.cancelled_on = effective
+                result = _policy_dict(policy)
+                if refund_usd is not None:
+                    refund = _refund(
+                        reference, number, refund_usd, reason, "cancellation", conversation_id
+                    )
+                    session.add(refund)
+                    session.flush()
+                    result["refund"] = _refund_dict(refund)
+                return result
+
+        return self._with_fresh_reference(cancel, _refund_reference)
+
+    def record_turn(
+        self,
+        conversation_id: str,
+        *,
+        customer_text: str,
+        reply: str,
+        language: str | None,
+        flags: list[str],
+        route: str,
+        confidence: float | None = None,
+        handoff_reference: str | None = None,
+    ) -> dict[str, Any]:
+        """Stores one exchange and brings its conversation up to date, both or neither."""
+        customer_text, reply = _masked(customer_text), _masked(reply)
+
+        def write() -> dict[str, Any]:
+            moment = _now()
+            with self._sessions.begin() as session:
+                conversation = session.get(Conversation, conversation_id)
+                if conversation is None:
+                    conversation = Conversation(id=conversation_id, started_at=moment)
+                    session.add(conversation)
+                conversation.language = language
+                conversation.updated_at = moment
+                turn = Turn(
+                    conversation_id=conversation_id,
+                    created_at=moment,
+                    customer_text=customer_text,
+                    reply=reply,
+                    language=language,
+                    flags=list(flags),
+                    route=route,
+                    confidence=confidence,
+                    handoff_reference=handoff_reference,
+                )
+                session.add(turn)
+            return _turn_dict(turn)
+
+        try:
+            return write()
+        except IntegrityError:
+            # Two first turns raced to create the conversation; it exists now, so add to it.
+            return write()
+
+    def conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation with its turns, oldest first; None if it was never recorded."""
+        query = (
+            select(Conversation)
+            .where(Conversation.id == conversation_id)
+            .options(selectinload(Conversation.turns))
+        )
+        with self._sessions() as session:
+            found = session.scalars(query).one_or_none()
+            return _conversation_dict(found) if found else None
+
     def _insert_with_reference(
         self, build: Callable[[str], Row], new_reference: Callable[[], str]
     ) -> Row:
         """Inserts build(reference), drawing a fresh reference whenever one is already taken."""
+        return self._with_fresh_reference(lambda ref: self._insert(build(ref)), new_reference)
+
+    @staticmethod
+    def _with_fresh_reference(
+        write: Callable[[str], Written], new_reference: Callable[[], str]
+    ) -> Written:
+        """write(reference) in its own transaction, retried with a new reference if it is taken."""
         for _ in range(_REFERENCE_ATTEMPTS - 1):
             try:
-                return self._insert(build(new_reference()))
+                return write(new_reference())
             except IntegrityError:
                 continue
-        return self._insert(build(new_reference()))
+        return write(new_reference())
 
     def _insert(self, row: Row) -> Row:
         with self._sessions.begin() as session:
@@ -343,6 +575,61 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _create_tables(engine: Engine) -> None:
+    """Creates the tables that are missing; a second process starting at once may beat us."""
+    try:
+        Base.metadata.create_all(engine)
+    except DBAPIError:
+        Base.metadata.create_all(engine)  # the other process created some; the rest remain
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Adds the columns a database made by an earlier version lacks.
+
+    create_all makes missing tables but never alters existing ones. Every column added since
+    the first release is nullable, so old rows simply have NULL there. When two processes start
+    at once, the slower one meets a "duplicate column" error: it looks again and adds only what
+    is still missing, failing only if that made no progress (a real error, not a race).
+    """
+    missing = _missing_columns(engine)
+    while missing:
+        try:
+            with engine.begin() as connection:
+                _begin_ddl(connection)
+                for table, column in missing:
+                    connection.exec_driver_sql(_add_column_sql(table, column, engine))
+            return
+        except DBAPIError:
+            left = _missing_columns(engine)
+            if len(left) >= len(missing):
+                raise
+            missing = left
+
+
+def _missing_columns(engine: Engine) -> list[tuple[Table, Column[Any]]]:
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    missing = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [(table, column) for column in table.columns if column.name not in present]
+    return missing
+
+
+def _begin_ddl(connection: Connection) -> None:
+    """pysqlite only opens a transaction before DML, so schema changes need an explicit BEGIN."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _add_column_sql(table: Table, column: Column[Any], engine: Engine) -> str:
+    quote = engine.dialect.identifier_preparer.quote
+    kind = column.type.compile(dialect=engine.dialect)
+    return f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"
 
 
 def _customer_from_fixture(record: dict[str, Any]) -> Customer:
@@ -428,6 +715,7 @@ def _policy_dict(policy: Policy) -> dict[str, Any]:
             "next_due_date": policy.next_due_date.isoformat() if policy.next_due_date else None,
             "balance_due": _money(policy.balance_due),
         },
+        "cancelled_on": policy.cancelled_on.isoformat() if policy.cancelled_on else None,
     }
 
 
@@ -474,6 +762,89 @@ def _handoff_dict(handoff: Handoff) -> dict[str, Any]:
         "status": handoff.status,
         "created_at": _iso_utc(handoff.created_at),
         "resolved_at": _iso_utc(handoff.resolved_at) if handoff.resolved_at else None,
+        "trigger": handoff.trigger,
+        "language": handoff.language,
+        "policy_number": handoff.policy_number,
+        "transcript": json.loads(handoff.transcript) if handoff.transcript else [],
+        "draft": handoff.draft,
+        "source": handoff.source,
+    }
+
+
+def _handoff_details(**fields: Any) -> dict[str, Any]:
+    """Handoff fields as columns: free text masked, the transcript as JSON text."""
+    unknown = sorted(set(fields) - set(HANDOFF_UPDATABLE))
+    if unknown:
+        accepted = ", ".join(HANDOFF_UPDATABLE)
+        raise ValueError(f"cannot set {', '.join(unknown)} on a handoff; accepted: {accepted}")
+    details = dict(fields)
+    for name in ("summary", "draft"):
+        if details.get(name) is not None:
+            details[name] = _masked(details[name])
+    if details.get("transcript") is not None:
+        entries = [
+            {"role": str(entry["role"]), "text": _masked(str(entry["text"]))}
+            for entry in details["transcript"]
+        ]
+        details["transcript"] = json.dumps(entries, ensure_ascii=False)
+    return details
+
+
+def _refund(
+    reference: str,
+    policy_number: str,
+    amount: Decimal | float,
+    reason: str,
+    kind: str,
+    conversation_id: str | None,
+) -> Refund:
+    return Refund(
+        reference=reference,
+        policy_number=policy_number,
+        amount=Decimal(str(amount)),
+        reason=_masked(reason),
+        kind=kind,
+        status="requested",
+        conversation_id=conversation_id,
+        created_at=_now(),
+    )
+
+
+def _refund_dict(refund: Refund) -> dict[str, Any]:
+    return {
+        "reference": refund.reference,
+        "policy_number": refund.policy_number,
+        "amount": _money(refund.amount),
+        "reason": refund.reason,
+        "kind": refund.kind,
+        "status": refund.status,
+        "conversation_id": refund.conversation_id,
+        "created_at": _iso_utc(refund.created_at),
+    }
+
+
+def _conversation_dict(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "language": conversation.language,
+        "started_at": _iso_utc(conversation.started_at),
+        "updated_at": _iso_utc(conversation.updated_at),
+        "turns": [_turn_dict(turn) for turn in conversation.turns],
+    }
+
+
+def _turn_dict(turn: Turn) -> dict[str, Any]:
+    return {
+        "id": turn.id,
+        "conversation_id": turn.conversation_id,
+        "created_at": _iso_utc(turn.created_at),
+        "customer_text": turn.customer_text,
+        "reply": turn.reply,
+        "language": turn.language,
+        "flags": list(turn.flags),
+        "route": turn.route,
+        "confidence": turn.confidence,
+        "handoff_reference": turn.handoff_reference,
     }
 
 
@@ -489,8 +860,16 @@ def _handoff_reference() -> str:
     return f"H-{_random_code(6)}"
 
 
+def _refund_reference() -> str:
+    return f"R-{_random_code(6)}"
+
+
 def _random_code(length: int) -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def _masked(text: str) -> str:
+    return guardrails.mask(text, config.MASK_FOR_STORAGE).text
 
 
 def _now() -> datetime:

@@ -3,7 +3,9 @@
 Every input is validated against the same schema the model was given, so a mistake comes back
 as a sentence the model can act on (which field, what is allowed, what it sent) instead of an
 exception. Identity is enforced here, not in the prompt: policy details and claims are only
-returned for the one policy verified in the conversation.
+returned for the one policy verified in the conversation. So are the limits on what Eva may do
+alone: money moves only up to config.MONEY_LIMIT_USD, and a change to the contract never; above
+that the tools open a handoff instead, and nothing in a tool's input can change it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,7 +77,12 @@ CLAIMS_PHONE = config.FACTS["claims_phone"]
 CLAIM_WINDOW_YEARS = 3
 TEAM_HOURS_ET = config.SUPPORT_HOURS
 TEAM_TIMEZONE = config.SUPPORT_TIMEZONE
-
+# A refund can be at most a year of premium: more than that is never owed on one policy.
+REFUND_CAP_MONTHS = 12
+# How far ahead a cancellation can be dated.
+CANCEL_WITHIN_DAYS = 60
+REFUND_PAYOUT_TIME = "5–7 business days"
+# Reason and priority for the handoffs the tools open, should config.TRIGGERS not list them.
 VEHICLE_TYPES = ["car", "electric_car", "two_wheeler"]
 COVERAGE_LEVELS = ["liability", "standard", "comprehensive"]
 INCIDENT_TYPES = [
@@ -105,6 +113,7 @@ _POLICY_NUMBER = {
     "maxLength": 20,
     "description": "The policy number, e.g. ACM-100231.",
 }
+_LIMIT = f"${config.MONEY_LIMIT_USD:,.2f}"
 
 TOOLS: list[dict[str, Any]] = [
     {
@@ -277,8 +286,10 @@ TOOLS: list[dict[str, Any]] = [
         "name": "create_ticket",
         "description": (
             "Creates a ticket for the back-office team for requests the chat cannot complete: "
-            "billing changes, policy changes (address, vehicle, driver, coverage), documents, "
-            "updates to an existing claim, technical problems or complaints. Give a short "
+            "billing questions, documents, updates to an existing claim, technical problems, "
+            "complaints, or a policy change for a customer who cannot be verified (a verified "
+            "customer's change goes through request_policy_change, a refund through "
+            "request_refund, a cancellation through cancel_policy). Give a short "
             "subject, a description with everything a colleague needs to act without asking "
             "again, the category, and the policy number and contact email if the customer gave "
             "them. Returns the ticket reference; a colleague replies within 1 business day. "
@@ -321,6 +332,106 @@ TOOLS: list[dict[str, Any]] = [
             "additionalProperties": False,
         },
     },
+    {
+        "name": "request_refund",
+        "description": (
+            "Refunds premium to the customer on the verified policy, for example a payment "
+            "taken twice. Use it only when the customer asks for a refund of a specific amount "
+            "and has told you why; never suggest or round up an amount yourself. It only works "
+            "for the policy verified with lookup_policy, and the amount can be at most "
+            f"{REFUND_CAP_MONTHS} monthly premiums. Up to {_LIMIT} the refund is made at once: "
+            "it returns a refund reference, and the money reaches the original payment method "
+            f"within {REFUND_PAYOUT_TIME}. Above {_LIMIT} nothing is refunded: the request goes "
+            "to a colleague, who reviews it and contacts the customer; the result then says "
+            "handed_off and gives a handoff reference. To end the policy, use cancel_policy."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "amount_usd": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "description": "The amount the customer asked for, in US dollars, e.g. 42.50.",
+                },
+                "reason": {
+                    "type": "string",
+                    "minLength": 3,
+                    "maxLength": 500,
+                    "description": "Why the customer is owed it, in their words.",
+                },
+            },
+            "required": ["policy_number", "amount_usd", "reason"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "cancel_policy",
+        "description": (
+            "Cancels the verified policy from an effective date and refunds the unused premium "
+            "pro rata: monthly premium × 12 × days from the effective date to the renewal date "
+            "÷ 365. Use it only when the customer has clearly asked to cancel and confirmed the "
+            "date, after you have told them their cover ends on it. The effective date must be "
+            f"today or later, at most {CANCEL_WITHIN_DAYS} days ahead. It only works for the "
+            f"policy verified with lookup_policy. If the refund is {_LIMIT} or less, the policy "
+            "is cancelled at once and the result gives the refund, its reference (none when "
+            "nothing is refunded) and how it was worked out. "
+            f"Above {_LIMIT} nothing is cancelled: the request goes to a colleague, who reviews "
+            "it and contacts the customer; the result then says handed_off and gives a handoff "
+            "reference."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "effective_date": {
+                    "type": "string",
+                    "format": "date",
+                    "description": (
+                        f"YYYY-MM-DD: today or up to {CANCEL_WITHIN_DAYS} days ahead; cover "
+                        "ends on this date."
+                    ),
+                },
+                "reason": {
+                    "type": "string",
+                    "minLength": 3,
+                    "maxLength": 500,
+                    "description": "Why the customer is cancelling, in their words.",
+                },
+            },
+            "required": ["policy_number", "effective_date", "reason"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "request_policy_change",
+        "description": (
+            "Passes a change to the verified policy (address, vehicle, driver, coverage level, "
+            "deductible, add-ons, payment method) to a colleague: changes to the contract are "
+            "never made in the chat. Use it when a verified customer asks for such a change, "
+            "once you know exactly what should change and from when. It only works for the "
+            "policy verified with lookup_policy. Nothing is changed yet: the result says "
+            "handed_off and gives a handoff reference; a colleague confirms the change and any "
+            "new premium with the customer."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "policy_number": _POLICY_NUMBER,
+                "change": {
+                    "type": "string",
+                    "minLength": 10,
+                    "maxLength": 2000,
+                    "description": (
+                        "What should change, from what to what, and from when, e.g. 'Replace "
+                        "the 2016 Honda Civic with a 2023 Toyota Corolla from 2026-12-01'."
+                    ),
+                },
+            },
+            "required": ["policy_number", "change"],
+            "additionalProperties": False,
+        },
+    },
 ]
 
 
@@ -334,6 +445,10 @@ class ToolResult:
     data: dict[str, Any]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class ToolContext:
     """One per turn, built from the conversation's facts; tools read them and may update them."""
@@ -343,6 +458,9 @@ class ToolContext:
     verified_policy: str | None = None
     failed_verifications: int = 0
     knowledge: KnowledgeBase | None = None
+    language: str = "en"
+    # The time now, as an aware datetime; tests pass a fixed one.
+    clock: Callable[[], datetime] = _utc_now
 
 
 class InputError(Exception):
@@ -746,16 +864,43 @@ def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 
 def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    # One open handoff per conversation: a retried turn or a second request reuses it.
-    already = [h for h in ctx.store.handoffs() if h["conversation_id"] == ctx.conversation_id]
+    result = open_handoff(
+        ctx, args["reason"], args["priority"], args["summary"], trigger="model", source="model"
+    )
+    summary = f"Handoff {result['reference']} ({args['priority']}): {_clipped(args['reason'])}"
+    return _ok(result, summary=summary)
+
+
+def open_handoff(
+    ctx: ToolContext,
+    reason: str,
+    priority: str,
+    summary: str,
+    trigger: str,
+    source: str = "code",
+) -> dict[str, Any]:
+    """Queues the conversation for a person and says when they will pick it up.
+
+    The one way into the queue: the model's escalate_to_human, the tools that hit a limit, and
+    chatbot's triggers in code. One open handoff per conversation: a retried turn or a second
+    trigger reuses it. Returns reference, priority, status, team_available_now and next_steps.
+    """
+    already = ctx.store.handoffs(conversation_id=ctx.conversation_id)
     handoff = (
         already[0]
         if already
         else ctx.store.add_handoff(
-            ctx.conversation_id, args["reason"], args["priority"], args["summary"]
+            ctx.conversation_id,
+            reason,
+            priority,
+            summary,
+            trigger=trigger,
+            language=ctx.language,
+            policy_number=ctx.verified_policy,
+            source=source,
         )
     )
-    available = team_available(datetime.now(UTC))
+    available = team_available(ctx.clock())
     if available:
         next_step = "A colleague picks this conversation up, typically within 15 minutes."
     else:
@@ -764,19 +909,17 @@ def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             f"{config.FACTS['hours_saturday']}); a colleague picks this up the next business "
             "morning."
         )
-        if args["priority"] == "urgent":
+        if priority == "urgent":
             next_step += (
                 f" For an accident or claim emergency, the claims line {CLAIMS_PHONE} is 24/7."
             )
-    result = {
+    return {
         "reference": handoff["reference"],
         "priority": handoff["priority"],
         "status": handoff["status"],
         "team_available_now": available,
         "next_steps": next_step,
     }
-    summary = f"Handoff {handoff['reference']} ({args['priority']}): {_clipped(args['reason'])}"
-    return _ok(result, summary=summary)
 
 
 def team_available(moment: datetime) -> bool:
@@ -784,6 +927,172 @@ def team_available(moment: datetime) -> bool:
     local = moment.astimezone(ZoneInfo(TEAM_TIMEZONE))
     hours = TEAM_HOURS_ET.get(local.weekday())
     return hours is not None and hours[0] <= local.hour < hours[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# request_refund, cancel_policy, request_policy_change: agency within limits set in code
+# ---------------------------------------------------------------------------------------------
+
+
+def _request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _policy_number(args["policy_number"])
+    if ctx.verified_policy != number:
+        return _not_verified(ctx, number)
+    policy = _known_policy(ctx, number)
+    amount: Decimal = args["amount_usd"]
+    cap = Decimal(str(policy["monthly_premium"])) * REFUND_CAP_MONTHS
+    if amount > cap:
+        raise InputError(
+            [
+                f"amount_usd can be at most {REFUND_CAP_MONTHS} monthly premiums "
+                f"({_usd(cap)}) on {number}; got {_usd(amount)}. Check the amount with the "
+                "customer"
+            ]
+        )
+    limit = _money_limit()
+    if amount > limit:
+        return _handed_off(
+            ctx,
+            "refund_over_limit",
+            f"Refund of {_usd(amount)} requested on {number}, above the {_usd(limit)} the chat "
+            f"may refund; nothing was refunded. Reason given: {args['reason']}",
+            not_done=f"The refund of {_usd(amount)} was NOT made: it is above the "
+            f"{_usd(limit)} limit for refunds in the chat.",
+            extra={"amount_usd": float(amount), "limit_usd": float(limit)},
+        )
+    refund = ctx.store.add_refund(
+        number, amount, args["reason"], kind="refund", conversation_id=ctx.conversation_id
+    )
+    result = {
+        "reference": refund["reference"],
+        "policy_number": number,
+        "amount_usd": refund["amount"],
+        "status": refund["status"],
+        "next_steps": _payout(amount, policy),
+    }
+    return _ok(result, summary=f"Refund {refund['reference']}: {_usd(amount)} on {number}")
+
+
+def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _policy_number(args["policy_number"])
+    if ctx.verified_policy != number:
+        return _not_verified(ctx, number)
+    policy = _known_policy(ctx, number)
+    if policy["status"] == "cancelled":
+        since = f" since {policy['cancelled_on']}" if policy["cancelled_on"] else ""
+        return _error(
+            f"Policy {number} is already cancelled{since}, so there is nothing to cancel. If "
+            "the customer disputes a charge, create a ticket.",
+            summary=f"Refused: {number} already cancelled",
+        )
+    effective = _effective_date(args["effective_date"], _business_date(ctx))
+    refund, working = _pro_rata_refund(policy, effective)
+    limit = _money_limit()
+    if refund > limit:
+        return _handed_off(
+            ctx,
+            "refund_over_limit",
+            f"Cancellation of {number} from {effective} requested; its pro-rata refund "
+            f"({working}) is above the {_usd(limit)} the chat may refund, so nothing was "
+            f"cancelled. Reason given: {args['reason']}",
+            not_done=f"The policy was NOT cancelled: its refund of {_usd(refund)} is above the "
+            f"{_usd(limit)} limit for refunds in the chat.",
+            extra={"refund_usd": float(refund), "limit_usd": float(limit)},
+        )
+    cancelled = ctx.store.cancel_policy(
+        number,
+        effective,
+        refund_usd=refund if refund else None,
+        reason=args["reason"],
+        conversation_id=ctx.conversation_id,
+    )
+    refunded = cancelled.get("refund")
+    result = {
+        "policy_number": number,
+        "status": cancelled["status"],
+        "effective_date": effective.isoformat(),
+        "refund_usd": float(refund),
+        "reference": refunded["reference"] if refunded else None,
+        "calculation": working,
+        "next_steps": (
+            f"Cover ends on {effective.isoformat()}. "
+            + (_payout(refund, policy) if refunded else "No premium is refunded: none is unused.")
+        ),
+    }
+    return _ok(result, summary=f"Cancelled {number} from {effective}; refund {_usd(refund)}")
+
+
+def _request_policy_change(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _policy_number(args["policy_number"])
+    if ctx.verified_policy != number:
+        return _not_verified(ctx, number)
+    return _handed_off(
+        ctx,
+        "contract_change",
+        f"Policy change requested on {number}: {args['change']}",
+        not_done="The change was NOT made: changes to the policy are only made by a colleague.",
+    )
+
+
+def _money_limit() -> Decimal:
+    """The most a tool may pay out on its own, from config (never from a tool's input)."""
+    return Decimal(str(config.MONEY_LIMIT_USD))
+
+
+def _handed_off(
+    ctx: ToolContext,
+    trigger: str,
+    summary: str,
+    not_done: str,
+    extra: dict[str, Any] | None = None,
+) -> ToolResult:
+    """Not an error: the request is in good hands, and the model is told it was not done."""
+    reason, priority = config.TRIGGERS[trigger]
+    handoff = open_handoff(ctx, reason, priority, summary, trigger=trigger, source="code")
+    data = {"handed_off": True, **handoff, **(extra or {})}
+    content = (
+        f"{not_done} A colleague will review the request and contact the customer; the "
+        f"handoff reference is {handoff['reference']}. Tell the customer it has not been done "
+        f"yet, give them the reference, and do not promise the outcome. {handoff['next_steps']}"
+    )
+    return ToolResult(
+        content=content,
+        is_error=False,
+        summary=f"Handed off {handoff['reference']} ({trigger})",
+        data=data,
+    )
+
+
+def _known_policy(ctx: ToolContext, number: str) -> dict[str, Any]:
+    policy = ctx.store.policy(number)
+    if policy is None:  # verified earlier in this conversation, so only if it was deleted since
+        raise LookupError(f"verified policy {number} is gone")
+    return policy
+
+
+def _pro_rata_refund(policy: dict[str, Any], effective: date) -> tuple[Decimal, str]:
+    """The unused premium from effective to renewal, and the sum written out."""
+    premium = Decimal(str(policy["monthly_premium"]))
+    days = max(0, (date.fromisoformat(policy["renewal_date"]) - effective).days)
+    refund = _cents(premium * 12 * days / 365)
+    return refund, f"{_usd(premium)} × 12 × {days} days ÷ 365 = {_usd(refund)}"
+
+
+def _payout(amount: Decimal, policy: dict[str, Any]) -> str:
+    method = policy["billing"]["payment_method"]
+    return (
+        f"The refund of {_usd(amount)} is processed to the original payment method ({method}) "
+        f"within {REFUND_PAYOUT_TIME}."
+    )
+
+
+def _business_date(ctx: ToolContext) -> date:
+    """Today where Acme works: a customer's "today" in the evening is already tomorrow in UTC."""
+    return ctx.clock().astimezone(ZoneInfo(TEAM_TIMEZONE)).date()
+
+
+def _usd(amount: Decimal | float) -> str:
+    return f"${amount:,.2f}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -821,7 +1130,9 @@ def _validated(schema: dict[str, Any], raw: object) -> dict[str, Any]:
     return values
 
 
-def _checked_value(name: str, spec: dict[str, Any], value: object) -> int | str:
+def _checked_value(name: str, spec: dict[str, Any], value: object) -> int | str | Decimal:
+    if spec["type"] == "number":
+        return _amount(name, spec, value)
     value = _integer(name, value) if spec["type"] == "integer" else _text(name, value)
     if "enum" in spec:
         return _enum_member(name, spec["enum"], value)
@@ -843,6 +1154,28 @@ def _integer(name: str, value: object) -> int:
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip().replace(",", "")):
         return int(value.strip().replace(",", ""))
     raise InputError([f"{name} must be a whole number; got {value!r}"])
+
+
+def _amount(name: str, spec: dict[str, Any], value: object) -> Decimal:
+    """Dollars and cents, exactly: 42.5, "42.50" and "$1,200" are all amounts models send."""
+    unreadable = InputError(
+        [f"{name} must be an amount in US dollars such as 42.50; got {value!r}"]
+    )
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").removeprefix("$")
+        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+            raise unreadable
+        amount = Decimal(text)
+    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        amount = Decimal(str(value))
+    else:
+        raise unreadable
+    low = spec.get("exclusiveMinimum")
+    if low is not None and amount <= low:
+        raise InputError([f"{name} must be more than {low}; got {value}"])
+    if amount.normalize().as_tuple().exponent < -2:
+        raise InputError([f"{name} must be in dollars and cents (2 decimals); got {value}"])
+    return amount
 
 
 def _text(name: str, value: object) -> str:
@@ -935,6 +1268,22 @@ def _incident_date(value: str) -> date:
     return incident
 
 
+def _effective_date(value: str, today: date) -> date:
+    try:
+        effective = date.fromisoformat(value)
+    except ValueError:
+        raise InputError([f"effective_date must be a date YYYY-MM-DD; got {value!r}"]) from None
+    latest = today + timedelta(days=CANCEL_WITHIN_DAYS)
+    if not today <= effective <= latest:
+        raise InputError(
+            [
+                f"effective_date must be from today ({today}) to {latest}; got {value}. A "
+                "cancellation cannot be backdated; ask the customer for a date in that range"
+            ]
+        )
+    return effective
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -979,8 +1328,18 @@ _HANDLERS: dict[str, Handler] = {
     "file_claim": _file_claim,
     "create_ticket": _create_ticket,
     "escalate_to_human": _escalate_to_human,
+    "request_refund": _request_refund,
+    "cancel_policy": _cancel_policy,
+    "request_policy_change": _request_policy_change,
 }
 _SCHEMAS = {tool["name"]: tool["input_schema"] for tool in TOOLS}
 # Tools that write what they are given to the database.
-_STORING = {"file_claim", "create_ticket", "escalate_to_human"}
-_FREE_TEXT = {"subject", "description", "summary", "reason", "location"}
+_STORING = {
+    "file_claim",
+    "create_ticket",
+    "escalate_to_human",
+    "request_refund",
+    "cancel_policy",
+    "request_policy_change",
+}
+_FREE_TEXT = {"subject", "description", "summary", "reason", "location", "change"}
