@@ -16,6 +16,7 @@ import streamlit as st
 import chatbot
 import config
 import llm
+from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
 
@@ -135,9 +136,11 @@ def tool_card(tool: dict[str, Any]) -> None:
 
 
 def handoff_banner(handoff: dict[str, Any]) -> None:
+    """Who has the conversation now, the reference to quote, and what happens next."""
+    next_steps = handoff.get("next_steps") or "A person will pick this conversation up."
     st.info(
-        f"**Handed over to a colleague — reference {handoff['reference']}.** A person will pick "
-        "this conversation up; you can keep chatting with Eva meanwhile.",
+        f"**Handed over to a colleague — reference {handoff['reference']}.** {next_steps} "
+        "You can keep chatting with Eva meanwhile; quote the reference if you call us.",
         icon="🧑‍💼",
     )
 
@@ -204,8 +207,21 @@ def agent_desk() -> None:
                 f"**{handoff['reference']}** · {handoff['priority']} · "
                 f"{handoff['created_at'][:16].replace('T', ' ')} UTC"
             )
-            st.caption(handoff["reason"])
+            details = [handoff.get("trigger") or "", handoff.get("language") or ""]
+            if handoff.get("policy_number"):
+                details.append(f"verified {handoff['policy_number']}")
+            st.caption(f"{handoff['reason']} · {' · '.join(d for d in details if d)}")
             st.text(handoff["summary"])
+            st.text_area(
+                "Draft reply (edit before sending)",
+                handoff.get("draft") or "",
+                key=f"draft-{handoff['reference']}",
+                height=120,
+            )
+            if handoff.get("transcript"):
+                with st.popover("Transcript (masked)"):
+                    for line in handoff["transcript"]:
+                        st.markdown(f"**{line['role']}:** {line['text']}")
             st.button(
                 "Mark resolved",
                 key=f"resolve-{handoff['reference']}",
@@ -251,6 +267,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
         segments: list[dict[str, Any]] = []
         status_line = st.empty()
         box = None
+        boxes: list[Any] = []
         handoff = None
         for event in bot.respond(state.history, text, state.facts):
             if isinstance(event, chatbot.Masked):
@@ -262,6 +279,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 if box is None:
                     segments.append({"kind": "text", "text": ""})
                     box = st.empty()
+                    boxes.append(box)
                 segments[-1]["text"] += event.text
                 box.markdown(segments[-1]["text"] + "▌")
                 status_line.empty()
@@ -285,7 +303,20 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 segments.append(card)
                 tool_card(card)
             elif isinstance(event, chatbot.Handoff):
-                handoff = {"reference": event.reference, "reason": event.reason}
+                handoff = {
+                    "reference": event.reference,
+                    "reason": event.reason,
+                    "next_steps": event.next_steps,
+                }
+            elif isinstance(event, chatbot.Withdrawn):
+                # A draft scored too low to send is taken back; only the handoff line stays.
+                for shown_box in boxes:
+                    shown_box.empty()
+                segments = [s for s in segments if s["kind"] != "text"]
+                segments.append({"kind": "text", "text": event.text})
+                box = st.empty()
+                boxes.append(box)
+                box.markdown(event.text)
             elif isinstance(event, chatbot.Sources):
                 if box is not None:
                     box.markdown(segments[-1]["text"])
@@ -384,7 +415,8 @@ for entry in st.session_state.display:
 
 if prompt:
     st.session_state.failed = None
-    stream_turn(chatbot.ChatBot(conn.client, store(), kb), prompt)
+    reviewer = reviewer_for(conn.client, conn.offline)
+    stream_turn(chatbot.ChatBot(conn.client, store(), kb, reviewer), prompt)
 elif st.session_state.failed:
     failed_turn()
 elif not st.session_state.display:

@@ -21,6 +21,7 @@ import httpx2
 
 import config
 import guardrails
+import handoff
 import tools
 from knowledge import KnowledgeBase, Results, as_prompt
 from store import Store
@@ -70,6 +71,14 @@ class Handoff:
     reference: str
     reason: str
     priority: str
+    next_steps: str = ""
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """The reply streamed so far is replaced by `text` (a draft scored too low to send)."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,7 @@ Event = (
     | ToolStarted
     | ToolFinished
     | Handoff
+    | Withdrawn
     | Sources
     | Usage
     | TurnError
@@ -300,7 +310,7 @@ def customer_text(message: dict[str, Any]) -> str:
         text = block.get("text", "") if block.get("type") == "text" else ""
         found = re.search(r"<customer_message[^>]*>\n?(.*?)\n?</customer_message>", text, re.S)
         if found:
-            return found.group(1)
+            return found.group(1).replace("&lt;", "<").replace("&amp;", "&")
         if text and not text.startswith("<knowledge>"):
             return text
     return ""
@@ -391,41 +401,58 @@ class _Turn:
 
     messages: list[dict[str, Any]]
     new: list[dict[str, Any]]
+    guard: guardrails.ReplyGuard
     usage: Usage = field(default_factory=Usage)
     shown: list[str] = field(default_factory=list)
     notice: str | None = None
     stop_reason: str = "end_turn"
     # Help-centre sections put before the model this turn, by chunk id: the citable ones.
     offered: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What the turn's record notes: injection attempts, output checks, triggers.
+    flags: list[str] = field(default_factory=list)
+    # Handoffs opened this turn (by the model, a tool over its limit, or a trigger).
+    handoffs: list[Handoff] = field(default_factory=list)
+    tools_done: int = 0
+    tool_errors: int = 0
+    # The checked text of the current model call, which replaces the call's text blocks.
+    round_text: str = ""
+    held: bool = False
 
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
         self.new.append(message)
+
+    def flag(self, finding: str) -> None:
+        if finding not in self.flags:
+            self.flags.append(finding)
+
+
+# Tools whose success Eva may state as done ("I've requested your refund"): the output check
+# lets such sentences through once the tool has acted within its limit.
+ACTING_TOOLS = {"request_refund", "cancel_policy"}
 
 
 class ChatBot:
     """Runs customer turns against an injected client; knows nothing of the page."""
 
     def __init__(
-        self, client: anthropic.Anthropic, store: Store, knowledge: KnowledgeBase | None = None
+        self,
+        client: anthropic.Anthropic,
+        store: Store,
+        knowledge: KnowledgeBase | None = None,
+        reviewer: handoff.Reviewer | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.knowledge = knowledge
+        # The page passes the side model when a key is set; by default no extra calls are made.
+        self.reviewer = reviewer or handoff.HeuristicReviewer()
 
     def respond(
         self, history: list[dict[str, Any]], text: str, facts: dict[str, Any] | None = None
     ) -> Iterator[Event]:
         """Yield the events of one turn; the last is TurnDone or TurnError."""
         facts = dict(facts or {})
-        context = tools.ToolContext(
-            store=self.store,
-            conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
-            verified_policy=facts.get("verified_policy"),
-            failed_verifications=facts.get("failed_verifications", 0),
-            knowledge=self.knowledge,
-        )
-        turn = _Turn(messages=list(history), new=[])
         masked = guardrails.mask(text, config.MASK_FOR_MODEL)
         if masked.kinds:
             told = facts.get("masking_explained", False)
@@ -434,10 +461,31 @@ class ChatBot:
         text = masked.text
         language = guardrails.language_of(text, facts.get("language", "en"))
         facts["language"] = language
+        context = tools.ToolContext(
+            store=self.store,
+            conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
+            verified_policy=facts.get("verified_policy"),
+            failed_verifications=facts.get("failed_verifications", 0),
+            knowledge=self.knowledge,
+            language=language,
+        )
+        said_before = [customer_text(m) for m in history if m["role"] == "user"]
+        turn = _Turn(
+            messages=list(history),
+            new=[],
+            guard=guardrails.ReplyGuard(
+                allowed=guardrails.known_values([*said_before, text, *config.FACTS.values()]),
+                language=language,
+            ),
+            held=config.HOLD_REPLY_UNTIL_SCORED,
+        )
+        turn.flags += [f"masked:{kind}" for kind in masked.kinds]
+        if guardrails.injection(text):
+            turn.flag("injection:customer")
         found = self._retrieve(text)
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
-        turn.add(user_message(text, found, language))
+        turn.add(self._user_message(text, found, language, turn))
         try:
             yield from self._loop(turn, len(history), context)
         except (anthropic.APIError, httpx2.HTTPError) as error:
@@ -448,17 +496,24 @@ class ChatBot:
             log.exception("turn failed unexpectedly")
             yield TurnError(UNEXPECTED)
             return
-        if guardrails.wants_person(text) and turn.new and not escalated(turn.new):
-            # Asked for a person: a handoff happens whatever the model chose to do.
-            yield from self._hand_over(turn, history, context)
+        reply = "".join(turn.shown)
+        sources = cited_sources(reply, turn.offered)
+        route = handoff.SEND
+        confidence = None
+        if turn.new:
+            route, confidence = yield from self._escalate(
+                turn, history, text, said_before, facts, context, bool(sources)
+            )
+        if turn.held:
+            yield TextDelta("".join(turn.shown))
         facts.update(
             conversation_id=context.conversation_id,
             verified_policy=context.verified_policy,
             failed_verifications=context.failed_verifications,
         )
         reply = "".join(turn.shown)
-        sources = cited_sources(reply, turn.offered)
-        if sources:
+        self._record(turn, context, text, reply, route, confidence)
+        if sources and route != handoff.WITHHOLD:
             yield Sources(sources)
         yield turn.usage
         yield TurnDone(
@@ -468,43 +523,184 @@ class ChatBot:
             facts=facts,
             usage=turn.usage,
             stop_reason=turn.stop_reason,
-            sources=sources,
+            sources=sources if route != handoff.WITHHOLD else [],
         )
 
-    def _hand_over(
-        self, turn: _Turn, history: list[dict[str, Any]], context: tools.ToolContext
+    def _user_message(
+        self, text: str, found: Results | None, language: str, turn: _Turn
+    ) -> dict[str, Any]:
+        """This turn's user message, with passages that try to give orders neutralised."""
+        message = user_message(text, found, language)
+        if found is not None:
+            block = message["content"][0]
+            block["text"], injected = guardrails.neutralise(block["text"])
+            if injected:
+                turn.flag("injection:article")
+        return message
+
+    def _escalate(
+        self,
+        turn: _Turn,
+        history: list[dict[str, Any]],
+        text: str,
+        said_before: list[str],
+        facts: dict[str, Any],
+        context: tools.ToolContext,
+        cited: bool,
     ) -> Iterator[Event]:
-        """Queue the conversation for a person and say so at the end of the reply."""
-        said = [customer_text(m) for m in [*history, *turn.new] if m["role"] == "user"]
-        recent = " | ".join([s for s in said if s][-3:])
-        tool_input = {
-            "reason": "The customer asked to speak with a person.",
-            "priority": "normal",
-            "summary": f"Customer asked for a person. Their latest messages: {recent}"[:4000],
-        }
-        result = tools.run_tool("escalate_to_human", tool_input, context)
-        yield ToolFinished(
-            "code_trigger",
-            "escalate_to_human",
-            tool_input,
-            result.is_error,
-            result.summary,
-            result.data,
-        )
-        if result.is_error:
-            return
-        reference = result.data["reference"]
-        yield Handoff(reference=reference, reason=tool_input["reason"], priority="normal")
-        note = (
-            f"I've asked a colleague to take over: your reference is **{reference}**. "
-            f"{result.data['next_steps']}"
-        )
-        prefix = "\n\n" if turn.shown else ""
+        """The checks after a reply is drafted: triggers, warnings, confidence, handoff.
+
+        Returns (route, confidence). Every trigger is checked in code, whatever the model did.
+        """
+        language = context.language
+        reply = "".join(turn.shown)
+        found = list(guardrails.triggers(text))
+        if "abuse" in found:
+            warned = facts.get("abuse_warnings", 0)
+            if warned < config.ABUSE_WARNINGS:
+                found.remove("abuse")
+                facts["abuse_warnings"] = warned + 1
+                yield from self._say(turn, localised(config.ABUSE_WARNING, language))
+        if turn.guard.withheld:
+            found.append("commitment")
+            yield from self._say(turn, localised(config.COMMITMENT_LINE, language))
+        grounded = cited or turn.tools_done > 0
+        previous = next((s for s in reversed(said_before) if s), None)
+        if handoff.small_talk(text):
+            facts["stalled"] = 0
+        elif handoff.stalled(grounded, reply, text, previous):
+            facts["stalled"] = facts.get("stalled", 0) + 1
+        else:
+            facts["stalled"] = 0
+        if facts["stalled"] >= config.STALLED_TURNS:
+            found.append("stalled")
+        moods = [*facts.get("moods", []), guardrails.sentiment(text)]
+        facts["moods"] = moods[-config.SENTIMENT_TURNS :]
+        if handoff.falling(facts["moods"]):
+            found.append("sentiment")
+        route, confidence, withheld = handoff.SEND, None, ""
+        if not found and not turn.handoffs and turn.stop_reason == "end_turn" and reply.strip():
+            draft = handoff.Draft(
+                question=text,
+                reply=reply,
+                evidence=evidence_of(turn.messages),
+                grounded=grounded,
+                tool_errors=turn.tool_errors,
+            )
+            confidence = self.reviewer.score(draft)
+            route = handoff.route(confidence)
+            if route == handoff.OFFER and not guardrails.wants_person(reply):
+                yield from self._say(turn, localised(config.CONFIDENCE_OFFER, language))
+            elif route == handoff.WITHHOLD:
+                found.append("low_confidence")
+                withheld = reply
+                self._withdraw(turn, localised(config.WITHDRAWN_NOTE, language))
+                if not turn.held:
+                    yield Withdrawn("".join(turn.shown))
+        turn.flags += [f"trigger:{name}" for name in found]
+        if found and not turn.handoffs:
+            yield from self._hand_over(turn, context, found)
+        for opened in turn.handoffs:
+            self._brief(opened, turn, history, context, withheld)
+        if turn.handoffs:
+            route = handoff.WITHHOLD if withheld else "handed_off"
+        return route, confidence
+
+    def _say(self, turn: _Turn, note: str) -> Iterator[Event]:
+        """A line of the app's own at the end of the reply (and of the stored assistant turn)."""
+        prefix = "\n\n" if "".join(turn.shown).strip() else ""
         turn.shown.append(prefix + note)
-        yield TextDelta(prefix + note)
+        if not turn.held:
+            yield TextDelta(prefix + note)
         last = turn.new[-1]
         if last["role"] == "assistant":
             last["content"] = [*last["content"], {"type": "text", "text": note}]
+
+    def _withdraw(self, turn: _Turn, note: str) -> None:
+        """Take the draft back: the customer and the history keep only `note`."""
+        turn.shown[:] = [note]
+        for message in turn.new:
+            if message["role"] == "assistant":
+                message["content"] = [b for b in message["content"] if b["type"] != "text"]
+        last = turn.new[-1]
+        last["content"] = [*last["content"], {"type": "text", "text": note}]
+
+    def _hand_over(
+        self, turn: _Turn, context: tools.ToolContext, found: list[str]
+    ) -> Iterator[Event]:
+        """Queue the conversation for a person because of triggers checked in code."""
+        reasons = [config.TRIGGERS[name] for name in found]
+        priorities = [priority for _, priority in reasons]
+        priority = min(priorities, key=PRIORITY_ORDER.index)
+        reason = " ".join(text for text, _ in reasons)
+        opened = tools.open_handoff(
+            context, reason, priority, reason, trigger=found[0], source="code"
+        )
+        yield ToolFinished(
+            "code_trigger",
+            "escalate_to_human",
+            {"reason": reason, "priority": priority, "trigger": found[0]},
+            False,
+            f"Handoff {opened['reference']} ({priority}): {found[0]}",
+            opened,
+        )
+        event = Handoff(opened["reference"], reason, priority, opened["next_steps"])
+        turn.handoffs.append(event)
+        yield event
+        yield from self._say(turn, handoff_note(event, context.language))
+
+    def _brief(
+        self,
+        opened: Handoff,
+        turn: _Turn,
+        history: list[dict[str, Any]],
+        context: tools.ToolContext,
+        withheld: str,
+    ) -> None:
+        """Complete a handoff's record: summary, a draft for the colleague, the transcript."""
+        transcript = [
+            {
+                "role": line["role"],
+                "text": guardrails.mask(line["text"], config.MASK_FOR_STORAGE).text,
+            }
+            for line in transcript_of([*history, *turn.new])
+        ]
+        summary, draft = self.reviewer.write_up(
+            transcript, opened.reason, context.language, opened.reference
+        )
+        self.store.update_handoff(
+            opened.reference,
+            summary=summary,
+            draft=withheld or draft,
+            transcript=transcript,
+            language=context.language,
+            policy_number=context.verified_policy,
+        )
+
+    def _record(
+        self,
+        turn: _Turn,
+        context: tools.ToolContext,
+        text: str,
+        reply: str,
+        route: str,
+        confidence: float | None,
+    ) -> None:
+        """The turn's record (masked): what was said, what was flagged, where the reply went."""
+        try:
+            self.store.record_turn(
+                context.conversation_id,
+                customer_text=guardrails.mask(text, config.MASK_FOR_STORAGE).text,
+                reply=guardrails.mask(reply, config.MASK_FOR_STORAGE).text,
+                language=context.language,
+                flags=[*turn.flags, *turn.guard.findings],
+                route=route,
+                confidence=confidence,
+                handoff_reference=turn.handoffs[0].reference if turn.handoffs else None,
+            )
+        except Exception:
+            # The customer has their answer; a lost record is logged, not shown to them.
+            log.exception("could not record the turn")
 
     def _retrieve(self, text: str) -> Results | None:
         """Passages for this message; a broken kb/ costs the turn its passages, not the turn."""
@@ -524,6 +720,7 @@ class ChatBot:
             message = yield from self._stream(turn, history_length)
             turn.stop_reason = stop = message.stop_reason or "end_turn"
             content = [p for p in (block_param(b) for b in message.content) if p is not None]
+            content = with_text(content, turn.round_text)
             if turn.messages[-1]["role"] == "assistant":
                 # Continuing a paused turn: the reply extends the same assistant message.
                 paused = turn.messages[-1]
@@ -540,7 +737,7 @@ class ChatBot:
                 turn.add(
                     {
                         "role": "user",
-                        "content": (yield from self._run_tools(content, context, turn.offered)),
+                        "content": (yield from self._run_tools(content, context, turn)),
                     }
                 )
                 continue
@@ -563,31 +760,43 @@ class ChatBot:
             return
 
     def _stream(self, turn: _Turn, history_length: int) -> Iterator[Event]:
-        """One streamed model call; returns the final message."""
+        """One streamed model call; returns the final message.
+
+        Text reaches the page only after the output checks, a sentence at a time.
+        """
         request = build_request(turn.messages, history_length)
+        turn.round_text = ""
         new_round = True
         with self.client.messages.stream(**request) as stream:
             for event in stream:
                 if event.type == "text":
-                    if new_round and turn.shown and not turn.shown[-1].endswith("\n"):
-                        # Text after a tool call starts a new paragraph, not mid-sentence.
-                        turn.shown.append("\n\n")
-                        yield TextDelta("\n\n")
-                    new_round = False
-                    turn.shown.append(event.text)
-                    yield TextDelta(event.text)
+                    released = turn.guard.feed(event.text)
+                    if released:
+                        yield from self._show(turn, released, new_round)
+                        new_round = False
                 elif event.type == "thinking":
                     yield Thinking(event.thinking)
             message = stream.get_final_message()
+        released = turn.guard.flush()
+        if released:
+            yield from self._show(turn, released, new_round)
         usage = usage_of(message, config.MODEL)
         turn.usage = turn.usage + usage
         return message
 
+    def _show(self, turn: _Turn, text: str, new_round: bool) -> Iterator[Event]:
+        turn.round_text += text
+        if new_round and turn.shown and not turn.shown[-1].endswith("\n"):
+            # Text after a tool call starts a new paragraph, not mid-sentence.
+            turn.shown.append("\n\n")
+            if not turn.held:
+                yield TextDelta("\n\n")
+        turn.shown.append(text)
+        if not turn.held:
+            yield TextDelta(text)
+
     def _run_tools(
-        self,
-        content: list[dict[str, Any]],
-        context: tools.ToolContext,
-        offered: dict[str, dict[str, str]],
+        self, content: list[dict[str, Any]], context: tools.ToolContext, turn: _Turn
     ) -> Iterator[Event]:
         """Run every tool_use in order; return their results as one user message's content."""
         results: list[dict[str, Any]] = []
@@ -604,23 +813,93 @@ class ChatBot:
                 result.summary,
                 result.data,
             )
+            if result.is_error:
+                turn.tool_errors += 1
+            elif block["name"] != SEARCH or result.data.get("sources"):
+                turn.tools_done += 1
             for source in result.data.get("sources", []) if block["name"] == SEARCH else []:
-                offered[source["id"]] = source
-            if block["name"] == "escalate_to_human" and not result.is_error:
-                yield Handoff(
+                turn.offered[source["id"]] = source
+            handed_off = block["name"] == "escalate_to_human" or result.data.get("handed_off")
+            if handed_off and not result.is_error:
+                event = Handoff(
                     reference=result.data["reference"],
-                    reason=str(block["input"].get("reason", "")),
-                    priority=str(block["input"].get("priority", "normal")),
+                    reason=str(block["input"].get("reason", result.summary)),
+                    priority=str(result.data.get("priority", "normal")),
+                    next_steps=str(result.data.get("next_steps", "")),
                 )
+                turn.handoffs.append(event)
+                yield event
+            elif block["name"] in ACTING_TOOLS and not result.is_error:
+                turn.guard.promises_allowed = True
+            # Stored free text (a claim's description) may carry orders: they stay data.
+            output, injected = guardrails.neutralise(result.content)
+            if injected:
+                turn.flag(f"injection:tool:{block['name']}")
             results.append(
                 {
                     "type": "tool_result",
                     "tool_use_id": block["id"],
-                    "content": result.content,
+                    "content": output,
                     "is_error": result.is_error,
                 }
             )
         return results
+
+
+PRIORITY_ORDER = ["urgent", "high", "normal", "low"]
+
+
+def localised(texts: dict[str, str], language: str) -> str:
+    return texts.get(language, texts["en"])
+
+
+def handoff_note(event: Handoff, language: str) -> str:
+    return localised(config.HANDOFF_NOTE, language).format(
+        reference=event.reference, next_steps=event.next_steps
+    )
+
+
+def with_text(content: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """A model call's blocks with its text replaced by what passed the output checks."""
+    kept: list[dict[str, Any]] = []
+    placed = False
+    for block in content:
+        if block["type"] != "text":
+            kept.append(block)
+        elif not placed:
+            placed = True
+            if text.strip():
+                kept.append({"type": "text", "text": text})
+    return kept
+
+
+def evidence_of(messages: list[dict[str, Any]]) -> str:
+    """What a reply can be checked against: the prompt, passages, tool results, the customer."""
+    parts = [config.compose_prompt()]
+    for message in messages:
+        if message["role"] != "user":
+            continue
+        for block in message["content"]:
+            if block.get("type") == "text":
+                parts.append(block["text"])
+            elif block.get("type") == "tool_result":
+                parts.append(str(block.get("content", "")))
+    return "\n".join(parts)
+
+
+def transcript_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The conversation as a colleague reads it: who said what, no passages, no tool output."""
+    lines: list[dict[str, str]] = []
+    for message in messages:
+        if message["role"] == "user":
+            said = customer_text(message)
+            if said:
+                lines.append({"role": "customer", "text": said})
+        else:
+            text = text_of(message["content"])
+            if text.strip():
+                lines.append({"role": "eva", "text": text})
+    return lines
 
 
 def closing(content: list[dict[str, Any]], notice: str, turn: _Turn) -> list[dict[str, Any]]:

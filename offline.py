@@ -379,7 +379,7 @@ QUOTE_WORDS = re.compile(
     re.IGNORECASE,
 )
 ACCOUNT_WORDS = re.compile(
-    r"\b(my policy|my claim|claim status|my bill|my payment|my premium|due date|balance|"
+    r"\b(my policy|my claims?|claim status|my bill|my payment|my premium|due date|balance|"
     r"my account|my deductible|my coverage|policy number|ACM-\d+)\b",
     re.IGNORECASE,
 )
@@ -462,6 +462,10 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
                 "summary": question[:300],
             },
         )
+    if guardrails.injection(question):
+        return _text_reply(DECLINE_OVERRIDE)
+    if guardrails.competitors(question):
+        return _text_reply(DECLINE_COMPETITOR)
     if UNSUPPORTED_PRODUCTS.search(question):
         return _text_reply(DECLINE_PRODUCT)
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
@@ -585,8 +589,14 @@ OTHER_LANGUAGE_INSURANCE = re.compile(
 
 
 def _articles(text: str) -> list[tuple[str, str, str]]:
-    """(title, section, text) of each article passage in a knowledge block, best first."""
-    return [(_unescape(t), _unescape(s), _unescape(body)) for t, s, body in ARTICLE.findall(text)]
+    """(title, section, text) of each article passage in a knowledge block, best first.
+
+    Sentences the guardrails took out of a passage leave a label behind; it is not quoted.
+    """
+    return [
+        (_unescape(t), _unescape(s), _unescape(body.replace(REMOVED_LABEL, " ")))
+        for t, s, body in ARTICLE.findall(text)
+    ]
 
 
 def _unescape(text: str) -> str:
@@ -755,6 +765,15 @@ def _flatten(text: str) -> str:
     return re.sub(r"\s*\n\s*(?:[-*]\s+)?", " ", text).strip()
 
 
+DECLINE_OVERRIDE = (
+    "I can't change how I work or share my instructions, but I'm glad to help with your Acme "
+    "car, electric car or two-wheeler insurance. What do you need?"
+)
+DECLINE_COMPETITOR = (
+    "I can't comment on other insurers, but I'm glad to explain what Acme covers or prepare a "
+    "quote so you can compare for yourself. What would you like to know?"
+)
+REMOVED_LABEL = "[instructions removed]"
 DECLINE_PRODUCT = (
     "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
     "car and two-wheeler insurance. For other cover, an independent broker or a specialist "
@@ -1034,7 +1053,23 @@ def _report_reference(data: dict[str, Any]) -> str:
     return f"That's done — your reference is **{reference}**. {data.get('next_steps', '')}".strip()
 
 
+def _report_money(data: dict[str, Any]) -> str:
+    """A refund or cancellation: done within the limit, or passed to a colleague above it."""
+    if data.get("handed_off"):
+        return (
+            "That's above what I can approve myself, so nothing has been changed yet: I've "
+            f"passed it to a colleague. Your reference is **{data.get('reference')}**. "
+            f"{data.get('next_steps', '')}"
+        ).strip()
+    if data.get("reference") is None:
+        return f"That's done. {data.get('calculation', '')}".strip()
+    return _report_reference(data)
+
+
 RESULT_REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "request_refund": _report_money,
+    "cancel_policy": _report_money,
+    "request_policy_change": _report_money,
     "get_quote": _report_quote,
     "escalate_to_human": _report_handoff,
     "lookup_policy": _report_policy,

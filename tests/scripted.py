@@ -15,7 +15,10 @@ from typing import Any
 
 import httpx2
 
+import config
 from offline import request_problems
+
+CONFIDENT = "<score>0.95</score><reason>Supported by the evidence.</reason>"
 
 Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 
@@ -94,6 +97,21 @@ def text(reply: str, **kwargs: Any) -> httpx2.Response:
     return sse(message_frames([{"type": "text", "text": reply}], **kwargs))
 
 
+def message_json(reply: str, model: str = "claude-haiku-4-5") -> httpx2.Response:
+    """A non-streamed answer (the side model's calls are not streamed)."""
+    body = {
+        "id": "msg_side",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": reply}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 50, "output_tokens": 20},
+    }
+    return httpx2.Response(200, json=body)
+
+
 def tool_calls(*calls: tuple[str, str, dict[str, Any]], preface: str = "") -> httpx2.Response:
     """An answer that asks for tools: (id, name, input) each."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": preface}] if preface else []
@@ -119,10 +137,16 @@ def dropped_after(frames: list[bytes]) -> httpx2.Response:
 
 
 class ScriptedAPI:
-    """Serves replies in order and records every request body, with the API's rule breaches."""
+    """Serves replies in order and records every request body, with the API's rule breaches.
 
-    def __init__(self, *replies: Reply) -> None:
+    The side model's calls (config.SIDE_MODEL: scoring drafts, briefing a colleague) come from
+    their own queue, `side`; once it is empty they get a confident score, so a test scripts
+    them only when it is about them. They are recorded in `requests` like any other.
+    """
+
+    def __init__(self, *replies: Reply, side: list[Reply] | None = None) -> None:
         self.replies = list(replies)
+        self.side = list(side or [])
         self.requests: list[dict[str, Any]] = []
         self.problems: list[str] = []
         self.paths: list[str] = []
@@ -140,6 +164,9 @@ class ScriptedAPI:
         if problems:
             self.problems += problems
             return error(400, "invalid_request_error")
+        if _side_call(body):
+            reply = self.side.pop(0) if self.side else message_json(CONFIDENT)
+            return reply(request) if callable(reply) else reply
         if not self.replies:
             self.problems.append("unexpected extra request")
             return error(500)
@@ -148,13 +175,24 @@ class ScriptedAPI:
 
     @property
     def messages_requests(self) -> list[dict[str, Any]]:
+        """The conversation's own calls (the side model's are in side_requests)."""
         return [
-            r for r, p in zip(self.requests, self.paths, strict=True) if p.endswith("/v1/messages")
+            r
+            for r, p in zip(self.requests, self.paths, strict=True)
+            if p.endswith("/v1/messages") and not _side_call(r)
         ]
+
+    @property
+    def side_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if _side_call(r)]
 
     def static_prefixes(self) -> list[str]:
         """Each request's tools + system, serialised: caching needs them byte-identical."""
         return [json.dumps([r.get("tools"), r.get("system")]) for r in self.messages_requests]
+
+
+def _side_call(body: dict[str, Any]) -> bool:
+    return body.get("model") == config.SIDE_MODEL and not body.get("stream")
 
 
 @contextmanager

@@ -248,7 +248,7 @@ def test_retry_after_beyond_the_cap_fails_fast_instead_of_waiting(api, db):
 
 
 def test_connection_dropped_mid_stream_fails_the_turn_cleanly(api, db):
-    frames = message_frames([{"type": "text", "text": "Half an answer that never ends"}])
+    frames = message_frames([{"type": "text", "text": "A first sentence. Then the line drops mid"}])
     api.add(dropped_after(frames[:4]))
     events = run(bot_for(api, db), [], "Hi")
     assert of_type(events, chatbot.TextDelta), "partial text streamed before the drop"
