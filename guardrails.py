@@ -22,10 +22,6 @@ from typing import Any
 
 import config
 
-# What one unit of each currency customers name is worth in US dollars, roughly: enough to set an
-# amount against config.DISPUTE_THRESHOLD_USD (config has no rates; rounded towards a person).
-USD_PER_UNIT = {"usd": 1.0, "eur": 1.1, "rub": 0.011}
-
 CARD = "card"
 SSN = "ssn"
 BANK = "bank"
@@ -688,7 +684,7 @@ _TRIGGER_PATTERNS = {
 def _over_limit(folded: str) -> bool:
     """A refund or dispute named with an amount worth more than the limit, in dollars."""
     limit = config.DISPUTE_THRESHOLD_USD
-    over = any(value * USD_PER_UNIT[currency] > limit for value, currency in _money(folded))
+    over = any(value * config.USD_PER_UNIT[currency] > limit for value, currency in _money(folded))
     return over and _said(_REFUND, folded)
 
 

@@ -12,6 +12,7 @@ import chatbot
 import config
 from scripted import ScriptedAPI, error, served, text
 from store import Store
+from test_escalation import PERSON
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -196,6 +197,24 @@ def test_a_card_number_typed_in_the_page_is_masked_and_explained(page):
     assert "[card number removed]" in texts(page)[0]
     assert any("card number" in i.value for i in page.chat_message[0].info)
     assert "4111" not in str(page.session_state["history"])
+
+
+@pytest.mark.parametrize("language", PERSON)
+def test_a_person_asked_for_in_any_language_reaches_the_agent_desk(page, language):
+    """Done means: the banner on the page, and a desk entry with summary and draft."""
+    page.run()
+    send(page, PERSON[language])
+    [record] = Store(config.DATABASE_URL).handoffs()
+    reference = record["reference"]
+    banner = page.chat_message[1].info[0].value
+    assert f"reference {reference}" in banner and "colleague picks this" in banner
+    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
+    assert desk.label == "Agent desk (1 open)"
+    assert any(reference in m.value for m in desk.markdown)
+    assert any(PERSON[language] in t.value for t in desk.text), "the summary quotes them"
+    [draft] = [a for a in page.sidebar.text_area if a.key == f"draft-{reference}"]
+    assert reference in draft.value and len(draft.value) > 40
+    assert language in " ".join(c.value for c in desk.caption)
 
 
 def test_the_agent_desk_lists_a_handoff_and_resolves_it(page):

@@ -608,3 +608,55 @@ def test_the_customer_is_told_once_per_conversation(monkeypatch, db):
     second = list(bot.respond(first[-1].messages, "password: Hunter3", facts))
     notices = [e.notice for e in (*first, *second) if isinstance(e, chatbot.Masked)]
     assert notices[0] and notices[1] == ""
+
+
+# --- ReplyGuard: the reply as it streams -------------------------------------------------------
+
+
+def streamed(guard: guardrails.ReplyGuard, reply: str, size: int) -> str:
+    """What the customer sees when the reply arrives in pieces of `size` characters."""
+    pieces = [reply[i : i + size] for i in range(0, len(reply), size)]
+    return "".join(guard.feed(piece) for piece in pieces) + guard.flush()
+
+
+REPLY_CHECKS = [
+    # (reply, must not be shown, must be shown, finding)
+    (
+        "Sure. I'll waive the late fee for you. Anything else?",
+        "waive",
+        "Anything else?",
+        "commitment",
+    ),
+    ("Progressive is cheaper. We cover glass.", "Progressive", "We cover glass.", "competitor"),
+    ("Write to bo@example.net today. Thanks!", "bo@example.net", "[email removed]", "pii:email"),
+    ("Card 4111 1111 1111 1111 is on file.", "4111", "[card number removed]", "pii:card"),
+]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+@pytest.mark.parametrize(("reply", "hidden", "kept", "finding"), REPLY_CHECKS)
+def test_the_reply_is_checked_whole_sentence_by_sentence(reply, hidden, kept, finding, size):
+    guard = guardrails.ReplyGuard(allowed=set())
+    out = streamed(guard, reply, size)
+    assert hidden not in out and kept in out
+    assert finding in guard.findings
+
+
+def test_a_clean_reply_streams_unchanged_and_sentences_are_released_as_they_end():
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Comprehensive covers hail") == ""
+    assert guard.feed(" and fire. Collision") == "Comprehensive covers hail and fire. "
+    assert guard.flush() == "Collision"
+    assert guard.findings == []
+
+
+def test_details_the_customer_gave_or_acme_publishes_are_not_masked():
+    allowed = guardrails.known_values(["I'm ann@example.org", config.FACTS["support_phone"]])
+    guard = guardrails.ReplyGuard(allowed=allowed)
+    reply = f"I'll write to ann@example.org; call {config.FACTS['support_phone']} any time."
+    assert streamed(guard, reply, 5) == reply
+
+
+def test_a_refund_the_tool_made_may_be_confirmed():
+    guard = guardrails.ReplyGuard(allowed=set(), promises_allowed=True)
+    assert "refunded" in streamed(guard, "I've refunded $120 to your card.", 4)
