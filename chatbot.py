@@ -502,7 +502,7 @@ class ChatBot:
         confidence = None
         if turn.new:
             route, confidence = yield from self._escalate(
-                turn, history, text, said_before, facts, context, bool(sources)
+                turn, text, said_before, facts, context, bool(sources)
             )
         if turn.held:
             yield TextDelta("".join(turn.shown))
@@ -541,7 +541,6 @@ class ChatBot:
     def _escalate(
         self,
         turn: _Turn,
-        history: list[dict[str, Any]],
         text: str,
         said_before: list[str],
         facts: dict[str, Any],
@@ -560,6 +559,7 @@ class ChatBot:
             if warned < config.ABUSE_WARNINGS:
                 found.remove("abuse")
                 facts["abuse_warnings"] = warned + 1
+                turn.flag(f"warning:abuse:{warned + 1}")
                 yield from self._say(turn, localised(config.ABUSE_WARNING, language))
         if turn.guard.withheld:
             found.append("commitment")
@@ -589,7 +589,7 @@ class ChatBot:
             )
             confidence = self.reviewer.score(draft)
             route = handoff.route(confidence)
-            if route == handoff.OFFER and not guardrails.wants_person(reply):
+            if route == handoff.OFFER and not handoff.offers_person(reply):
                 yield from self._say(turn, localised(config.CONFIDENCE_OFFER, language))
             elif route == handoff.WITHHOLD:
                 found.append("low_confidence")
@@ -599,22 +599,16 @@ class ChatBot:
                     yield Withdrawn("".join(turn.shown))
         turn.flags += [f"trigger:{name}" for name in found]
         if found and not turn.handoffs:
-            yield from self._hand_over(turn, context, found)
-        for opened in turn.handoffs:
-            self._brief(opened, turn, history, context, withheld)
+            yield from self._hand_over(turn, context, found, withheld)
         if turn.handoffs:
             route = handoff.WITHHOLD if withheld else "handed_off"
         return route, confidence
 
     def _say(self, turn: _Turn, note: str) -> Iterator[Event]:
         """A line of the app's own at the end of the reply (and of the stored assistant turn)."""
-        prefix = "\n\n" if "".join(turn.shown).strip() else ""
-        turn.shown.append(prefix + note)
+        shown = append_note(turn, note)
         if not turn.held:
-            yield TextDelta(prefix + note)
-        last = turn.new[-1]
-        if last["role"] == "assistant":
-            last["content"] = [*last["content"], {"type": "text", "text": note}]
+            yield TextDelta(shown)
 
     def _withdraw(self, turn: _Turn, note: str) -> None:
         """Take the draft back: the customer and the history keep only `note`."""
@@ -626,9 +620,13 @@ class ChatBot:
         last["content"] = [*last["content"], {"type": "text", "text": note}]
 
     def _hand_over(
-        self, turn: _Turn, context: tools.ToolContext, found: list[str]
+        self, turn: _Turn, context: tools.ToolContext, found: list[str], withheld: str
     ) -> Iterator[Event]:
-        """Queue the conversation for a person because of triggers checked in code."""
+        """Queue the conversation for a person because of triggers checked in code.
+
+        The record is complete before the page hears of it: a customer who closes the tab
+        mid-turn still leaves a colleague a summary and a draft.
+        """
         reasons = [config.TRIGGERS[name] for name in found]
         priorities = [priority for _, priority in reasons]
         priority = min(priorities, key=PRIORITY_ORDER.index)
@@ -646,16 +644,14 @@ class ChatBot:
         )
         event = Handoff(opened["reference"], reason, priority, opened["next_steps"])
         turn.handoffs.append(event)
+        shown = append_note(turn, handoff_note(event, context.language))
+        self._brief(event, turn, context, withheld)
         yield event
-        yield from self._say(turn, handoff_note(event, context.language))
+        if not turn.held:
+            yield TextDelta(shown)
 
     def _brief(
-        self,
-        opened: Handoff,
-        turn: _Turn,
-        history: list[dict[str, Any]],
-        context: tools.ToolContext,
-        withheld: str,
+        self, opened: Handoff, turn: _Turn, context: tools.ToolContext, withheld: str = ""
     ) -> None:
         """Complete a handoff's record: summary, a draft for the colleague, the transcript."""
         transcript = [
@@ -663,7 +659,7 @@ class ChatBot:
                 "role": line["role"],
                 "text": guardrails.mask(line["text"], config.MASK_FOR_STORAGE).text,
             }
-            for line in transcript_of([*history, *turn.new])
+            for line in transcript_of(turn.messages)
         ]
         summary, draft = self.reviewer.write_up(
             transcript, opened.reason, context.language, opened.reference
@@ -828,6 +824,7 @@ class ChatBot:
                     next_steps=str(result.data.get("next_steps", "")),
                 )
                 turn.handoffs.append(event)
+                self._brief(event, turn, context)
                 yield event
             elif block["name"] in ACTING_TOOLS and not result.is_error:
                 turn.guard.promises_allowed = True
@@ -847,6 +844,17 @@ class ChatBot:
 
 
 PRIORITY_ORDER = ["urgent", "high", "normal", "low"]
+
+
+def append_note(turn: _Turn, note: str) -> str:
+    """Add a line of the app's own to the reply and the stored assistant turn; return it as
+    shown (with the paragraph break before it)."""
+    shown = ("\n\n" if "".join(turn.shown).strip() else "") + note
+    turn.shown.append(shown)
+    last = turn.new[-1]
+    if last["role"] == "assistant":
+        last["content"] = [*last["content"], {"type": "text", "text": note}]
+    return shown
 
 
 def localised(texts: dict[str, str], language: str) -> str:

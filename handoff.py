@@ -93,7 +93,8 @@ class HeuristicReviewer:
     - otherwise start at 0.85 (a plain reply is sent), then
       +0.10 if it is grounded (cites a passage, or a tool did the work this turn);
       −0.10 if it says it could not find or does not know the answer (sent with an offer);
-      −0.15 per hedge word ("probably", "I think", "usually"…), at most two counted;
+      −0.15 per hedge word ("probably", "I think", "usually"…) in an ungrounded reply, at
+      most two counted;
       −0.40 if it states a figure ($, %, days, miles) found in none of the evidence;
       −0.10 if a tool failed this turn.
     A wrong figure alone drops a plain reply below 0.60: it goes to a person, not the customer.
@@ -110,7 +111,9 @@ class HeuristicReviewer:
             score += 0.10
         if _NOT_FOUND.search(reply):
             score -= 0.10
-        score -= 0.15 * min(2, len(_HEDGE.findall(reply)))
+        if not draft.grounded:
+            # A hedge in a quoted article is the article's wording, not Eva's doubt.
+            score -= 0.15 * min(2, len(_HEDGE.findall(reply)))
         known = numbers_in(draft.evidence)
         if any(not numbers_in(figure) <= known for figure in _FIGURE.findall(reply)):
             score -= 0.40
@@ -225,6 +228,16 @@ def reviewer_for(client: anthropic.Anthropic, offline: bool) -> Reviewer:
 
 # A repeated message is a sign the last answer did not help.
 REPEAT_SIMILARITY = 0.8
+
+
+_OFFERS_PERSON = re.compile(
+    r"(?i)\b(?:colleague|a person|human|an agent|compañero|kollege|collègue|коллег\w*)\b"
+)
+
+
+def offers_person(reply: str) -> bool:
+    """The reply already offers a person, so the routing's offer would only repeat it."""
+    return bool(_OFFERS_PERSON.search(reply))
 
 
 def admits_not_knowing(reply: str) -> bool:

@@ -109,6 +109,17 @@ def test_each_trigger_hands_over_with_a_briefed_record(db, trigger):
     assert_briefed(record)
 
 
+def test_a_record_is_complete_even_if_the_customer_leaves_mid_turn(db):
+    """The page stops reading events when the tab closes; the colleague still gets a brief."""
+    turn = offline_bot(db).respond([], TRIGGERED["legal"], {})
+    for event in turn:
+        if isinstance(event, chatbot.Handoff):
+            turn.close()
+            break
+    [record] = db.handoffs()
+    assert_briefed(record)
+
+
 def test_abuse_gets_two_warnings_then_a_person(db):
     insult = "You are a useless idiot bot, answer me properly"
     turns = converse(offline_bot(db), insult, insult, insult)
@@ -264,6 +275,7 @@ HEURISTIC = [
     ("What's my deductible?", "It's probably $250, I think.", "deductible 500", False, 0.15),
     ("Is hail covered?", "Hail is covered by comprehensive.", "", False, 0.85),
     ("Is hail covered?", "I couldn't find that in the help centre.", "", False, 0.75),
+    ("Is hail covered?", "Hail is usually covered (see *Hail*).", "", True, 0.95),
     ("Quote please", "Which year is the car, and how many miles a year?", "", False, 0.95),
 ]
 
