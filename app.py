@@ -292,6 +292,10 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 label = TOOL_LABELS.get(event.name, event.name)
                 status_line.caption(f"{label}…")
             elif isinstance(event, chatbot.ToolFinished):
+                # A card opened by code comes with no ToolStarted: close the text above it.
+                if box is not None:
+                    box.markdown(segments[-1]["text"])
+                box = None
                 status_line.empty()
                 card = {
                     "kind": "tool",

@@ -295,15 +295,6 @@ def user_message(
     }
 
 
-def escalated(messages: list[dict[str, Any]]) -> bool:
-    return any(
-        block.get("type") == "tool_use" and block.get("name") == "escalate_to_human"
-        for message in messages
-        if message["role"] == "assistant"
-        for block in message["content"]
-    )
-
-
 def customer_text(message: dict[str, Any]) -> str:
     """What the customer wrote in a user message (no passages, no tool results)."""
     for block in message["content"]:
@@ -554,14 +545,17 @@ class ChatBot:
         language = context.language
         reply = "".join(turn.shown)
         found = list(guardrails.triggers(text))
+        warn = False
         if "abuse" in found:
             warned = facts.get("abuse_warnings", 0)
             if warned < config.ABUSE_WARNINGS:
                 found.remove("abuse")
                 facts["abuse_warnings"] = warned + 1
                 turn.flag(f"warning:abuse:{warned + 1}")
-                yield from self._say(turn, localised(config.ABUSE_WARNING, language))
-        if turn.guard.withheld:
+                warn = True
+        if turn.guard.withheld and not turn.guard.promises_allowed:
+            # Withheld before a refund or cancellation tool then acted: the tool's result says
+            # what was done, so there is nothing left to promise.
             found.append("commitment")
             yield from self._say(turn, localised(config.COMMITMENT_LINE, language))
         grounded = cited or turn.tools_done > 0
@@ -597,6 +591,9 @@ class ChatBot:
                 self._withdraw(turn, localised(config.WITHDRAWN_NOTE, language))
                 if not turn.held:
                     yield Withdrawn("".join(turn.shown))
+        if warn:
+            # Last, so a withdrawn draft cannot take the warning with it.
+            yield from self._say(turn, localised(config.ABUSE_WARNING, language))
         turn.flags += [f"trigger:{name}" for name in found]
         if found and not turn.handoffs:
             yield from self._hand_over(turn, context, found, withheld)
@@ -904,8 +901,10 @@ def transcript_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
             if said:
                 lines.append({"role": "customer", "text": said})
         else:
-            text = text_of(message["content"])
-            if text.strip():
+            # Notes the app added are blocks of their own: read as paragraphs, not run on.
+            parts = [b["text"] for b in message["content"] if b["type"] == "text"]
+            text = "\n\n".join(p.strip() for p in parts if p.strip() and p.strip() != "…")
+            if text:
                 lines.append({"role": "eva", "text": text})
     return lines
 

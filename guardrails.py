@@ -39,7 +39,8 @@ LABELS = {
     PHONE: "[phone number removed]",
 }
 
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# Digits in groups, as people type them: "4111 1111…", "4111-1111…", "4111.1111…", two spaces.
+_CARD = re.compile(r"(?<![\d.-])\d(?:[ .-]{0,2}\d){12,18}(?![\d-])")
 _SSN = re.compile(
     r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])|(?i:\b(?:ssn|social security)\D{0,20}\d{9}\b)"
 )
@@ -150,11 +151,17 @@ _PERSON = re.compile(
     r"(?:real\s+|live\s+)?(?:human|person|someone|somebody|agent|representative|manager|"
     r"supervisor|colleague)|(?:connect|transfer|put)\s+me\s+(?:to|through|with)|"
     r"real\s+person|live\s+agent|human\s+agent|"
+    r"(?:get|want|need)\s+(?:a\s+|an\s+)?(?:real\s+|live\s+)?(?:human|person|agent)\b|"
+    r"con\s+un\s+humano|p[aá]s[ae]me\s+con|quiero\s+(?:una\s+persona|un\s+agente)|"
+    r"mit\s+jemandem\s+sprechen|einen?\s+(?:menschen|mitarbeiter)\s+sprechen|"
+    r"pass(?:ez|er)[- ]moi\s+(?:un|une|quelqu)|"
+    r"соедините\s+(?:меня\s+)?с\s+(?:живым\s+)?(?:оператором|человеком|сотрудником)|"
     r"hablar\s+con\s+(?:una\s+persona|un\s+agente|alguien)|"
     r"mit\s+einem?\s+(?:echten\s+|richtigen\s+)?(?:mitarbeiter|menschen)|"
     r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+(?:vraie\s+)?personne|un\s+humain)|"
     r"(?:поговорить|связаться|говорить)\s+с\s+(?:живым\s+|настоящим\s+)?"
-    r"(?:человеком|оператором|сотрудником|менеджером)|позовите\s+(?:человека|оператора))",
+    r"(?:человеком|оператором|сотрудником|менеджером)|"
+    r"позовите\s+(?:живого\s+)?(?:человека|оператора|сотрудника))",
     re.IGNORECASE,
 )
 
@@ -1098,9 +1105,19 @@ def _competitor_hits(folded: str) -> list[tuple[int, str]]:
 def competitors(text: str) -> tuple[str, ...]:
     """The other insurers named in `text`, as config spells them, in order of appearance.
 
-    Reads config.COMPETITORS on every call: prompt authors edit it while the app runs.
+    Reads config.COMPETITORS on every call: prompt authors edit it while the app runs. A
+    one-word name that is also an ordinary word ("Nationwide", "Progressive") counts only
+    when capitalised as a name: "roadside assistance nationwide" is not an insurer.
     """
-    return tuple(name for _, name in _competitor_hits(_fold(text)))
+    return tuple(
+        name for _, name in _competitor_hits(_fold(text)) if _written_as_a_name(name, text)
+    )
+
+
+def _written_as_a_name(name: str, text: str) -> bool:
+    if " " in name or name.isupper():
+        return True
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
 # A coarse mood lexicon: enough to see a customer getting angrier over a few messages, not to
@@ -1205,8 +1222,17 @@ _REPLY_BREAK = re.compile(r"(?<=[.!?…])[ \t]+|\n+")
 
 
 def _normalised(kind: str, value: str) -> str:
-    """The comparable form of a personal detail: digits for numbers, lower case otherwise."""
-    return value.casefold() if kind in (EMAIL, SECRET) else re.sub(r"\D", "", value)
+    """The comparable form of a personal detail: digits for numbers (a phone without its +1),
+    lower case otherwise."""
+    if kind in (EMAIL, SECRET):
+        return value.casefold()
+    digits = re.sub(r"\D", "", value)
+    return digits[1:] if kind == PHONE and len(digits) == 11 and digits[0] == "1" else digits
+
+
+# Eva's own sentences about codes and PINs ("the one-time code is valid for 10 minutes") are
+# help text, not secrets; everything else the customer side masks is checked in replies too.
+REPLY_KINDS = tuple(kind for kind in LABELS if kind != SECRET)
 
 
 def known_values(texts: Iterable[str]) -> set[str]:
@@ -1278,7 +1304,8 @@ class ReplyGuard:
 
     def _unknown_details_masked(self, sentence: str) -> str:
         pieces, at = [], 0
-        for start, end, kind in sorted(_spans(sentence, config.MASK_FOR_STORAGE)):
+        kinds = [kind for kind in config.MASK_FOR_STORAGE if kind in REPLY_KINDS]
+        for start, end, kind in sorted(_spans(sentence, kinds)):
             if start < at or _normalised(kind, sentence[start:end]) in self.allowed:
                 continue
             pieces += [sentence[at:start], LABELS[kind]]

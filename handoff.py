@@ -257,16 +257,31 @@ def stalled(grounded: bool, reply: str, said: str, said_before: str | None) -> b
     return admits_not_knowing(reply)
 
 
+# How far the mood must fall over those messages to count (the scale runs from -1 to 1).
+SENTIMENT_DROP = 0.5
+
+
 def falling(moods: list[float]) -> bool:
-    """The last SENTIMENT_TURNS messages each sadder or angrier than the one before, ending
-    negative: the customer is getting more upset however the answers read."""
+    """The last SENTIMENT_TURNS messages each sadder or angrier than the one before, the last
+    two negative, and a real drop in all: the customer is getting more upset however the
+    answers read. One worried message after a cheerful hello is not a trend."""
     recent = moods[-config.SENTIMENT_TURNS :]
     return (
         len(recent) == config.SENTIMENT_TURNS
         and all(later < earlier for earlier, later in pairwise(recent))
-        and recent[-1] < 0
+        and all(mood < 0 for mood in recent[-2:])
+        and recent[0] - recent[-1] >= SENTIMENT_DROP
     )
 
 
+# Once the greeting or thanks is taken off, small talk has at most this many words left.
+SMALL_TALK_REST_WORDS = 2
+
+
 def small_talk(text: str) -> bool:
-    return bool(_SMALL_TALK.match(text)) and len(text.split()) <= 6
+    """A greeting or thanks and little else: "Thanks, that's helpful", not "Hi, how far will
+    you tow?" (a question after a greeting is a question)."""
+    found = _SMALL_TALK.match(text)
+    if found is None or "?" in text:
+        return False
+    return len(re.findall(r"\w+", text[found.end() :])) <= SMALL_TALK_REST_WORDS

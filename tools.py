@@ -79,6 +79,8 @@ TEAM_HOURS_ET = config.SUPPORT_HOURS
 TEAM_TIMEZONE = config.SUPPORT_TIMEZONE
 # A refund can be at most a year of premium: more than that is never owed on one policy.
 REFUND_CAP_MONTHS = 12
+# The money limit counts every refund the chat made on a policy within this many days.
+REFUND_WINDOW_DAYS = 30
 # How far ahead a cancellation can be dated.
 CANCEL_WITHIN_DAYS = 60
 REFUND_PAYOUT_TIME = "5–7 business days"
@@ -950,11 +952,14 @@ def _request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             ]
         )
     limit = _money_limit()
-    if amount > limit:
+    # The limit is on what the chat refunds in all: four refunds of $499 are $1,996.
+    earlier = _refunded_recently(ctx, number)
+    if earlier + amount > limit:
         return _handed_off(
             ctx,
             "refund_over_limit",
-            f"Refund of {_usd(amount)} requested on {number}, above the {_usd(limit)} the chat "
+            f"Refund of {_usd(amount)} requested on {number} (after {_usd(earlier)} refunded "
+            f"by the chat in the last {REFUND_WINDOW_DAYS} days), above the {_usd(limit)} the chat "
             f"may refund; nothing was refunded. Reason given: {args['reason']}",
             not_done=f"The refund of {_usd(amount)} was NOT made: it is above the "
             f"{_usd(limit)} limit for refunds in the chat.",
@@ -988,7 +993,7 @@ def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     effective = _effective_date(args["effective_date"], _business_date(ctx))
     refund, working = _pro_rata_refund(policy, effective)
     limit = _money_limit()
-    if refund > limit:
+    if _refunded_recently(ctx, number) + refund > limit:
         return _handed_off(
             ctx,
             "refund_over_limit",
@@ -1020,6 +1025,20 @@ def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         ),
     }
     return _ok(result, summary=f"Cancelled {number} from {effective}; refund {_usd(refund)}")
+
+
+def _refunded_recently(ctx: ToolContext, number: str) -> Decimal:
+    """What the chat already refunded on this policy within the window: the limit is a total,
+    so splitting a large refund into small ones cannot get round it."""
+    since = ctx.clock() - timedelta(days=REFUND_WINDOW_DAYS)
+    return sum(
+        (
+            Decimal(str(r["amount"]))
+            for r in ctx.store.refunds(number)
+            if datetime.fromisoformat(r["created_at"]) >= since
+        ),
+        Decimal(0),
+    )
 
 
 def _request_policy_change(args: dict[str, Any], ctx: ToolContext) -> ToolResult:

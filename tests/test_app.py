@@ -12,7 +12,7 @@ import chatbot
 import config
 from scripted import ScriptedAPI, error, served, text
 from store import Store
-from test_escalation import PERSON
+from test_escalation import PERSON, TRIGGERED
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -228,3 +228,12 @@ def test_the_agent_desk_lists_a_handoff_and_resolves_it(page):
     desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
     assert desk.label == "Agent desk (0 open)"
     assert Store(config.DATABASE_URL).handoffs() == []
+
+
+def test_a_handoff_opened_in_code_shows_its_banner(page):
+    """A trigger's card comes with no ToolStarted; the page closes the text above it."""
+    page.run()
+    send(page, TRIGGERED["legal"])
+    [record] = Store(config.DATABASE_URL).handoffs()
+    assert any(f"reference {record['reference']}" in i.value for i in page.chat_message[1].info)
+    assert record["trigger"] == "legal"

@@ -17,7 +17,7 @@ import guardrails
 import handoff
 import llm
 from offline import OfflineModel
-from scripted import ScriptedAPI, message_json, text
+from scripted import ScriptedAPI, message_json, text, tool_calls
 
 VISA = "4111 1111 1111 1111"
 
@@ -157,13 +157,16 @@ def test_a_customer_getting_angrier_is_handed_over(db):
     assert any(r["trigger"] == "sentiment" for r in db.handoffs())
 
 
-def test_a_calm_conversation_is_not_handed_over(db, kb):
-    converse(
-        offline_bot(db, kb),
-        "Hello",
-        "Does comprehensive cover hail damage?",
-        "Thanks, that's helpful",
-    )
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ("Hello", "Does comprehensive cover hail damage?", "Thanks, that's helpful"),
+        # One worried message after a cheerful hello is not a falling mood.
+        ("Hello! Great app by the way", "I need to file a claim", "I was in a bad crash"),
+    ],
+)
+def test_a_calm_conversation_is_not_handed_over(db, kb, messages):
+    converse(offline_bot(db, kb), *messages)
     assert db.handoffs() == []
 
 
@@ -192,6 +195,24 @@ def test_a_promise_is_never_shown_and_goes_to_a_person(keyed, db):
     stored = events[-1].messages[-1]["content"]
     assert "refund the $200" not in str(stored), "the next request must not carry it either"
     assert api.problems == []
+
+
+def test_a_refund_the_tool_made_is_not_treated_as_a_promise(keyed, db):
+    api = ScriptedAPI(
+        tool_calls(
+            (
+                "toolu_r",
+                "request_refund",
+                {"policy_number": "ACM-100231", "amount_usd": 40, "reason": "Charged twice"},
+            ),
+            preface="I'll refund that for you now.",
+        ),
+        text("Done: your refund is on its way."),
+    )
+    facts = {"verified_policy": "ACM-100231"}
+    events = list(scripted_bot(db, api).respond([], "I was charged twice, $40", facts))
+    assert db.refunds("ACM-100231") and db.handoffs() == []
+    assert config.COMMITMENT_LINE["en"] not in shown(events)
 
 
 def test_a_competitor_is_never_named_to_the_customer(keyed, db):
@@ -277,6 +298,8 @@ HEURISTIC = [
     ("Is hail covered?", "I couldn't find that in the help centre.", "", False, 0.75),
     ("Is hail covered?", "Hail is usually covered (see *Hail*).", "", True, 0.95),
     ("Quote please", "Which year is the car, and how many miles a year?", "", False, 0.95),
+    # A greeting in front of a question does not make it small talk.
+    ("Hi, how far will you tow?", "Towing is covered up to 37 miles per tow.", "", False, 0.45),
 ]
 
 

@@ -108,7 +108,7 @@ def valid_card(body: str) -> str:
 
 noise = st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
 cards = st.from_regex(r"[3-6]\d{14}", fullmatch=True).map(valid_card)
-separators = st.sampled_from(["", " ", "-"])
+separators = st.sampled_from(["", " ", "-", ".", "  "])
 
 
 @given(noise)
@@ -660,3 +660,31 @@ def test_details_the_customer_gave_or_acme_publishes_are_not_masked():
 def test_a_refund_the_tool_made_may_be_confirmed():
     guard = guardrails.ReplyGuard(allowed=set(), promises_allowed=True)
     assert "refunded" in streamed(guard, "I've refunded $120 to your card.", 4)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Can I get a human please?",
+        "Quiero hablar con un humano",
+        "Pásame con una persona",
+        "Ich möchte mit jemandem sprechen",
+        "Passez-moi un conseiller",
+        "Соедините меня с оператором",
+        "Позовите живого человека",
+    ],
+)
+def test_more_ways_of_asking_for_a_person(message):
+    assert "person" in guardrails.triggers(message)
+
+
+def test_an_ordinary_word_that_is_also_an_insurer_is_not_a_competitor():
+    assert guardrails.competitors("Is roadside assistance available nationwide?") == ()
+    assert guardrails.competitors("Is Nationwide cheaper?") == ("Nationwide",)
+
+
+def test_help_text_about_codes_and_our_number_without_country_code_is_left_alone():
+    allowed = guardrails.known_values([config.FACTS["support_phone"]])
+    local = config.FACTS["support_phone"].removeprefix("1-")
+    reply = f"The one-time code is valid for 10 minutes. Call {local} if it expires."
+    assert streamed(guardrails.ReplyGuard(allowed=allowed), reply, 6) == reply

@@ -689,6 +689,17 @@ def test_refund_within_the_limit_is_made_and_recorded(
     assert store.handoffs() == []
 
 
+def test_the_limit_is_a_total_so_splitting_a_refund_does_not_get_round_it(
+    money_ctx: ToolContext, store: Store
+) -> None:
+    part = cents(LIMIT / 2 + 1)
+    first, second = refund(money_ctx, part), refund(money_ctx, part)
+    assert "handed_off" not in first.data and second.data["handed_off"] is True
+    assert len(store.refunds(EV_POLICY)) == 1
+    (handoff,) = store.handoffs()
+    assert handoff["trigger"] == "refund_over_limit"
+
+
 @pytest.mark.parametrize(
     "amount", [cents(LIMIT + Decimal("0.01")), float(LIMIT) + 0.01, 1200, "$1,200.00"]
 )
