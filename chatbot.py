@@ -489,12 +489,10 @@ class ChatBot:
             return
         reply = "".join(turn.shown)
         sources = cited_sources(reply, turn.offered)
-        route = handoff.SEND
-        confidence = None
-        if turn.new:
-            route, confidence = yield from self._escalate(
-                turn, text, said_before, facts, context, bool(sources)
-            )
+        # Even a refused exchange is checked: a threat to sue still reaches a person.
+        route, confidence = yield from self._escalate(
+            turn, text, said_before, facts, context, bool(sources)
+        )
         if turn.held:
             yield TextDelta("".join(turn.shown))
         facts.update(
@@ -848,7 +846,7 @@ def append_note(turn: _Turn, note: str) -> str:
     shown (with the paragraph break before it)."""
     shown = ("\n\n" if "".join(turn.shown).strip() else "") + note
     turn.shown.append(shown)
-    last = turn.new[-1]
+    last = turn.new[-1] if turn.new else {"role": "user"}
     if last["role"] == "assistant":
         last["content"] = [*last["content"], {"type": "text", "text": note}]
     return shown

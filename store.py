@@ -59,8 +59,9 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 REFUND_KINDS = ("refund", "cancellation")
 # A handoff's details beyond the queue entry: what caused it and what the colleague reads.
 HANDOFF_DETAILS = ("trigger", "language", "policy_number", "transcript", "draft", "source")
-# What update_handoff may change: the details, and the summary once the turn has written it.
-HANDOFF_UPDATABLE = (*HANDOFF_DETAILS, "summary")
+# What update_handoff may change: the details, the summary once the turn has written it, and
+# reason and priority when a later, more urgent trigger joins an open handoff.
+HANDOFF_UPDATABLE = (*HANDOFF_DETAILS, "summary", "reason", "priority")
 # A random reference can collide with an existing one; the unique index catches it and we retry.
 _REFERENCE_ATTEMPTS = 8
 _SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -778,7 +779,9 @@ def _handoff_details(**fields: Any) -> dict[str, Any]:
         accepted = ", ".join(HANDOFF_UPDATABLE)
         raise ValueError(f"cannot set {', '.join(unknown)} on a handoff; accepted: {accepted}")
     details = dict(fields)
-    for name in ("summary", "draft"):
+    if "priority" in details and details["priority"] not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+    for name in ("summary", "draft", "reason"):
         if details.get(name) is not None:
             details[name] = _masked(details[name])
     if details.get("transcript") is not None:

@@ -108,6 +108,8 @@ TICKET_CATEGORIES = [
     "other",
 ]
 PRIORITIES = ["low", "normal", "high", "urgent"]
+# Most urgent first, as the queue is worked.
+PRIORITIES_BY_URGENCY = list(reversed(PRIORITIES))
 
 _POLICY_NUMBER = {
     "type": "string",
@@ -889,7 +891,7 @@ def open_handoff(
     """
     already = ctx.store.handoffs(conversation_id=ctx.conversation_id)
     handoff = (
-        already[0]
+        _joined(ctx, already[0], reason, priority)
         if already
         else ctx.store.add_handoff(
             ctx.conversation_id,
@@ -922,6 +924,18 @@ def open_handoff(
         "team_available_now": available,
         "next_steps": next_step,
     }
+
+
+def _joined(ctx: ToolContext, open_one: dict[str, Any], reason: str, priority: str) -> dict:
+    """An open handoff that a new reason joins: the reason added, the priority raised if the new
+    one is more urgent (a $900 dispute after "a person, please" is now high)."""
+    if reason in open_one["reason"]:
+        return open_one
+    urgent = min(open_one["priority"], priority, key=PRIORITIES_BY_URGENCY.index)
+    joined = ctx.store.update_handoff(
+        open_one["reference"], reason=f"{open_one['reason']} {reason}", priority=urgent
+    )
+    return joined or open_one
 
 
 def team_available(moment: datetime) -> bool:

@@ -215,6 +215,16 @@ def test_a_refund_the_tool_made_is_not_treated_as_a_promise(keyed, db):
     assert config.COMMITMENT_LINE["en"] not in shown(events)
 
 
+def test_a_refused_reply_still_hands_a_legal_threat_to_a_person(keyed, db):
+    api = ScriptedAPI(text("I", stop_reason="refusal"))
+    [events] = converse(scripted_bot(db, api), TRIGGERED["legal"])
+    [event] = handoffs_of(events)
+    assert events[-1].messages == [], "the refused exchange is not kept"
+    assert event.reference in shown(events)
+    [record] = db.handoffs()
+    assert record["trigger"] == "legal"
+
+
 def test_a_competitor_is_never_named_to_the_customer(keyed, db):
     api = ScriptedAPI(
         text("GEICO may be cheaper for you. Our comprehensive cover includes glass repair.")

@@ -688,3 +688,8 @@ def test_help_text_about_codes_and_our_number_without_country_code_is_left_alone
     local = config.FACTS["support_phone"].removeprefix("1-")
     reply = f"The one-time code is valid for 10 minutes. Call {local} if it expires."
     assert streamed(guardrails.ReplyGuard(allowed=allowed), reply, 6) == reply
+
+
+def test_a_large_amount_far_from_the_refund_word_is_not_a_large_refund():
+    message = "I paid $1,200 for the repair, will I get a refund of the deductible $250?"
+    assert "refund_over_limit" not in guardrails.triggers(message)

@@ -626,6 +626,22 @@ def test_a_second_escalation_in_one_conversation_reuses_the_open_handoff(
     assert len(store.handoffs()) == 1
 
 
+def test_a_more_urgent_reason_joining_an_open_handoff_raises_its_priority(
+    ctx: ToolContext, store: Store
+) -> None:
+    calm = {"reason": "Wants a person", "priority": "normal", "summary": "Asked for a person"}
+    stranded = {
+        "reason": "Stranded on the highway",
+        "priority": "urgent",
+        "summary": "Stuck on I-95, flat tyre",
+    }
+    run_tool("escalate_to_human", calm, ctx)
+    run_tool("escalate_to_human", stranded, ctx)
+    (handoff,) = store.handoffs()
+    assert handoff["priority"] == "urgent"
+    assert "Wants a person" in handoff["reason"] and "Stranded" in handoff["reason"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Money and contract changes: limits enforced in code
 # ---------------------------------------------------------------------------------------------
