@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import streamlit as st
 
+import access
 import chatbot
 import config
 import llm
@@ -28,8 +31,12 @@ TOOL_LABELS = {
     "file_claim": "Filing a claim",
     "create_ticket": "Creating a follow-up ticket",
     "escalate_to_human": "Handing over to a colleague",
+    "request_refund": "Requesting a refund",
+    "cancel_policy": "Cancelling the policy",
+    "request_policy_change": "Passing a policy change to a colleague",
 }
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
+INSIGHT_DAYS = 30
 log = logging.getLogger(__name__)
 
 st.set_page_config(page_title="Eva · Acme Insurance", page_icon="🛡️")
@@ -44,8 +51,91 @@ def connection() -> llm.Connection:
 
 
 @st.cache_resource(show_spinner=False)
+def offline_connection() -> llm.Connection:
+    """The offline model, for when the day's spend cap on Claude is reached."""
+    return llm.connect(force_offline=True)
+
+
+@st.cache_resource(show_spinner=False)
 def store() -> Store:
     return Store()
+
+
+@st.cache_resource(show_spinner=False)
+def passcode_gate() -> access.Gate:
+    """Shared by every session, so a new tab does not reset a lock-out."""
+    return access.Gate()
+
+
+def auth_configured() -> bool:
+    """An [auth] section in secrets turns on sign-in with st.login (OIDC)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def admitted() -> bool:
+    """The pilot's front door: sign-in, the passcode, or local mode (badged in the sidebar)."""
+    how = access.mode(auth_configured())
+    if how == access.OIDC:
+        if st.user.is_logged_in:
+            return True
+        st.title("Eva · Acme Insurance")
+        st.button("Sign in", on_click=st.login, type="primary")
+        return False
+    if how == access.LOCAL or st.session_state.get("admitted"):
+        return True
+    st.title("Eva · Acme Insurance pilot")
+    # Lock-outs count per address; without one (or under a test harness), per session.
+    client = client_address() or st.session_state.setdefault("client", uuid.uuid4().hex)
+    with st.form("passcode"):
+        attempt = st.text_input("Pilot passcode", type="password")
+        entered = st.form_submit_button("Enter", type="primary")
+    if entered:
+        if passcode_gate().check(client, attempt):
+            st.session_state.admitted = True
+            st.rerun()
+        wait = passcode_gate().locked_for(client)
+        if wait:
+            st.error(f"Too many wrong passcodes. Try again in {wait:.0f} seconds.")
+        else:
+            st.error("That passcode isn't right.")
+    return False
+
+
+def client_address() -> str | None:
+    """Where the browser is, for passcode lock-outs: the first X-Forwarded-For hop behind the
+    pilot's proxy (Streamlit listens on 127.0.0.1 only there), else the socket's address."""
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    if isinstance(forwarded, str) and forwarded.strip():
+        return forwarded.split(",")[0].strip()
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else None
+
+
+def signed_in_as() -> str | None:
+    if auth_configured() and st.user.is_logged_in:
+        return st.user.get("email")
+    return None
+
+
+def spent_today() -> float:
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return store().spend_since(midnight)
+
+
+def within_rate_limit() -> bool:
+    """Whether this session may send another message now (a sliding window)."""
+    now = time.monotonic()
+    recent = [
+        t for t in st.session_state.get("sent_at", []) if now - t < config.RATE_LIMIT_WINDOW_SECONDS
+    ]
+    if len(recent) >= config.RATE_LIMIT_MESSAGES:
+        st.session_state.sent_at = recent
+        return False
+    st.session_state.sent_at = [*recent, now]
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -153,6 +243,44 @@ def sources_list(sources: list[dict[str, str]]) -> None:
             st.caption(source["snippet"])
 
 
+def rate_answer(turn_id: int) -> None:
+    """Keep a thumbs rating (st.feedback: 0 down, 1 up) for one answer."""
+    score = st.session_state.get(f"thumbs-{turn_id}")
+    if score is not None:
+        conversation = st.session_state.facts["conversation_id"]
+        store().add_feedback(conversation, "thumbs", score, turn_id=turn_id)
+
+
+def comment_answer(turn_id: int) -> None:
+    """Add the optional comment to the answer's rating."""
+    score = st.session_state.get(f"thumbs-{turn_id}")
+    comment = st.session_state.get(f"comment-{turn_id}", "").strip()
+    if score is not None and comment:
+        store().add_feedback(
+            st.session_state.facts["conversation_id"],
+            "thumbs",
+            score,
+            turn_id=turn_id,
+            comment=comment,
+        )
+        st.session_state[f"commented-{turn_id}"] = True
+
+
+def feedback_row(turn_id: int) -> None:
+    """Thumbs under an answer; after a rating, one optional line of comment."""
+    st.feedback("thumbs", key=f"thumbs-{turn_id}", on_change=rate_answer, args=(turn_id,))
+    if st.session_state.get(f"commented-{turn_id}"):
+        st.caption("Thanks for the feedback.")
+    elif st.session_state.get(f"thumbs-{turn_id}") is not None:
+        st.text_input(
+            "Anything to add? (optional)",
+            key=f"comment-{turn_id}",
+            on_change=comment_answer,
+            args=(turn_id,),
+            placeholder="What was good or missing? Press Enter to send.",
+        )
+
+
 def render_entry(entry: dict[str, Any]) -> None:
     """One committed message: its text and tool cards in the order they happened."""
     for segment in entry.get("segments", []):
@@ -168,6 +296,8 @@ def render_entry(entry: dict[str, Any]) -> None:
         sources_list(entry["sources"])
     if entry.get("handoff"):
         handoff_banner(entry["handoff"])
+    if entry.get("turn_id") is not None:
+        feedback_row(entry["turn_id"])
 
 
 def sidebar(conn: llm.Connection) -> None:
@@ -178,7 +308,16 @@ def sidebar(conn: llm.Connection) -> None:
             st.markdown(f":orange-background[🔌 {conn.label}]")
         else:
             st.markdown(f":green-background[✨ {conn.label}]")
+        who = signed_in_as()
+        if who:
+            st.caption(f"Signed in as {who}")
+        elif access.mode(auth_configured()) == access.LOCAL:
+            st.caption("🏠 Local mode: no sign-in (set PILOT_PASSCODE or [auth] for a pilot).")
+        else:
+            st.caption("🔑 Pilot: passcode accepted.")
         st.button("New conversation", on_click=fresh_conversation, width="stretch")
+        if st.session_state.display:
+            conversation_end()
         st.divider()
         total_input = usage["input"] + usage["cache_write"] + usage["cache_read"]
         share = usage["cache_read"] / total_input if total_input else 0.0
@@ -193,7 +332,67 @@ def sidebar(conn: llm.Connection) -> None:
         if conn.offline:
             st.caption("Offline: token counts are estimates and nothing is billed.")
         agent_desk()
+        insights_panel()
         prompt_inspector()
+
+
+def rate_conversation() -> None:
+    stars = st.session_state.get("satisfaction")
+    if stars is not None:
+        store().add_feedback(st.session_state.facts["conversation_id"], "satisfaction", stars + 1)
+
+
+def conversation_end() -> None:
+    """The one-question rating, and the transcript to keep (masked, as shown)."""
+    st.caption("How did Eva do in this conversation?")
+    st.feedback("stars", key="satisfaction", on_change=rate_conversation)
+    entries = st.session_state.display
+    name = f"acme-conversation-{st.session_state.facts['conversation_id'][:8]}"
+    st.caption("Keep the transcript (masked, as shown):")
+    left, right = st.columns(2)
+    left.download_button(
+        "Markdown",
+        transcript_markdown(entries),
+        file_name=f"{name}.md",
+        mime="text/markdown",
+        width="stretch",
+    )
+    right.download_button(
+        "JSON",
+        json.dumps(
+            {
+                "conversation_id": st.session_state.facts["conversation_id"],
+                "language": st.session_state.facts.get("language", "en"),
+                "messages": entries,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        file_name=f"{name}.json",
+        mime="application/json",
+        width="stretch",
+    )
+
+
+def transcript_markdown(entries: list[dict[str, Any]]) -> str:
+    """The conversation as a person reads it: who said what, tool steps, sources, handoffs."""
+    lines = ["# Conversation with Eva, Acme Insurance", ""]
+    for entry in entries:
+        lines.append("**You:**" if entry["role"] == "user" else "**Eva:**")
+        for segment in entry.get("segments", []):
+            if segment["kind"] == "text":
+                lines.append(segment["text"])
+            else:
+                lines.append(
+                    f"> {TOOL_LABELS.get(segment['name'], segment['name'])} — {segment['summary']}"
+                )
+        for source in entry.get("sources") or []:
+            lines.append(f"- Source: {source['title']} — {source['section']}")
+        if entry.get("handoff"):
+            reference = entry["handoff"]["reference"]
+            lines.append(f"> Handed over to a colleague — reference {reference}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def agent_desk() -> None:
@@ -227,6 +426,50 @@ def agent_desk() -> None:
                 key=f"resolve-{handoff['reference']}",
                 on_click=store().resolve_handoff,
                 args=(handoff["reference"],),
+            )
+
+
+def insights_panel() -> None:
+    """The pilot's numbers for the last 30 days, from the database (no conversation text)."""
+    since = datetime.now(UTC) - timedelta(days=INSIGHT_DAYS)
+    numbers = store().insights(since)
+    with st.expander("Insights (30 days)", icon="📊"):
+        if not numbers["conversations"]:
+            st.caption("No conversations recorded yet.")
+            return
+
+        def share(value: float | None) -> str:
+            return "–" if value is None else f"{value:.0%}"
+
+        cost = numbers["cost_per_conversation"]
+        p50, p95 = numbers["latency_p50_ms"], numbers["latency_p95_ms"]
+        st.markdown(
+            "| | |\n| --- | ---: |\n"
+            f"| Conversations | {numbers['conversations']:,} ({numbers['turns']:,} turns) |\n"
+            f"| Resolved without a person | {share(numbers['deflection'])} |\n"
+            f"| Thumbs up | {share(numbers['thumbs_up_rate'])} of {numbers['ratings']} |\n"
+            f"| Cost per conversation | {'–' if cost is None else f'${cost:.4f}'} |\n"
+            f"| Input read from cache | {share(numbers['cache_read_share'])} |\n"
+            f"| Reply time p50 / p95 | {p50 or '–'} / {p95 or '–'} ms |"
+        )
+        st.caption("Conversations per day")
+        st.bar_chart(
+            {"day": list(numbers["per_day"]), "conversations": list(numbers["per_day"].values())},
+            x="day",
+            y="conversations",
+            height=160,
+        )
+        if numbers["escalation_by_trigger"]:
+            st.caption("Handed to a person, by reason (share of conversations)")
+            st.bar_chart(
+                {
+                    "reason": list(numbers["escalation_by_trigger"]),
+                    "share": list(numbers["escalation_by_trigger"].values()),
+                },
+                x="reason",
+                y="share",
+                height=180,
+                horizontal=True,
             )
 
 
@@ -362,6 +605,7 @@ def commit(
             "notice": done.notice,
             "handoff": handoff,
             "sources": done.sources,
+            "turn_id": done.turn_id,
         },
     ]
     new_totals = {
@@ -399,11 +643,29 @@ if "prefill" in st.session_state:
     # A failed message goes back into the input box, ready to send again.
     st.session_state.chat_input = st.session_state.pop("prefill")
 
+if not admitted():
+    st.stop()
 conn = connection()
+# Past the day's budget, Claude rests and the offline model answers (badged as such).
+capped = not conn.offline and spent_today() >= config.DAILY_SPEND_CAP_USD
+if capped:
+    conn = offline_connection()
 sidebar(conn)
 kb = knowledge()
 st.title("Hi, I'm Eva 👋")
 st.caption("Acme Insurance's assistant for car, electric car and two-wheeler insurance.")
+if capped:
+    st.info(
+        "Today's budget for Claude has been used, so the offline demo model is answering "
+        "until midnight UTC.",
+        icon="💤",
+    )
+if st.session_state.pop("rate_limited", False):
+    st.warning(
+        "That's a lot of messages in a short time. Please wait a moment and send it again: "
+        "your text is still in the box.",
+        icon="⏳",
+    )
 
 prompt = st.chat_input(
     "Ask about coverage, a quote, your policy or a claim…",
@@ -412,6 +674,10 @@ prompt = st.chat_input(
     max_chars=config.MAX_MESSAGE_CHARS,
 )
 prompt = (prompt or st.session_state.pop("pending", None) or "").strip()
+if prompt and not within_rate_limit():
+    st.session_state.prefill = prompt
+    st.session_state.rate_limited = True
+    st.rerun()
 
 for entry in st.session_state.display:
     with st.chat_message(entry["role"], avatar=AVATARS[entry["role"]]):

@@ -9,8 +9,10 @@ does nothing at all: history is never touched halfway.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,8 @@ from knowledge import KnowledgeBase, Results, as_prompt
 from store import Store
 
 log = logging.getLogger(__name__)
+# One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
+turn_log = logging.getLogger("acme.turns")
 
 # ---------------------------------------------------------------------------------------------
 # Events: what a turn tells the page, in order.
@@ -144,6 +148,8 @@ class TurnDone:
     usage: Usage
     stop_reason: str
     sources: list[dict[str, str]] = field(default_factory=list)
+    # The turn's row in the store (feedback attaches to it); None if it could not be written.
+    turn_id: int | None = None
 
 
 Event = (
@@ -408,6 +414,10 @@ class _Turn:
     # The checked text of the current model call, which replaces the call's text blocks.
     round_text: str = ""
     held: bool = False
+    # Every tool call of the turn as the record keeps it: name, outcome, the card's summary.
+    tool_log: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    first_text_ms: int | None = None
 
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -501,8 +511,9 @@ class ChatBot:
             failed_verifications=context.failed_verifications,
         )
         reply = "".join(turn.shown)
-        self._record(turn, context, text, reply, route, confidence)
-        if sources and route != handoff.WITHHOLD:
+        sources = sources if route != handoff.WITHHOLD else []
+        turn_id = self._record(turn, context, text, reply, route, confidence, sources)
+        if sources:
             yield Sources(sources)
         yield turn.usage
         yield TurnDone(
@@ -512,7 +523,8 @@ class ChatBot:
             facts=facts,
             usage=turn.usage,
             stop_reason=turn.stop_reason,
-            sources=sources if route != handoff.WITHHOLD else [],
+            sources=sources,
+            turn_id=turn_id,
         )
 
     def _user_message(
@@ -629,12 +641,14 @@ class ChatBot:
         opened = tools.open_handoff(
             context, reason, priority, reason, trigger=found[0], source="code"
         )
+        summary = f"Handoff {opened['reference']} ({priority}): {found[0]}"
+        turn.tool_log.append({"name": "escalate_to_human", "is_error": False, "summary": summary})
         yield ToolFinished(
             "code_trigger",
             "escalate_to_human",
             {"reason": reason, "priority": priority, "trigger": found[0]},
             False,
-            f"Handoff {opened['reference']} ({priority}): {found[0]}",
+            summary,
             opened,
         )
         event = Handoff(opened["reference"], reason, priority, opened["next_steps"])
@@ -676,10 +690,43 @@ class ChatBot:
         reply: str,
         route: str,
         confidence: float | None,
-    ) -> None:
-        """The turn's record (masked): what was said, what was flagged, where the reply went."""
+        sources: list[dict[str, str]],
+    ) -> int | None:
+        """The turn's record (masked): what was said, flagged, done and spent, where the reply
+        went; and one JSON log line without any of the customer's words."""
+        usage = turn.usage
+        metrics = {
+            "tool_calls": turn.tool_log,
+            "sources": [{"id": s["id"], "title": s["title"]} for s in sources],
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "cost_usd": usage.cost_usd,
+            "first_text_ms": turn.first_text_ms,
+            "latency_ms": round((time.perf_counter() - turn.started) * 1000),
+        }
+        flags = [*turn.flags, *turn.guard.findings]
+        handoff_reference = turn.handoffs[0].reference if turn.handoffs else None
+        turn_log.info(
+            json.dumps(
+                {
+                    "event": "turn",
+                    "conversation_id": context.conversation_id,
+                    "language": context.language,
+                    "route": route,
+                    "confidence": confidence,
+                    "handoff": handoff_reference,
+                    "flags": flags,
+                    "tools": [call["name"] for call in turn.tool_log],
+                    "sources": [s["id"] for s in sources],
+                    "model": config.MODEL,
+                    **{k: v for k, v in metrics.items() if k not in ("tool_calls", "sources")},
+                }
+            )
+        )
         try:
-            self.store.record_turn(
+            stored = self.store.record_turn(
                 context.conversation_id,
                 customer_text=guardrails.mask(text, config.MASK_FOR_STORAGE).text,
                 reply=guardrails.mask(reply, config.MASK_FOR_STORAGE).text,
@@ -687,11 +734,14 @@ class ChatBot:
                 flags=[*turn.flags, *turn.guard.findings],
                 route=route,
                 confidence=confidence,
-                handoff_reference=turn.handoffs[0].reference if turn.handoffs else None,
+                handoff_reference=handoff_reference,
+                metrics=metrics,
             )
         except Exception:
             # The customer has their answer; a lost record is logged, not shown to them.
             log.exception("could not record the turn")
+            return None
+        return stored["id"]
 
     def _retrieve(self, text: str) -> Results | None:
         """Passages for this message; a broken kb/ costs the turn its passages, not the turn."""
@@ -776,6 +826,8 @@ class ChatBot:
         return message
 
     def _show(self, turn: _Turn, text: str, new_round: bool) -> Iterator[Event]:
+        if turn.first_text_ms is None:
+            turn.first_text_ms = round((time.perf_counter() - turn.started) * 1000)
         turn.round_text += text
         if new_round and turn.shown and not turn.shown[-1].endswith("\n"):
             # Text after a tool call starts a new paragraph, not mid-sentence.
@@ -803,6 +855,9 @@ class ChatBot:
                 result.is_error,
                 result.summary,
                 result.data,
+            )
+            turn.tool_log.append(
+                {"name": block["name"], "is_error": result.is_error, "summary": result.summary}
             )
             if result.is_error:
                 turn.tool_errors += 1

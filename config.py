@@ -452,6 +452,10 @@ LANGUAGE_MIN_CONFIDENCE = 0.5
 KB_DIR = Path(_env("ACME_KB_DIR", str(PROJECT_DIR / "kb")))
 # One Chroma collection per embedding model lives here, so vectors of two models never mix.
 INDEX_DIR = Path(_env("ACME_INDEX_DIR", str(DATA_DIR / "index")))
+# Several app replicas share one Chroma server instead: set its host (INDEX_DIR is then unused).
+CHROMA_HOST = _env("CHROMA_HOST", "")
+CHROMA_PORT = int(_env("CHROMA_PORT", "8000"))
+CHROMA_SSL = _env("CHROMA_SSL", "false").lower() == "true"
 # Articles passed with every customer message, and past tickets beside them.
 KNOWLEDGE_TOP_K = int(_env("ACME_KB_TOP_K", "5"))
 PRECEDENTS_TOP_K = int(_env("ACME_KB_PRECEDENTS", "2"))
@@ -640,3 +644,18 @@ DRAFT_TOPIC = {
     "fr": "Vous avez écrit : « {quote} ». ",
     "ru": "Вы написали: «{quote}». ",
 }
+
+# ---------------------------------------------------------------------------------------------
+# The pilot: access and limits (access.py, app.py).
+# ---------------------------------------------------------------------------------------------
+
+# With no [auth] section in secrets, a shared passcode guards the page when this is set.
+PILOT_PASSCODE = _env("PILOT_PASSCODE", "")
+# This many wrong passcodes from one client within the lock-out window lock it out for it.
+PASSCODE_MAX_FAILURES = 5
+PASSCODE_LOCKOUT_SECONDS = 60.0
+# Messages one browser session may send per window; more are refused, the text kept.
+RATE_LIMIT_MESSAGES = int(_env("ACME_RATE_LIMIT_MESSAGES", "8"))
+RATE_LIMIT_WINDOW_SECONDS = 60.0
+# Spend on Claude per UTC day, from the recorded usage; beyond it the offline model answers.
+DAILY_SPEND_CAP_USD = float(_env("ACME_DAILY_SPEND_CAP_USD", "25"))

@@ -4,6 +4,9 @@ Two corpora: help-centre articles (policy) and resolved past tickets (precedent)
 chunked, embedded once per content hash and searched side by side, but returned apart, so a
 past ticket can never crowd out, or pass for, the article that states the rule.
 
+The index lives in a Chroma folder under data/ (one app process), or on a Chroma server that
+several app replicas share when config.CHROMA_HOST is set.
+
 Run `python -m knowledge reindex` to build or refresh the index with a progress bar, or
 `python -m knowledge search "question"` to see what a question retrieves.
 """
@@ -15,9 +18,12 @@ import hashlib
 import logging
 import os
 import re
+import secrets
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -516,12 +522,116 @@ def claim(index_dir: Path) -> Any:
     return handle
 
 
+# The collection on a Chroma server that holds one lease record per model collection.
+LEASES = "sync-leases"
+# A replica that stops renewing its lease (it crashed mid-sync) loses it after this long; it
+# renews at a quarter of it between embedding batches.
+LEASE_SECONDS = 60.0
+LEASE_POLL_SECONDS = 0.25
+
+
+class Lease:
+    """Who may write the model collections on a shared Chroma server: one replica at a time.
+
+    Replicas on different machines cannot share a flock, so the lock lives in the server: one
+    record per collection in LEASES, naming its owner and when it expires. Taking it relies
+    on Chroma's add() ignoring an id that already exists, which makes add-then-read a
+    test-and-set (chromadb 1.5.9: in 100 races of 8 clients, all 8 read back the same winner
+    every time). A lease whose owner stopped renewing it is deleted by its token, so a lease
+    renewed in the meantime is never deleted by mistake.
+
+    The lease saves work, it does not keep the index right: a sync is idempotent by content
+    hash, so if a lease is ever lost (a replica paused past expiry, clocks far apart), two
+    replicas with the same kb/ upsert the same vectors and the index ends up the same.
+    Replicas must serve the same kb/ (one image, or one shared volume): two with different
+    files would each turn the shared collections back into their own version when they sync.
+    """
+
+    def __init__(self, client: Any, names: list[str]) -> None:
+        self._records = client.get_or_create_collection(LEASES, embedding_function=None)
+        self.names = sorted(names)  # one order for every replica: two never hold one each
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+        self._renewed = 0.0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Waits while another replica syncs (or until its lease expires), then holds it."""
+        taken: list[str] = []
+        try:
+            for name in self.names:
+                self._take(name)
+                taken.append(name)
+            self._renewed = time.monotonic()
+            yield
+        finally:
+            for name in taken:
+                try:
+                    self._records.delete(ids=[name], where={"owner": self.owner})
+                except Exception as problem:  # it expires by itself; the sync's own error wins
+                    log.warning("could not release the sync lease (%s)", type(problem).__name__)
+
+    def renew(self) -> None:
+        """Pushes the expiry back, at most every quarter lease."""
+        if time.monotonic() - self._renewed < LEASE_SECONDS / 4:
+            return
+        for name in self.names:
+            record = self._record(name)
+            if record is None or record["owner"] != self.owner:
+                log.warning("sync lease on %s lost; another replica may be syncing too", name)
+                continue
+            self._records.update(ids=[name], metadatas=[self._terms()])
+        self._renewed = time.monotonic()
+
+    def _take(self, name: str) -> None:
+        waiting_for = None
+        while True:
+            record = self._record(name)
+            if record is None:
+                self._records.add(ids=[name], embeddings=[[1.0]], metadatas=[self._terms()])
+                record = self._record(name)
+                if record is not None and record["owner"] == self.owner:
+                    return
+            elif record["expires"] < time.time():
+                log.warning("taking over %s's expired sync lease on %s", record["owner"], name)
+                self._records.delete(ids=[name], where={"token": record["token"]})
+                continue
+            if record is not None and record["owner"] != waiting_for:
+                waiting_for = record["owner"]
+                log.info("waiting for %s to finish syncing %s", waiting_for, name)
+            time.sleep(LEASE_POLL_SECONDS)
+
+    def _record(self, name: str) -> dict[str, Any] | None:
+        found = self._records.get(ids=[name], include=["metadatas"])["metadatas"]
+        return dict(found[0]) if found else None
+
+    def _terms(self) -> dict[str, Any]:
+        # A new token with every write: deleting an expired lease by its token cannot remove
+        # one that was renewed in the meantime.
+        return {
+            "owner": self.owner,
+            "token": secrets.token_hex(8),
+            "expires": time.time() + LEASE_SECONDS,
+        }
+
+
+def server_address() -> str:
+    scheme = "https" if config.CHROMA_SSL else "http"
+    return f"{scheme}://{config.CHROMA_HOST}:{config.CHROMA_PORT}"
+
+
 class KnowledgeBase:
-    """kb/ indexed in Chroma under data/, kept in step with the files as they change.
+    """kb/ indexed in Chroma, kept in step with the files as they change.
 
     Shared by every session of the page: searches only read, and a sync (start-up, or an edit
     to kb/ noticed at the next search) runs under a lock. Each embedding model has its own
     collection; the first model leads (its similarity decides what is relevant at all).
+
+    The index is a Chroma folder (`index_dir`, else config.INDEX_DIR) that this process holds
+    for as long as it runs, or, when config.CHROMA_HOST is set and no `index_dir` is passed,
+    a Chroma server that app replicas share: there a Lease, not the folder's flock, keeps two
+    replicas from syncing at once, and a replica that finds the server already up to date
+    with its kb/ embeds nothing. An explicit `index_dir` always means a local index, so
+    benchmarks and tests never write into a shared server.
     """
 
     def __init__(
@@ -537,12 +647,21 @@ class KnowledgeBase:
         self.embedders = embedders if isinstance(embedders, list) else [embedders]
         self.embedder = self.embedders[0]
         self.kb_dir = kb_dir or config.KB_DIR
+        served = index_dir is None and bool(config.CHROMA_HOST)
         index_dir = index_dir or config.INDEX_DIR
-        self._claim = claim(index_dir)
+        settings = chromadb.Settings(anonymized_telemetry=False)
+        self._claim = None if served else claim(index_dir)
+        self._lease: Lease | None = None
         try:
-            client = chromadb.PersistentClient(
-                path=str(index_dir), settings=chromadb.Settings(anonymized_telemetry=False)
-            )
+            if served:
+                client = chromadb.HttpClient(
+                    host=config.CHROMA_HOST,
+                    port=config.CHROMA_PORT,
+                    ssl=config.CHROMA_SSL,
+                    settings=settings,
+                )
+            else:
+                client = chromadb.PersistentClient(path=str(index_dir), settings=settings)
             self.collections = [
                 client.get_or_create_collection(
                     f"kb-{slug(e.name)}",
@@ -551,7 +670,14 @@ class KnowledgeBase:
                 )
                 for e in self.embedders
             ]
+            if served:
+                self._lease = Lease(client, [c.name for c in self.collections])
         except Exception as problem:
+            if served:
+                raise KnowledgeError(
+                    f"the Chroma server at {server_address()} cannot be used "
+                    f"({type(problem).__name__}: {problem})"
+                ) from problem
             raise KnowledgeError(
                 f"the index in {index_dir} cannot be opened ({type(problem).__name__}); "
                 "delete that folder and it will be rebuilt"
@@ -596,6 +722,41 @@ class KnowledgeBase:
         started = time.perf_counter()
         fingerprint = self.fingerprint()
         chunks = load_chunks(self.kb_dir)
+        plans = self._plans(chunks)
+        if self._lease is None:
+            self._write(plans, progress)
+        elif any(removed or changed for _, removed, changed in plans):
+            with self._lease.held():
+                # Another replica may have done this very work while this one waited.
+                plans = self._plans(chunks)
+                self._write(plans, progress, self._lease.renew)
+        total = sum(len(changed) for _, _, changed in plans)
+        # Vectors in memory still match a collection this sync left alone, unless the
+        # collection is on a server, where another replica may have rewritten it since.
+        reuse = (
+            self._lease is None
+            and self._state.vectors
+            and total == 0
+            and not any(r for _, r, _ in plans)
+        )
+        self._state = _State(
+            {c.id: c for c in chunks},
+            {kind: Lexical([c for c in chunks if c.kind == kind]) for kind in (ARTICLE, TICKET)},
+            self._state.vectors if reuse else [Vectors.load(c) for c in self.collections],
+        )
+        self._fingerprint = fingerprint
+        report = SyncReport(
+            chunks=len(chunks),
+            embedded=len({c.id for _, _, changed in plans for c in changed}),
+            removed=len({id_ for _, removed, _ in plans for id_ in removed}),
+            seconds=time.perf_counter() - started,
+        )
+        if report.embedded or report.removed:
+            log.info("knowledge synced: %s", report)
+        return report
+
+    def _plans(self, chunks: list[Chunk]) -> list[tuple[Any, list[str], list[Chunk]]]:
+        """Per collection: the ids kb/ no longer has, and the chunks new or edited since."""
         current = {c.id for c in chunks}
         plans = []
         for collection in self.collections:
@@ -607,6 +768,14 @@ class KnowledgeBase:
             removed = [id_ for id_ in digests if id_ not in current]
             changed = [c for c in chunks if digests.get(c.id) != c.digest]
             plans.append((collection, removed, changed))
+        return plans
+
+    def _write(
+        self,
+        plans: list[tuple[Any, list[str], list[Chunk]]],
+        progress: Progress | None,
+        renew: Callable[[], None] | None = None,
+    ) -> None:
         total = sum(len(changed) for _, _, changed in plans)
         done = 0
         for embedder, (collection, removed, changed) in zip(self.embedders, plans, strict=True):
@@ -623,22 +792,8 @@ class KnowledgeBase:
                 done += len(batch)
                 if progress:
                     progress(done, total)
-        reuse = self._state.vectors and total == 0 and not any(r for _, r, _ in plans)
-        self._state = _State(
-            {c.id: c for c in chunks},
-            {kind: Lexical([c for c in chunks if c.kind == kind]) for kind in (ARTICLE, TICKET)},
-            self._state.vectors if reuse else [Vectors.load(c) for c in self.collections],
-        )
-        self._fingerprint = fingerprint
-        report = SyncReport(
-            chunks=len(chunks),
-            embedded=len({c.id for _, _, changed in plans for c in changed}),
-            removed=len({id_ for _, removed, _ in plans for id_ in removed}),
-            seconds=time.perf_counter() - started,
-        )
-        if report.embedded or report.removed:
-            log.info("knowledge synced: %s", report)
-        return report
+                if renew:
+                    renew()
 
     def refresh(self, progress: Progress | None = None) -> SyncReport | None:
         """Catch up with kb/ edits made while the app runs (a stat per file when none).

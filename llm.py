@@ -55,10 +55,13 @@ def api_key() -> str:
     return os.environ.get("ANTHROPIC_API_KEY", "").strip()
 
 
-def connect(transport: httpx2.BaseTransport | None = None) -> Connection:
-    """The client for this process: offline without a key or with SUPPORT_MODE=offline."""
+def connect(
+    transport: httpx2.BaseTransport | None = None, force_offline: bool = False
+) -> Connection:
+    """The client for this process: offline without a key, with SUPPORT_MODE=offline, or when
+    asked (the page does once the day's spend cap is reached)."""
     key = api_key()
-    offline = not key or config.SUPPORT_MODE == "offline"
+    offline = force_offline or not key or config.SUPPORT_MODE == "offline"
     if offline:
         transport = httpx2.MockTransport(OfflineModel().handle)
         key, base_url, label = "offline", OFFLINE_BASE_URL, config.OFFLINE_BADGE

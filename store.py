@@ -10,6 +10,7 @@ and a database made by an earlier version gets the columns it lacks when a Store
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -62,6 +63,19 @@ HANDOFF_DETAILS = ("trigger", "language", "policy_number", "transcript", "draft"
 # What update_handoff may change: the details, the summary once the turn has written it, and
 # reason and priority when a later, more urgent trigger joins an open handoff.
 HANDOFF_UPDATABLE = (*HANDOFF_DETAILS, "summary", "reason", "priority")
+# What a turn's record says about its cost and speed besides the text (record_turn's metrics).
+TURN_METRICS = (
+    "tool_calls",
+    "sources",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "first_text_ms",
+    "latency_ms",
+)
+FEEDBACK_KINDS = {"thumbs": (0, 1), "satisfaction": (1, 5)}
 # A random reference can collide with an existing one; the unique index catches it and we retry.
 _REFERENCE_ATTEMPTS = 8
 _SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -221,6 +235,31 @@ class Turn(Base):
     route: Mapped[str] = mapped_column(String(20))
     confidence: Mapped[float | None] = mapped_column(Float)
     handoff_reference: Mapped[str | None] = mapped_column(String(8))
+    # What the turn did and cost: [{"name", "is_error", "summary"}], cited sections, tokens,
+    # dollars and milliseconds (to the first text and to the end).
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int | None] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    first_text_ms: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class Feedback(Base):
+    """A customer's rating: thumbs on one answer, or a score for the whole conversation."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # "thumbs" (0/1) or "satisfaction" (1-5)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Store:
@@ -477,8 +516,16 @@ class Store:
         route: str,
         confidence: float | None = None,
         handoff_reference: str | None = None,
+        metrics: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Stores one exchange and brings its conversation up to date, both or neither."""
+        """Stores one exchange and brings its conversation up to date, both or neither.
+
+        `metrics` holds what the turn did and cost (TURN_METRICS: tool calls, sources, tokens,
+        cost, timings); text in it is the caller's to mask (tool summaries already are).
+        """
+        unknown = set(metrics or {}) - set(TURN_METRICS)
+        if unknown:
+            raise ValueError(f"unknown turn metrics: {', '.join(sorted(unknown))}")
         customer_text, reply = _masked(customer_text), _masked(reply)
 
         def write() -> dict[str, Any]:
@@ -500,6 +547,7 @@ class Store:
                     route=route,
                     confidence=confidence,
                     handoff_reference=handoff_reference,
+                    **(metrics or {}),
                 )
                 session.add(turn)
             return _turn_dict(turn)
@@ -509,6 +557,119 @@ class Store:
         except IntegrityError:
             # Two first turns raced to create the conversation; it exists now, so add to it.
             return write()
+
+    def add_feedback(
+        self,
+        conversation_id: str,
+        kind: str,
+        score: int,
+        *,
+        turn_id: int | None = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Keeps a rating; a second rating of the same answer (or conversation) replaces it."""
+        if kind not in FEEDBACK_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FEEDBACK_KINDS)}")
+        low, high = FEEDBACK_KINDS[kind]
+        if not low <= score <= high:
+            raise ValueError(f"a {kind} score is {low}-{high}; got {score}")
+        with self._sessions.begin() as session:
+            row = session.scalars(
+                select(Feedback).where(
+                    Feedback.conversation_id == conversation_id,
+                    Feedback.kind == kind,
+                    Feedback.turn_id.is_(None) if turn_id is None else Feedback.turn_id == turn_id,
+                )
+            ).first()
+            if row is None:
+                row = Feedback(conversation_id=conversation_id, kind=kind, turn_id=turn_id)
+                session.add(row)
+            row.score = score
+            row.comment = _masked(comment) if comment else row.comment
+            row.created_at = _now()
+            session.flush()
+            return _feedback_dict(row)
+
+    def feedback(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        """Ratings, oldest first; all of them, or one conversation's."""
+        query = select(Feedback).order_by(Feedback.created_at, Feedback.id)
+        if conversation_id is not None:
+            query = query.where(Feedback.conversation_id == conversation_id)
+        with self._sessions() as session:
+            return [_feedback_dict(row) for row in session.scalars(query)]
+
+    def insights(self, since: datetime) -> dict[str, Any]:
+        """The pilot's numbers since `since`, from what was recorded (none of the text).
+
+        Conversations per day, deflection (resolved without a handoff), escalations by
+        trigger, the thumbs-up rate, cost per conversation, the share of input read from
+        cache, and reply latency p50/p95.
+        """
+        with self._sessions() as session:
+            conversations = session.execute(
+                select(Conversation.id, Conversation.started_at).where(
+                    Conversation.started_at >= since
+                )
+            ).all()
+            ids = {row.id for row in conversations}
+            turns = session.execute(
+                select(
+                    Turn.conversation_id,
+                    Turn.cost_usd,
+                    Turn.input_tokens,
+                    Turn.cache_read_tokens,
+                    Turn.cache_write_tokens,
+                    Turn.latency_ms,
+                ).where(Turn.created_at >= since)
+            ).all()
+            handoffs = session.execute(
+                select(Handoff.conversation_id, Handoff.trigger).where(Handoff.created_at >= since)
+            ).all()
+            thumbs = session.scalars(
+                select(Feedback.score).where(
+                    Feedback.kind == "thumbs", Feedback.created_at >= since
+                )
+            ).all()
+        per_day: dict[str, int] = {}
+        for row in conversations:
+            day = _iso_utc(row.started_at)[:10]
+            per_day[day] = per_day.get(day, 0) + 1
+        escalated = {h.conversation_id for h in handoffs} & ids
+        by_trigger: dict[str, int] = {}
+        for h in handoffs:
+            key = h.trigger or "model"
+            by_trigger[key] = by_trigger.get(key, 0) + 1
+        total_input = sum(
+            (t.input_tokens or 0) + (t.cache_read_tokens or 0) + (t.cache_write_tokens or 0)
+            for t in turns
+        )
+        latencies = sorted(t.latency_ms for t in turns if t.latency_ms is not None)
+        costs = [t.cost_usd for t in turns if t.cost_usd is not None]
+        count = len(ids)
+        return {
+            "conversations": count,
+            "turns": len(turns),
+            "per_day": dict(sorted(per_day.items())),
+            "deflection": (count - len(escalated)) / count if count else None,
+            "escalation_by_trigger": {
+                key: value / count if count else 0.0
+                for key, value in sorted(by_trigger.items(), key=lambda kv: -kv[1])
+            },
+            "thumbs_up_rate": sum(thumbs) / len(thumbs) if thumbs else None,
+            "ratings": len(thumbs),
+            "cost_per_conversation": sum(costs) / count if count and costs else None,
+            "cache_read_share": (
+                sum(t.cache_read_tokens or 0 for t in turns) / total_input if total_input else None
+            ),
+            "latency_p50_ms": _percentile(latencies, 0.50),
+            "latency_p95_ms": _percentile(latencies, 0.95),
+        }
+
+    def spend_since(self, moment: datetime) -> float:
+        """Dollars the recorded turns cost since `moment` (the daily spend cap reads it)."""
+        query = select(func.coalesce(func.sum(Turn.cost_usd), 0.0)).where(Turn.created_at >= moment)
+        with self._sessions() as session:
+            return float(session.scalar(query) or 0.0)
 
     def conversation(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation with its turns, oldest first; None if it was never recorded."""
@@ -836,6 +997,26 @@ def _conversation_dict(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def _percentile(values: list[int], share: float) -> int | None:
+    """Nearest-rank percentile of sorted values; None when there are none."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(share * len(values)))
+    return values[rank - 1]
+
+
+def _feedback_dict(row: Feedback) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "turn_id": row.turn_id,
+        "kind": row.kind,
+        "score": row.score,
+        "comment": row.comment,
+        "created_at": _iso_utc(row.created_at),
+    }
+
+
 def _turn_dict(turn: Turn) -> dict[str, Any]:
     return {
         "id": turn.id,
@@ -848,6 +1029,7 @@ def _turn_dict(turn: Turn) -> dict[str, Any]:
         "route": turn.route,
         "confidence": turn.confidence,
         "handoff_reference": turn.handoff_reference,
+        **{name: getattr(turn, name) for name in TURN_METRICS},
     }
 
 

@@ -237,3 +237,82 @@ def test_a_handoff_opened_in_code_shows_its_banner(page):
     [record] = Store(config.DATABASE_URL).handoffs()
     assert any(f"reference {record['reference']}" in i.value for i in page.chat_message[1].info)
     assert record["trigger"] == "legal"
+
+
+# --- The pilot: feedback, transcripts, access, limits -------------------------------------------
+
+
+def test_a_thumbs_rating_and_comment_are_stored_against_the_answer(page):
+    page.run()
+    send(page, "What are your opening hours?")
+    [thumbs] = [f for f in page.feedback if f.key and f.key.startswith("thumbs-")]
+    thumbs.set_value(0).run()
+    comment = next(t for t in page.text_input if t.key and t.key.startswith("comment-"))
+    comment.set_value("It missed Saturday hours, call me on 312-555-0199").run()
+    [rating] = Store(config.DATABASE_URL).feedback()
+    assert (rating["kind"], rating["score"]) == ("thumbs", 0)
+    assert rating["turn_id"] is not None and "Saturday" in rating["comment"]
+    assert "312-555-0199" not in rating["comment"], "comments are masked like everything else"
+
+
+def test_the_conversation_can_be_rated_and_downloaded(page):
+    page.run()
+    send(page, "What are your opening hours?")
+    [stars] = [f for f in page.sidebar.feedback if f.key == "satisfaction"]
+    stars.set_value(4).run()
+    [rating] = Store(config.DATABASE_URL).feedback()
+    assert (rating["kind"], rating["score"]) == ("satisfaction", 5)
+    labels = [b.label for b in page.sidebar.get("download_button")]
+    assert labels == ["Markdown", "JSON"]
+
+
+def test_a_passcode_guards_the_pilot_and_locks_out_after_failures(page, monkeypatch):
+    monkeypatch.setattr(config, "PILOT_PASSCODE", "tide-pool-42")
+    page.run()
+    assert not page.chat_input, "nothing of the app before the passcode"
+    for _ in range(config.PASSCODE_MAX_FAILURES):
+        page.text_input[0].set_value("guess")
+        page.form_submit_button[0].click().run()
+    assert "Too many wrong passcodes" in page.error[0].value
+    page.text_input[0].set_value("tide-pool-42")
+    page.form_submit_button[0].click().run()
+    assert not page.chat_input, "locked out even with the right passcode, for a while"
+
+
+def test_the_right_passcode_opens_the_page(page, monkeypatch):
+    monkeypatch.setattr(config, "PILOT_PASSCODE", "tide-pool-42")
+    page.run()
+    page.text_input[0].set_value("tide-pool-42")
+    page.form_submit_button[0].click().run()
+    assert page.chat_input and "Pilot" in " ".join(c.value for c in page.sidebar.caption)
+
+
+def test_local_mode_is_badged(page):
+    page.run()
+    assert any("Local mode" in c.value for c in page.sidebar.caption)
+
+
+def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):
+    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 2)
+    monkeypatch.setattr(config, "RATE_LIMIT_WINDOW_SECONDS", 3600.0)  # however slow the run
+    page.run()
+    send(page, "Hello")
+    send(page, "What are your opening hours?")
+    send(page, "And the third one, quokka?")
+    assert "a lot of messages" in page.warning[0].value
+    assert len(page.session_state["display"]) == 4, "the third message was not sent"
+    assert "quokka" not in str(page.session_state["history"])
+
+
+def test_insights_show_real_numbers_after_a_few_conversations(page):
+    page.run()
+    send(page, "What are your opening hours?")
+    send(page, "I want to talk to a real person")
+    next(b for b in page.sidebar.button if b.label == "New conversation").click().run()
+    send(page, "Does comprehensive cover hail damage?")
+    panel = next(e for e in page.sidebar.expander if e.label.startswith("Insights"))
+    table = panel.markdown[0].value
+    assert "| Conversations | 2 (3 turns) |" in table
+    assert "| Resolved without a person | 50% |" in table
+    kinds = [child.type for child in panel.children.values()]
+    assert kinds.count("vega_lite_chart") == 2, "per day, and escalations by reason"

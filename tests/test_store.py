@@ -1,35 +1,32 @@
-"""The store as the tools and the page rely on it: seeded once, plain data, safe references."""
+"""The store as the tools and the page rely on it: seeded once, plain data, safe references.
+
+Every test that takes `store` or `database_url` runs on SQLite and on PostgreSQL (conftest).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Engine, create_engine, event, insert, inspect, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 import config
 import store as store_module
-from store import Store
+from store import Base, Handoff, Store
 
 REFERENCE_CODE = "[A-HJKMNP-Z2-9]{6}"  # no 0/O or 1/I/L
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/t.db"
-
-
-@pytest.fixture
-def store(url: str) -> Store:
-    return Store(url)
+def store(database_url: str) -> Store:
+    return Store(database_url)
 
 
 def count(store: Store, table: str) -> int:
@@ -46,12 +43,12 @@ def test_first_start_seeds_the_demo_customers(store: Store) -> None:
     assert count(store, "policies") == 12
 
 
-def test_second_start_neither_duplicates_nor_resets_data(url: str, store: Store) -> None:
+def test_second_start_neither_duplicates_nor_resets_data(database_url: str, store: Store) -> None:
     store.add_claim("ACM-100231", date(2026, 11, 1), "glass", "Cracked windshield.")
     tables = ("customers", "policies", "vehicles", "claims")
     before = {table: count(store, table) for table in tables}
 
-    again = Store(url)
+    again = Store(database_url)
 
     assert {table: count(again, table) for table in tables} == before
     assert len(again.claims("ACM-100231")) == 3
@@ -391,11 +388,77 @@ def test_conversation_follows_the_latest_language_and_keeps_turns_in_order(
 
 
 def test_a_turn_that_cannot_be_written_leaves_no_conversation_behind(store: Store) -> None:
-    with pytest.raises(StatementError):
+    # SQLAlchemy encodes JSON for SQLite (StatementError); psycopg encodes it itself (TypeError).
+    with pytest.raises((StatementError, TypeError)):
         turn(store, flags=[object()])
 
     assert store.conversation("conv-1") is None
     assert count(store, "conversations") == 0
+
+
+def statements_run_by(store: Store) -> list[str]:
+    """Every SQL statement the store sends from now on, as sent."""
+    sent: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    return sent
+
+
+def position(statements: list[str], start: str) -> int:
+    return next(i for i, statement in enumerate(statements) if statement.startswith(start))
+
+
+def test_a_turn_whose_insert_fails_leaves_neither_conversation_nor_turn(store: Store) -> None:
+    sent = statements_run_by(store)
+
+    with pytest.raises(IntegrityError):
+        turn(store, route=None)  # NOT NULL: the database refuses the turn's row
+
+    assert position(sent, "INSERT INTO conversations") < position(sent, "INSERT INTO turns")
+    assert store.conversation("conv-1") is None
+    assert count(store, "conversations") == count(store, "turns") == 0
+
+
+def test_a_turn_whose_insert_fails_leaves_its_conversation_as_it_was(store: Store) -> None:
+    turn(store, language="en")
+    before = store.conversation("conv-1")
+    sent = statements_run_by(store)
+
+    with pytest.raises(IntegrityError):
+        turn(store, language="es", route=None)
+
+    assert position(sent, "UPDATE conversations") < position(sent, "INSERT INTO turns")
+    assert store.conversation("conv-1") == before
+    assert count(store, "turns") == 1
+
+
+def test_twenty_conversations_at_once_are_all_stored_without_errors(store: Store) -> None:
+    workers, turns_each = 20, 10
+    start_together = threading.Barrier(workers, timeout=60)
+
+    def converse(worker: int) -> None:
+        start_together.wait()
+        for i in range(turns_each):
+            turn(store, f"conv-{worker}", customer_text=f"worker {worker} #{i}")
+        store.add_handoff(f"conv-{worker}", "wants a person", "normal", f"Worker {worker}.")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(converse, worker) for worker in range(workers)]
+    errors = [repr(future.exception()) for future in futures if future.exception()]
+
+    assert errors == []
+    assert count(store, "conversations") == workers
+    assert count(store, "turns") == workers * turns_each
+    for worker in range(workers):
+        conversation = store.conversation(f"conv-{worker}")
+        assert conversation is not None
+        texts = [t["customer_text"] for t in conversation["turns"]]
+        assert texts == [f"worker {worker} #{i}" for i in range(turns_each)]
+    queued = sorted(h["conversation_id"] for h in store.handoffs())
+    assert queued == sorted(f"conv-{worker}" for worker in range(workers))
 
 
 def test_concurrent_turns_of_a_new_conversation_are_all_stored(store: Store) -> None:
@@ -416,52 +479,63 @@ def test_concurrent_turns_of_a_new_conversation_are_all_stored(store: Store) -> 
 # Databases made by the previous version
 # ---------------------------------------------------------------------------------------------
 
-# The tables as the first release created them, before handoff details and cancellations.
-OLD_SCHEMA = """
-CREATE TABLE handoffs (
-    id INTEGER NOT NULL, reference VARCHAR(8) NOT NULL, conversation_id VARCHAR(64) NOT NULL,
-    reason TEXT NOT NULL, priority VARCHAR(10) NOT NULL, summary TEXT NOT NULL,
-    status VARCHAR(10) NOT NULL, created_at DATETIME NOT NULL, resolved_at DATETIME,
-    PRIMARY KEY (id)
-);
-CREATE UNIQUE INDEX ix_handoffs_reference ON handoffs (reference);
-CREATE INDEX ix_handoffs_conversation_id ON handoffs (conversation_id);
-CREATE TABLE policies (
-    id INTEGER NOT NULL, number VARCHAR(20) NOT NULL, customer_id INTEGER NOT NULL,
-    product VARCHAR(20) NOT NULL, status VARCHAR(20) NOT NULL, start_date DATE NOT NULL,
-    renewal_date DATE NOT NULL, coverage_level VARCHAR(20) NOT NULL, deductible INTEGER NOT NULL,
-    add_ons JSON NOT NULL, monthly_premium NUMERIC(10, 2) NOT NULL,
-    payment_method VARCHAR(60) NOT NULL, autopay BOOLEAN NOT NULL, next_due_date DATE,
-    balance_due NUMERIC(10, 2) NOT NULL, PRIMARY KEY (id),
-    FOREIGN KEY(customer_id) REFERENCES customers (id)
-);
-CREATE UNIQUE INDEX ix_policies_number ON policies (number);
-INSERT INTO handoffs VALUES (1, 'H-OLD222', 'conv-old', 'wants a person', 'normal',
-    'Asked for a person before the upgrade.', 'open', '2026-11-01 09:00:00.000000', NULL);
-"""
+# Columns added since the first release. The old database holds only these two tables and the
+# customers they refer to, so opening it must also create every other table.
+ADDED_SINCE_FIRST_RELEASE = {
+    "handoffs": store_module.HANDOFF_DETAILS,
+    "policies": ("cancelled_on",),
+}
 
 
 @pytest.fixture
-def old_database(tmp_path: Path) -> Path:
-    path = tmp_path / "acme.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.executescript(OLD_SCHEMA)
-    return path
+def old_database(database_url: str) -> str:
+    """A database as the first release left it, with one open handoff in it."""
+    engine = create_engine(database_url)
+    tables = [Base.metadata.tables[name] for name in ("customers", "policies", "handoffs")]
+    Base.metadata.create_all(engine, tables=tables)
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.begin() as connection:
+        for table, added in ADDED_SINCE_FIRST_RELEASE.items():
+            for column in added:
+                connection.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {quote(column)}")
+        connection.execute(
+            insert(Handoff.__table__).values(
+                id=1,
+                reference="H-OLD222",
+                conversation_id="conv-old",
+                reason="wants a person",
+                priority="normal",
+                summary="Asked for a person before the upgrade.",
+                status="open",
+                created_at=datetime(2026, 11, 1, 9, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    return database_url
 
 
-def columns(path: Path, table: str) -> set[str]:
-    with closing(sqlite3.connect(path)) as connection:
-        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+def columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
 
 
-def test_old_database_gets_the_new_columns_and_keeps_its_rows(old_database: Path) -> None:
-    store = Store(f"sqlite:///{old_database}")
+def test_old_database_lacks_what_was_added_since(old_database: str) -> None:
+    assert not set(store_module.HANDOFF_DETAILS) & columns(old_database, "handoffs")
+    assert "cancelled_on" not in columns(old_database, "policies")
+
+
+def test_old_database_gets_the_new_columns_and_keeps_its_rows(old_database: str) -> None:
+    store = Store(old_database)
 
     (old,) = store.handoffs()
     assert (old["reference"], old["summary"]) == (
         "H-OLD222",
         "Asked for a person before the upgrade.",
     )
+    assert old["created_at"] == "2026-11-01T09:00:00+00:00"
     assert (old["trigger"], old["transcript"], old["source"]) == (None, [], None)
     updated = store.update_handoff("H-OLD222", draft="Reply draft", language="en")
     assert updated is not None and updated["draft"] == "Reply draft"
@@ -475,18 +549,18 @@ def test_old_database_gets_the_new_columns_and_keeps_its_rows(old_database: Path
     assert store.conversation("conv-1") is not None
 
 
-def test_opening_an_upgraded_database_again_changes_nothing(old_database: Path) -> None:
-    Store(f"sqlite:///{old_database}")
+def test_opening_an_upgraded_database_again_changes_nothing(old_database: str) -> None:
+    Store(old_database)
     before = columns(old_database, "handoffs")
 
-    again = Store(f"sqlite:///{old_database}")
+    again = Store(old_database)
 
     assert columns(old_database, "handoffs") == before
     assert [h["reference"] for h in again.handoffs()] == ["H-OLD222"]
 
 
 def test_upgrade_survives_another_process_adding_a_column_first(
-    old_database: Path, monkeypatch: pytest.MonkeyPatch
+    old_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_engine = store_module._engine
     raced: list[str] = []
@@ -499,15 +573,16 @@ def test_upgrade_survives_another_process_adding_a_column_first(
             if statement.startswith("ALTER TABLE handoffs") and not raced:
                 # Another process starting at the same moment adds the draft column first.
                 raced.append(statement)
-                with closing(sqlite3.connect(old_database)) as rival:
-                    rival.execute("ALTER TABLE handoffs ADD COLUMN draft TEXT")
-                    rival.commit()
+                rival = create_engine(old_database)
+                with rival.begin() as connection:
+                    connection.exec_driver_sql("ALTER TABLE handoffs ADD COLUMN draft TEXT")
+                rival.dispose()
 
         return engine
 
     monkeypatch.setattr(store_module, "_engine", engine_with_a_rival)
 
-    store = Store(f"sqlite:///{old_database}")
+    store = Store(old_database)
 
     assert raced
     assert {"trigger", "draft", "source"} <= columns(old_database, "handoffs")

@@ -1,0 +1,65 @@
+"""Who may use the page: sign-in (OIDC via st.login), a shared pilot passcode, or local mode.
+
+The passcode check lives here, apart from the page, so its rules can be tested without a
+browser: a constant-time compare, and a short lock-out after repeated failures from one place.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import config
+
+LOCAL = "local"
+PASSCODE = "passcode"
+OIDC = "oidc"
+
+
+def mode(has_auth_section: bool) -> str:
+    """Sign-in when secrets configure it, else the passcode when one is set, else local."""
+    if has_auth_section:
+        return OIDC
+    return PASSCODE if config.PILOT_PASSCODE else LOCAL
+
+
+@dataclass
+class Gate:
+    """Passcode attempts per client (an IP address, or a session when the IP is unknown).
+
+    Shared by every session of the process, so opening a new tab does not reset a lock-out.
+    """
+
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def locked_for(self, client: str) -> float:
+        """Seconds until `client` may try again (0 when it may try now)."""
+        with self._lock:
+            recent = self._recent(client)
+            if len(recent) < config.PASSCODE_MAX_FAILURES:
+                return 0.0
+            return max(0.0, recent[-1] + config.PASSCODE_LOCKOUT_SECONDS - self.clock())
+
+    def check(self, client: str, attempt: str) -> bool:
+        """Whether `attempt` is the passcode; a failure counts towards the lock-out."""
+        if self.locked_for(client):
+            return False
+        expected = config.PILOT_PASSCODE.encode()
+        if expected and hmac.compare_digest(attempt.encode(), expected):
+            with self._lock:
+                self._failures.pop(client, None)
+            return True
+        with self._lock:
+            self._failures.setdefault(client, []).append(self.clock())
+            self._failures[client] = self._recent(client)
+        return False
+
+    def _recent(self, client: str) -> list[float]:
+        window = config.PASSCODE_LOCKOUT_SECONDS
+        now = self.clock()
+        return [t for t in self._failures.get(client, []) if now - t < window]
