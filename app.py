@@ -201,6 +201,43 @@ def fresh_conversation() -> None:
     state.facts = {"conversation_id": uuid.uuid4().hex}
     state.usage = {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0, "cost": 0.0}
     state.failed = None
+    # The id rides in the URL, so a reload or a dropped connection comes back to it.
+    st.query_params["c"] = state.facts["conversation_id"]
+
+
+def resume_or_start() -> None:
+    """The conversation named in the URL, if it is this person's; otherwise a fresh one.
+
+    The id is random (128 bits). With sign-in, only the signed-in owner gets it back; anyone
+    else, or an unknown id, starts afresh and never sees someone else's conversation.
+    """
+    wanted = st.query_params.get("c")
+    saved = store().load_state(wanted, signed_in_as()) if wanted else None
+    if not saved:
+        fresh_conversation()
+        return
+    state = st.session_state
+    state.history, state.display = saved["history"], saved["display"]
+    state.facts, state.usage = saved["facts"], saved["usage"]
+    state.failed = None
+
+
+def save_conversation() -> None:
+    """What a reload needs, after each finished turn (masked; a failure costs only resuming)."""
+    state = st.session_state
+    try:
+        store().save_state(
+            state.facts["conversation_id"],
+            signed_in_as(),
+            {
+                "history": state.history,
+                "display": state.display,
+                "facts": state.facts,
+                "usage": state.usage,
+            },
+        )
+    except Exception:
+        log.exception("could not save the conversation for resuming")
 
 
 def queue(text: str) -> None:
@@ -621,6 +658,7 @@ def commit(
         done.facts,
         new_totals,
     )
+    save_conversation()
 
 
 def failed_turn() -> None:
@@ -637,14 +675,14 @@ def failed_turn() -> None:
 # The page.
 # ---------------------------------------------------------------------------------------------
 
+if not admitted():
+    st.stop()
 if "history" not in st.session_state:
-    fresh_conversation()
+    resume_or_start()
 if "prefill" in st.session_state:
     # A failed message goes back into the input box, ready to send again.
     st.session_state.chat_input = st.session_state.pop("prefill")
 
-if not admitted():
-    st.stop()
 conn = connection()
 # Past the day's budget, Claude rests and the offline model answers (badged as such).
 capped = not conn.offline and spent_today() >= config.DAILY_SPEND_CAP_USD

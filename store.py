@@ -217,6 +217,10 @@ class Conversation(Base):
     language: Mapped[str | None] = mapped_column(String(5))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who may resume it (the signed-in email; None where there is no sign-in) and the page's
+    # state to resume from: history without thinking, display, facts, usage, all masked.
+    owner: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     turns: Mapped[list[Turn]] = relationship(order_by="Turn.id")
 
 
@@ -665,6 +669,37 @@ class Store:
             "latency_p95_ms": _percentile(latencies, 0.95),
         }
 
+    def save_state(self, conversation_id: str, owner: str | None, state: dict[str, Any]) -> None:
+        """Keeps what a reload needs to resume the conversation, masked for storage.
+
+        Thinking blocks are dropped (they may quote the customer, and masking would break their
+        signatures; the API does not need them for finished turns).
+        """
+        kept = _masked_values(_without_thinking(state))
+        moment = _now()
+        with self._sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                conversation = Conversation(
+                    id=conversation_id, started_at=moment, owner=owner, language=None
+                )
+                session.add(conversation)
+            elif conversation.state is not None and conversation.owner != owner:
+                raise PermissionError("this conversation belongs to someone else")
+            conversation.owner = owner
+            conversation.state = kept
+            conversation.updated_at = moment
+
+    def load_state(self, conversation_id: str, owner: str | None) -> dict[str, Any] | None:
+        """The saved state, only for its owner; None for anyone else or an unknown id."""
+        with self._sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or conversation.state is None:
+                return None
+            if conversation.owner != owner:
+                return None
+            return conversation.state
+
     def spend_since(self, moment: datetime) -> float:
         """Dollars the recorded turns cost since `moment` (the daily spend cap reads it)."""
         query = select(func.coalesce(func.sum(Turn.cost_usd), 0.0)).where(Turn.created_at >= moment)
@@ -995,6 +1030,32 @@ def _conversation_dict(conversation: Conversation) -> dict[str, Any]:
         "updated_at": _iso_utc(conversation.updated_at),
         "turns": [_turn_dict(turn) for turn in conversation.turns],
     }
+
+
+def _without_thinking(value: Any) -> Any:
+    """A copy of the state with thinking and redacted_thinking blocks left out."""
+    if isinstance(value, dict):
+        return {key: _without_thinking(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [
+            _without_thinking(item)
+            for item in value
+            if not (
+                isinstance(item, dict) and item.get("type") in ("thinking", "redacted_thinking")
+            )
+        ]
+    return value
+
+
+def _masked_values(value: Any) -> Any:
+    """Every string inside masked for storage (ids and numbers pass through unchanged)."""
+    if isinstance(value, str):
+        return _masked(value)
+    if isinstance(value, dict):
+        return {key: _masked_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_values(item) for item in value]
+    return value
 
 
 def _percentile(values: list[int], share: float) -> int | None:

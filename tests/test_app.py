@@ -316,3 +316,30 @@ def test_insights_show_real_numbers_after_a_few_conversations(page):
     assert "| Resolved without a person | 50% |" in table
     kinds = [child.type for child in panel.children.values()]
     assert kinds.count("vega_lite_chart") == 2, "per day, and escalations by reason"
+
+
+def test_a_reload_resumes_the_conversation_from_the_url(page):
+    page.run()
+    send(page, "Does comprehensive cover hail damage?")
+    conversation = page.query_params["c"]
+    assert conversation == page.session_state["facts"]["conversation_id"]
+    reloaded = AppTest.from_file(APP, default_timeout=60)
+    reloaded.query_params["c"] = conversation
+    reloaded.run()
+    assert texts(reloaded)[:2] == texts(page)[:2], "the same conversation, read back"
+    send(reloaded, "Thanks, that's helpful")
+    assert len(reloaded.session_state["history"]) > len(page.session_state["history"])
+
+
+def test_a_foreign_or_unknown_id_starts_a_fresh_conversation(page):
+    page.run()
+    theirs = "f" * 32
+    Store(config.DATABASE_URL).save_state(
+        theirs, "owner@example.org", {"display": [{"role": "user", "segments": []}]}
+    )
+    for wanted in (theirs, "0" * 32):
+        other = AppTest.from_file(APP, default_timeout=60)
+        other.query_params["c"] = wanted
+        other.run()
+        assert not other.chat_message, "nothing of anyone else's conversation"
+        assert other.query_params["c"] != wanted

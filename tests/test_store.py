@@ -588,3 +588,29 @@ def test_upgrade_survives_another_process_adding_a_column_first(
     assert {"trigger", "draft", "source"} <= columns(old_database, "handoffs")
     assert "cancelled_on" in columns(old_database, "policies")
     assert store.update_handoff("H-OLD222", draft="x", source="model") is not None
+
+
+def test_a_saved_conversation_comes_back_only_to_its_owner_masked_and_without_thinking(
+    store: Store,
+) -> None:
+    state = {
+        "history": [
+            {"role": "user", "content": [{"type": "text", "text": "I'm ann@example.org"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "ann@example.org wants…", "signature": "s"},
+                    {"type": "text", "text": "Noted."},
+                ],
+            },
+        ],
+        "facts": {"conversation_id": "c-owned"},
+    }
+    store.save_state("c-owned", "jo@acme.example", state)
+    assert store.load_state("c-owned", "someone@else.example") is None
+    assert store.load_state("c-owned", None) is None
+    saved = store.load_state("c-owned", "jo@acme.example")
+    assert saved is not None and "ann@example.org" not in str(saved)
+    assert [b["type"] for b in saved["history"][1]["content"]] == ["text"]
+    with pytest.raises(PermissionError):
+        store.save_state("c-owned", "someone@else.example", state)
