@@ -102,8 +102,11 @@ def _spans(text: str, kinds: Iterable[str]) -> list[tuple[int, int, str]]:
     return found
 
 
-def mask(text: str, kinds: Iterable[str]) -> Masked:
-    """`text` with every span of the given kinds replaced by its label (longest span wins)."""
+def mask(text: str, kinds: Iterable[str], keep: frozenset[str] = frozenset()) -> Masked:
+    """`text` with every span of the given kinds replaced by its label (longest span wins).
+
+    Values in `keep` (from known_values: Acme's own phone numbers and addresses) stay.
+    """
     spans = sorted(_spans(text, kinds), key=lambda s: (s[0], -(s[1] - s[0])))
     pieces: list[str] = []
     seen: list[str] = []
@@ -111,6 +114,8 @@ def mask(text: str, kinds: Iterable[str]) -> Masked:
     for start, end, kind in spans:
         if start < at:
             continue  # inside a span already masked
+        if keep and _normalised(kind, text[start:end]) in keep:
+            continue
         pieces += [text[at:start], LABELS[kind]]
         at = end
         if kind not in seen:

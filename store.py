@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -1048,14 +1049,20 @@ def _without_thinking(value: Any) -> Any:
 
 
 def _masked_values(value: Any) -> Any:
-    """Every string inside masked for storage (ids and numbers pass through unchanged)."""
+    """Every string inside masked for storage (ids and numbers pass through unchanged); Acme's
+    own phone numbers and addresses stay, so a resumed conversation still shows them."""
     if isinstance(value, str):
-        return _masked(value)
+        return guardrails.mask(value, config.MASK_FOR_STORAGE, keep=_acme_values()).text
     if isinstance(value, dict):
         return {key: _masked_values(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_masked_values(item) for item in value]
     return value
+
+
+@cache
+def _acme_values() -> frozenset[str]:
+    return frozenset(guardrails.known_values(config.FACTS.values()))
 
 
 def _percentile(values: list[int], share: float) -> int | None:

@@ -614,3 +614,11 @@ def test_a_saved_conversation_comes_back_only_to_its_owner_masked_and_without_th
     assert [b["type"] for b in saved["history"][1]["content"]] == ["text"]
     with pytest.raises(PermissionError):
         store.save_state("c-owned", "someone@else.example", state)
+
+
+def test_a_saved_conversation_keeps_acmes_own_phone_number(store: Store) -> None:
+    line = f"Call us on {config.FACTS['support_phone']}, or reach Jo on 312-555-0199."
+    state = {"display": [{"role": "assistant", "segments": [{"kind": "text", "text": line}]}]}
+    store.save_state("c-phone", None, state)
+    saved = str(store.load_state("c-phone", None))
+    assert config.FACTS["support_phone"] in saved and "312-555-0199" not in saved
