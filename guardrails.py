@@ -176,15 +176,15 @@ def wants_person(text: str) -> bool:
     return bool(_PERSON.search(text))
 
 
-def mask_values(value: Any, kinds: Iterable[str]) -> Any:
-    """Every string inside a JSON-like value masked (tool inputs before they are stored)."""
+def mask_values(value: Any, kinds: Iterable[str], keep: frozenset[str] = frozenset()) -> Any:
+    """Every string inside a JSON-like value masked (tool inputs, a saved conversation)."""
     kinds = tuple(kinds)
     if isinstance(value, str):
-        return mask(value, kinds).text
+        return mask(value, kinds, keep).text
     if isinstance(value, dict):
-        return {key: mask_values(item, kinds) for key, item in value.items()}
+        return {key: mask_values(item, kinds, keep) for key, item in value.items()}
     if isinstance(value, list):
-        return [mask_values(item, kinds) for item in value]
+        return [mask_values(item, kinds, keep) for item in value]
     return value
 
 

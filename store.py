@@ -676,7 +676,10 @@ class Store:
         Thinking blocks are dropped (they may quote the customer, and masking would break their
         signatures; the API does not need them for finished turns).
         """
-        kept = _masked_values(_without_thinking(state))
+        # Acme's own phone numbers and addresses stay, so a resumed conversation shows them.
+        kept = guardrails.mask_values(
+            _without_thinking(state), config.MASK_FOR_STORAGE, keep=_acme_values()
+        )
         moment = _now()
         with self._sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
@@ -1045,18 +1048,6 @@ def _without_thinking(value: Any) -> Any:
                 isinstance(item, dict) and item.get("type") in ("thinking", "redacted_thinking")
             )
         ]
-    return value
-
-
-def _masked_values(value: Any) -> Any:
-    """Every string inside masked for storage (ids and numbers pass through unchanged); Acme's
-    own phone numbers and addresses stay, so a resumed conversation still shows them."""
-    if isinstance(value, str):
-        return guardrails.mask(value, config.MASK_FOR_STORAGE, keep=_acme_values()).text
-    if isinstance(value, dict):
-        return {key: _masked_values(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked_values(item) for item in value]
     return value
 
 
