@@ -36,6 +36,10 @@ TOOL_LABELS = {
     "request_policy_change": "Passing a policy change to a colleague",
 }
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
+FOLD_HELP = (
+    "Each request stays under the token budget (ACME_TOKEN_BUDGET). The whole conversation "
+    "is still on this page and in the transcript download."
+)
 INSIGHT_DAYS = 30
 log = logging.getLogger(__name__)
 
@@ -320,6 +324,8 @@ def feedback_row(turn_id: int) -> None:
 
 def render_entry(entry: dict[str, Any]) -> None:
     """One committed message: its text and tool cards in the order they happened."""
+    if entry.get("folded"):
+        st.caption(entry["folded"], help=FOLD_HELP)
     for segment in entry.get("segments", []):
         if segment["kind"] == "text":
             st.markdown(segment["text"])
@@ -549,6 +555,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
         box = None
         boxes: list[Any] = []
         handoff = None
+        folded = ""
         for event in bot.respond(state.history, text, state.facts):
             if isinstance(event, chatbot.Masked):
                 shown, privacy_notice = event.text, event.notice
@@ -563,6 +570,9 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 segments[-1]["text"] += event.text
                 box.markdown(segments[-1]["text"] + "▌")
                 status_line.empty()
+            elif isinstance(event, chatbot.Folded):
+                folded = event.notice
+                st.caption(folded, help=FOLD_HELP)
             elif isinstance(event, chatbot.Thinking):
                 status_line.caption("Eva is thinking…")
             elif isinstance(event, chatbot.ToolStarted):
@@ -610,7 +620,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 state.prefill = text
                 st.rerun()
             elif isinstance(event, chatbot.TurnDone):
-                commit(shown, event, segments, handoff, privacy_notice)
+                commit(shown, event, segments, handoff, privacy_notice, folded)
                 st.rerun()
 
 
@@ -620,6 +630,7 @@ def commit(
     segments: list[dict[str, Any]],
     handoff: dict | None,
     privacy_notice: str = "",
+    folded: str = "",
 ) -> None:
     """Append the finished turn to history and display in one step."""
     state = st.session_state
@@ -632,7 +643,7 @@ def commit(
         else totals["cost"] + usage.cost_usd
     )
     # Everything is computed first and assigned last, so nothing can half-apply.
-    history = state.history + done.messages
+    history = done.history(state.history)
     display = [
         *state.display,
         {"role": "user", "segments": [{"kind": "text", "text": text}], "privacy": privacy_notice},
@@ -643,6 +654,7 @@ def commit(
             "handoff": handoff,
             "sources": done.sources,
             "turn_id": done.turn_id,
+            "folded": folded,
         },
     ]
     new_totals = {

@@ -21,6 +21,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+import budget
 import config
 import guardrails
 import handoff
@@ -83,6 +84,15 @@ class Withdrawn:
     """The reply streamed so far is replaced by `text` (a draft scored too low to send)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Folded:
+    """The oldest turns were folded to keep the request within budget (summary or set aside)."""
+
+    turns: int
+    summarised: bool
+    notice: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,12 @@ class TurnDone:
     sources: list[dict[str, str]] = field(default_factory=list)
     # The turn's row in the store (feedback attaches to it); None if it could not be written.
     turn_id: int | None = None
+    # Set when the oldest turns were folded: this replaces the history before `messages`.
+    folded: list[dict[str, Any]] | None = None
+
+    def history(self, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The history to keep after this turn, given the one it started from."""
+        return [*(before if self.folded is None else self.folded), *self.messages]
 
 
 Event = (
@@ -160,6 +176,7 @@ Event = (
     | ToolFinished
     | Handoff
     | Withdrawn
+    | Folded
     | Sources
     | Usage
     | TurnError
@@ -273,6 +290,12 @@ def build_request(messages: list[dict[str, Any]], history_length: int) -> dict[s
     }
 
 
+def request_tokens(messages: list[dict[str, Any]]) -> int:
+    """The estimated input tokens of the request `messages` would make (no API call)."""
+    request = build_request(messages, len(messages) - 1)
+    return budget.estimate({k: request[k] for k in ("system", "tools", "messages")})
+
+
 def user_message(
     text: str, knowledge: Results | None = None, language: str = "en"
 ) -> dict[str, Any]:
@@ -308,9 +331,35 @@ def customer_text(message: dict[str, Any]) -> str:
         found = re.search(r"<customer_message[^>]*>\n?(.*?)\n?</customer_message>", text, re.S)
         if found:
             return found.group(1).replace("&lt;", "<").replace("&amp;", "&")
-        if text and not text.startswith("<knowledge>"):
+        if text and not text.startswith(("<knowledge>", f"<{budget.TAG} ")):
             return text
     return ""
+
+
+# How much of one tool result the summariser of folded turns reads.
+FOLD_TOOL_RESULT_CHARS = 600
+
+
+def fold_transcript(messages: list[dict[str, Any]]) -> str:
+    """Turns about to be folded as the summariser reads them: an earlier summary, what the
+    customer and Eva said, and each tool call with its result (clipped). Passages are left
+    out: the knowledge base still has them."""
+    lines: list[str] = []
+    head = budget.earlier(messages)
+    if head:
+        lines.append(f"(summary of the {head[0]} turns before)\n{head[1]}")
+    for message in messages:
+        if message["role"] == "user" and customer_text(message):
+            lines.append(f"customer: {customer_text(message)}")
+        for block in message["content"]:
+            if block["type"] == "text" and message["role"] == "assistant" and block["text"]:
+                lines.append(f"eva: {block['text'].strip()}")
+            elif block["type"] == "tool_use":
+                lines.append(f"tool call: {block['name']} {json.dumps(block['input'])}")
+            elif block["type"] == "tool_result":
+                result = str(block.get("content", ""))[:FOLD_TOOL_RESULT_CHARS]
+                lines.append(f"tool result: {result}")
+    return "\n".join(lines)
 
 
 def italic(title: str) -> str:
@@ -418,6 +467,7 @@ class _Turn:
     tool_log: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     first_text_ms: int | None = None
+    folded: list[dict[str, Any]] | None = None
 
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -471,11 +521,15 @@ class ChatBot:
             language=language,
         )
         said_before = [customer_text(m) for m in history if m["role"] == "user"]
+        head = budget.earlier(history)
         turn = _Turn(
             messages=list(history),
             new=[],
             guard=guardrails.ReplyGuard(
-                allowed=guardrails.known_values([*said_before, text, *config.FACTS.values()]),
+                # A summary of folded turns holds what the customer said in them.
+                allowed=guardrails.known_values(
+                    [*said_before, head[1] if head else "", text, *config.FACTS.values()]
+                ),
                 language=language,
             ),
             held=config.HOLD_REPLY_UNTIL_SCORED,
@@ -486,9 +540,23 @@ class ChatBot:
         found = self._retrieve(text)
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
-        turn.add(self._user_message(text, found, language, turn))
         try:
-            yield from self._loop(turn, len(history), context)
+            message = self._user_message(text, found, language, turn)
+            fitted = budget.fit(
+                [*history, message],
+                request_tokens,
+                self._count,
+                lambda folded: self.reviewer.condense(fold_transcript(folded)),
+            )
+            if fitted.turns:
+                turn.folded = fitted.messages[:-1]
+                turn.messages = list(turn.folded)
+                turn.flag("folded:summary" if fitted.summarised else "folded:set_aside")
+                facts["folded_turns"] = fitted.turns
+                yield Folded(fitted.turns, fitted.summarised, fold_note(fitted, language))
+            history_length = len(turn.messages)
+            turn.add(fitted.messages[-1])
+            yield from self._loop(turn, history_length, context)
         except (anthropic.APIError, httpx2.HTTPError) as error:
             log.warning("turn failed: %s", type(error).__name__)
             yield TurnError(customer_message(error))
@@ -525,6 +593,7 @@ class ChatBot:
             stop_reason=turn.stop_reason,
             sources=sources,
             turn_id=turn_id,
+            folded=turn.folded,
         )
 
     def _user_message(
@@ -743,6 +812,16 @@ class ChatBot:
             return None
         return stored["id"]
 
+    def _count(self, messages: list[dict[str, Any]]) -> int | None:
+        """The exact input tokens of a request built from `messages`; None when it can't tell."""
+        request = build_request(messages, len(messages) - 1)
+        request.pop("max_tokens")
+        try:
+            return self.client.messages.count_tokens(**request).input_tokens
+        except (anthropic.APIError, httpx2.HTTPError) as error:
+            log.warning("token count failed, using the estimate: %s", type(error).__name__)
+            return None
+
     def _retrieve(self, text: str) -> Results | None:
         """Passages for this message; a broken kb/ costs the turn its passages, not the turn."""
         if self.knowledge is None:
@@ -909,6 +988,11 @@ def append_note(turn: _Turn, note: str) -> str:
 
 def localised(texts: dict[str, str], language: str) -> str:
     return texts.get(language, texts["en"])
+
+
+def fold_note(fitted: budget.Fit, language: str) -> str:
+    notes = config.FOLD_NOTE["summarised" if fitted.summarised else "set_aside"]
+    return localised(notes, language).format(turns=fitted.turns)
 
 
 def handoff_note(event: Handoff, language: str) -> str:

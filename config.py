@@ -352,6 +352,19 @@ MAX_TOKENS = int(_env("ACME_MAX_TOKENS", "2048"))
 # Model calls one customer message may take (each tool round is one call).
 MAX_TOOL_ROUNDS = int(_env("ACME_MAX_TOOL_ROUNDS", "6"))
 
+# Long conversations: the most input tokens one request may carry (tools, system, history and
+# this turn). Past it the oldest turns are folded into one block at the head of the history: a
+# side-model summary with a key, a note that they were set aside offline (budget.py).
+TOKEN_BUDGET = int(_env("ACME_TOKEN_BUDGET", "60000"))
+# A fold brings the request down to this share of the budget, so the new prefix (and its cache
+# entry) serves several turns before the next fold rewrites it.
+FOLD_TO_SHARE = 0.5
+# The newest customer turns are never folded, however long they are.
+KEEP_RECENT_TURNS = 2
+# Below this share of the budget the app's own estimate is trusted; above it the request is
+# counted exactly (messages.count_tokens; the offline model answers that with its estimate).
+COUNT_FROM_SHARE = 0.7
+
 # Retries of transient API errors (429, 5xx, dropped connections), done by the SDK.
 MAX_RETRIES = int(_env("ACME_MAX_RETRIES", "2"))
 # The SDK sleeps for whatever retry-after says; a customer will not wait minutes, so a longer
@@ -605,6 +618,34 @@ WITHDRAWN_NOTE = {
     "ru": "Я хочу, чтобы коллега проверил это, прежде чем я отвечу.",
 }
 
+# Shown above the reply of a turn whose request folded the oldest turns (budget.py).
+FOLD_NOTE = {
+    "summarised": {
+        "en": "This conversation is long, so I've condensed the earlier part into a summary to "
+        "keep going. If I miss a detail from before, just remind me.",
+        "es": "La conversación es larga, así que he resumido la parte anterior para seguir. Si "
+        "se me escapa algún detalle, recuérdemelo.",
+        "de": "Das Gespräch ist lang, daher habe ich den früheren Teil zusammengefasst. Falls "
+        "mir ein Detail fehlt, erinnern Sie mich bitte daran.",
+        "fr": "La conversation est longue : j'ai résumé la première partie pour continuer. Si un "
+        "détail m'échappe, rappelez-le-moi.",
+        "ru": "Разговор получился длинным, поэтому я кратко изложила его начало. Если я упущу "
+        "деталь, напомните мне, пожалуйста.",
+    },
+    "set_aside": {
+        "en": "This conversation is long, so the first {turns} messages have been set aside "
+        "and I no longer see them. If you need something from them, please say it again.",
+        "es": "La conversación es larga: he dejado de lado los primeros {turns} mensajes y ya "
+        "no los veo. Si necesita algo de ellos, repítalo, por favor.",
+        "de": "Das Gespräch ist lang: Die ersten {turns} Nachrichten sind ausgeblendet und ich "
+        "sehe sie nicht mehr. Wiederholen Sie bitte, was davon noch wichtig ist.",
+        "fr": "La conversation est longue : les {turns} premiers messages ont été mis de côté "
+        "et je ne les vois plus. Si vous en avez besoin, redites-le, s'il vous plaît.",
+        "ru": "Разговор получился длинным: первые {turns} сообщений отложены, и я их больше не "
+        "вижу. Если что-то из них нужно, повторите, пожалуйста.",
+    },
+}
+
 # The side model's instructions (handoff.py). Our words; the replies are parsed by their tags.
 CONFIDENCE_PROMPT = """
 You check a draft reply written by Eva, Acme Insurance's support assistant, before the
@@ -622,6 +663,14 @@ customer wants, what Eva already did or found, and what is still open; and (2) t
 message the colleague could send the customer, written in {language}, warm and specific,
 without promising any outcome. Answer with exactly
 <summary>…</summary><draft>…</draft>.
+"""
+SUMMARY_PROMPT = """
+You condense the start of a chat between a customer and Eva, Acme Insurance's support
+assistant, so the chat can go on without it. Keep every fact a later answer may need: what the
+customer asked for and why, vehicle and quote details, policy or claim numbers and their status,
+whether identity was verified, what Eva did (tools run, tickets or handoff references, figures
+given) and what is still open. Masked values stay masked. Write plain notes in English, at most
+twelve lines, no greeting. Answer with exactly <summary>…</summary>.
 """
 # The colleague's first message when no side model is available (offline): a starting point.
 DRAFT_TEMPLATE = {

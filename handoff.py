@@ -31,6 +31,8 @@ WITHHOLD = "withheld"
 EVIDENCE_CHARS = 12_000
 TRANSCRIPT_CHARS = 12_000
 SIDE_MAX_TOKENS = 600
+# How much of the turns being folded the summariser reads (characters).
+CONDENSE_CHARS = 40_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Reviewer(Protocol):
         self, transcript: list[dict[str, str]], reason: str, language: str, reference: str
     ) -> tuple[str, str]:
         """(summary for the colleague, their draft first message to the customer)."""
+        ...
+
+    def condense(self, transcript: str) -> str | None:
+        """Notes standing in for the oldest turns of a long chat; None when it can't write them."""
         ...
 
 
@@ -126,6 +132,10 @@ class HeuristicReviewer:
         return extractive_summary(transcript, reason), template_draft(
             transcript, language, reference
         )
+
+    def condense(self, transcript: str) -> str | None:
+        """Offline there is nothing that can summarise: the folded turns are set aside."""
+        return None
 
 
 def numbers_in(text: str) -> set[str]:
@@ -202,6 +212,15 @@ class SideModelReviewer:
             summary.group(1).strip() if summary else fallback[0],
             draft.group(1).strip() if draft else fallback[1],
         )
+
+    def condense(self, transcript: str) -> str | None:
+        if len(transcript) > CONDENSE_CHARS:
+            # The oldest lines carry an earlier summary: keep the start and the newest part.
+            transcript = f"{transcript[:2000]}\n…\n{transcript[-(CONDENSE_CHARS - 2000) :]}"
+        text = self._ask(config.SUMMARY_PROMPT, f"<transcript>\n{transcript}\n</transcript>")
+        found = re.search(r"<summary>(.*?)</summary>", text or "", re.S)
+        summary = found.group(1).strip() if found else ""
+        return summary or None
 
     def _ask(self, system: str, content: str) -> str | None:
         """One short side-model call; None when it fails (the turn never fails for it)."""

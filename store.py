@@ -185,7 +185,7 @@ class Handoff(Base):
     priority: Mapped[str] = mapped_column(String(10))
     summary: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What caused it: a key of config.TRIGGERS, or "model" when the model escalated.
     trigger: Mapped[str | None] = mapped_column(String(30))
@@ -216,7 +216,7 @@ class Conversation(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     language: Mapped[str | None] = mapped_column(String(5))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Who may resume it (the signed-in email; None where there is no sign-in) and the page's
     # state to resume from: history without thinking, display, facts, usage, all masked.
@@ -230,7 +230,7 @@ class Turn(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     customer_text: Mapped[str] = mapped_column(Text)
     reply: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(5))
@@ -264,7 +264,7 @@ class Feedback(Base):
     kind: Mapped[str] = mapped_column(String(20))  # "thumbs" (0/1) or "satisfaction" (1-5)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Store:
@@ -275,6 +275,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         _create_tables(self.engine)
         _add_missing_columns(self.engine)
+        _add_missing_indexes(self.engine)
         self._seed_if_empty(config.FIXTURES_DIR / "customers.json")
 
     def policy(self, number: str) -> dict[str, Any] | None:
@@ -807,6 +808,19 @@ def _add_missing_columns(engine: Engine) -> None:
             if len(left) >= len(missing):
                 raise
             missing = left
+
+
+def _add_missing_indexes(engine: Engine) -> None:
+    """Creates the indexes a database made by an earlier version lacks (the Insights panel and
+    the daily spend sum read turns, handoffs and feedback by time). A process starting at the
+    same moment may create one first: that is looked up again, not an error."""
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            try:
+                index.create(engine, checkfirst=True)
+            except DBAPIError:
+                if index.name not in {i["name"] for i in inspect(engine).get_indexes(table.name)}:
+                    raise
 
 
 def _missing_columns(engine: Engine) -> list[tuple[Table, Column[Any]]]:

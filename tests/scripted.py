@@ -150,6 +150,8 @@ class ScriptedAPI:
         self.requests: list[dict[str, Any]] = []
         self.problems: list[str] = []
         self.paths: list[str] = []
+        # What count_tokens answers: a fixed figure, a function of the request body, or a reply.
+        self.token_count: int | Callable[[dict[str, Any]], int] | httpx2.Response = 4321
 
     def add(self, *replies: Reply) -> None:
         self.replies += replies
@@ -159,7 +161,11 @@ class ScriptedAPI:
         body = json.loads(request.content)
         self.requests.append(body)
         if request.url.path.endswith("/count_tokens"):
-            return httpx2.Response(200, json={"input_tokens": 4321})
+            count = self.token_count
+            if isinstance(count, httpx2.Response):
+                return count
+            tokens = count(body) if callable(count) else count
+            return httpx2.Response(200, json={"input_tokens": tokens})
         problems = request_problems(body)
         if problems:
             self.problems += problems

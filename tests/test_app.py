@@ -343,3 +343,33 @@ def test_a_foreign_or_unknown_id_starts_a_fresh_conversation(page):
         other.run()
         assert not other.chat_message, "nothing of anyone else's conversation"
         assert other.query_params["c"] != wanted
+
+
+def test_a_long_conversation_folds_old_turns_and_the_page_keeps_them(page, monkeypatch):
+    monkeypatch.setattr(config, "TOKEN_BUDGET", 12_000)
+    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 100)
+    page.run()
+    asks = [
+        "What does comprehensive cover?",
+        "How do I file a claim?",
+        "Is towing included?",
+        "Do you cover electric car batteries?",
+        "What is a deductible?",
+        "What are your opening hours?",
+    ]
+    for ask in asks:
+        send(page, ask)
+    notice = config.FOLD_NOTE["set_aside"]["en"].split("{")[0]
+    shown = [c.value for message in page.chat_message for c in message.caption]
+    assert any(value.startswith(notice) for value in shown), shown
+    said = [t for m, t in zip(page.chat_message, texts(page), strict=True) if m.name == "user"]
+    assert said == asks, "every message stays on the page"
+    history = page.session_state["history"]
+    assert len(history) < 2 * len(asks), "the model's history was folded"
+    assert history[0]["content"][0]["text"].startswith("<earlier_conversation")
+    # A reload resumes the folded history and the whole page.
+    reloaded = AppTest.from_file(APP, default_timeout=60)
+    reloaded.query_params["c"] = page.query_params["c"]
+    reloaded.run()
+    assert texts(reloaded) == texts(page)
+    assert reloaded.session_state["history"] == history

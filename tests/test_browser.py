@@ -16,12 +16,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import config
 from offline import QUOTE_ASK_MARK
+from store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -74,8 +76,15 @@ def healthy(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def server(kb, tmp_path_factory) -> Iterator[str]:
+def server(kb, tmp_path_factory) -> Iterator[Server]:
     """`make run`'s command on a free port, offline, on a temporary home; stopped at the end.
 
     `kb` has indexed kb/ for the session but holds its folder's writer lock, so the app gets a
@@ -120,7 +129,7 @@ def server(kb, tmp_path_factory) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"streamlit not healthy after {SERVER_START_SECONDS} s")
                 time.sleep(0.2)
-            yield url
+            yield Server(url, env["DATABASE_URL"], ARTIFACTS / "server.log")
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -142,15 +151,28 @@ def browser() -> Iterator[sync_api.Browser]:
 def page(browser, server) -> Iterator[sync_api.Page]:
     """A new browser session (a new Streamlit session) on the page, ready for a question."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    tab.goto(server)
-    # The title comes after the knowledge base is ready, so the page is usable once it shows.
-    title = tab.get_by_role("heading", name="Hi, I'm Eva")
-    title.wait_for(timeout=FIRST_VIEW_SECONDS * 1000)
-    sync_api.expect(tab.locator(CHAT_BOX)).to_be_enabled()
-    yield tab
+    yield opened(context, server.url)
     context.close()
+
+
+def opened(context: sync_api.BrowserContext, url: str) -> sync_api.Page:
+    return opened_together([context], url)[0]
+
+
+def opened_together(contexts: list[sync_api.BrowserContext], url: str) -> list[sync_api.Page]:
+    """A tab per context on the page, all loading at once, each ready for a question."""
+    tabs = []
+    for context in contexts:
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        tab.goto(url, wait_until="commit")
+        tabs.append(tab)
+    for tab in tabs:
+        # The title comes after the knowledge base is ready, so the page is usable once it shows.
+        title = tab.get_by_role("heading", name="Hi, I'm Eva")
+        title.wait_for(timeout=FIRST_VIEW_SECONDS * 1000)
+        sync_api.expect(tab.locator(CHAT_BOX)).to_be_enabled()
+    return tabs
 
 
 def shot(page: sync_api.Page, name: str) -> None:
@@ -272,3 +294,70 @@ def test_thumbs_up_on_an_answer_is_kept(page):
     wait_for_answer(page, before, "04-thumbs-up")
     sync_api.expect(thumbs_up).to_have_attribute("aria-checked", "true")
     shot(page, "04-thumbs-up")
+
+
+SESSIONS = 20
+# Twenty turns at once share two cores: each may wait for the others.
+CONCURRENT_TURN_SECONDS = 180
+USER_MESSAGES = '[data-testid="stChatMessageContent"][aria-label="Chat message from user"]'
+QUESTIONS = [
+    "What are your opening hours?",
+    "Is my charging cable covered if it's stolen?",
+    "Does comprehensive cover hail damage?",
+    "How do I file a claim?",
+    "Is towing included?",
+]
+
+
+def test_twenty_sessions_at_once_each_keep_their_own_conversation(browser, server):
+    """Twenty browser sessions send at the same moment; each gets its own answer and only its
+    own messages, twenty conversations are stored, and the server logs no error."""
+    contexts = [
+        browser.new_context(viewport={"width": 1000, "height": 800}) for _ in range(SESSIONS)
+    ]
+    try:
+        tabs = opened_together(contexts, server.url)
+        said = [f"Case {n:02d}: {QUESTIONS[n % len(QUESTIONS)]}" for n in range(SESSIONS)]
+        for tab, text in zip(tabs, said, strict=True):
+            box = tab.locator(CHAT_BOX)
+            box.fill(text)
+        # Sent back to back, so all twenty turns run in the server together.
+        started = time.monotonic()
+        for tab in tabs:
+            tab.locator(CHAT_BOX).press("Enter")
+        waiting = set(range(SESSIONS))
+        calm = dict.fromkeys(waiting, 0)
+        while waiting:
+            if time.monotonic() - started > CONCURRENT_TURN_SECONDS:
+                for n in waiting:
+                    shot(tabs[n], f"06-concurrent-{n:02d}-timed-out")
+                pytest.fail(
+                    f"sessions {sorted(waiting)} unfinished after {CONCURRENT_TURN_SECONDS} s"
+                )
+            for n in list(waiting):
+                calm[n] = calm[n] + 1 if idle(tabs[n], 1) else 0
+                if calm[n] >= 4:
+                    waiting.discard(n)
+            time.sleep(POLL_SECONDS)
+        shot(tabs[0], "06-concurrent-00")
+        ids = set()
+        for n, tab in enumerate(tabs):
+            assert tab.locator(USER_MESSAGES).all_inner_texts() == [said[n]], f"session {n}"
+            assert tab.locator(ANSWERS).count() == 1, f"session {n}"
+            assert letters(last_answer(tab).inner_text()) > 20, f"session {n}: empty answer"
+            assert tab.get_by_test_id("stException").count() == 0, f"session {n}"
+            ids.add(re.search(r"[?&]c=(\w+)", tab.url)[1])
+        assert len(ids) == SESSIONS, "every session has its own conversation id"
+    finally:
+        for context in contexts:
+            context.close()
+    store = Store(server.database_url)
+    for conversation_id in ids:
+        turns = store.conversation(conversation_id)["turns"]
+        assert len(turns) == 1, conversation_id
+        case = re.match(r"Case (\d\d)", turns[0]["customer_text"])
+        assert case, turns[0]["customer_text"]
+        assert said[int(case[1])] == turns[0]["customer_text"]
+    log = server.log.read_text()
+    assert "database is locked" not in log
+    assert "Traceback" not in log, log[-3000:]

@@ -498,6 +498,8 @@ def old_database(database_url: str) -> str:
         for table, added in ADDED_SINCE_FIRST_RELEASE.items():
             for column in added:
                 connection.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {quote(column)}")
+        # Nor did it index handoffs by time.
+        connection.exec_driver_sql("DROP INDEX ix_handoffs_created_at")
         connection.execute(
             insert(Handoff.__table__).values(
                 id=1,
@@ -547,6 +549,22 @@ def test_old_database_gets_the_new_columns_and_keeps_its_rows(old_database: str)
     assert store.cancel_policy("ACM-110546", date(2026, 12, 1))["cancelled_on"] == "2026-12-01"
     turn(store)
     assert store.conversation("conv-1") is not None
+
+
+def indexes(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {index["name"] for index in inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
+def test_old_database_gets_the_time_indexes_the_insights_read(old_database: str) -> None:
+    assert "ix_handoffs_created_at" not in indexes(old_database, "handoffs")
+    Store(old_database)
+    assert "ix_handoffs_created_at" in indexes(old_database, "handoffs")
+    assert "ix_turns_created_at" in indexes(old_database, "turns")
+    Store(old_database)  # and opening it again is fine
 
 
 def test_opening_an_upgraded_database_again_changes_nothing(old_database: str) -> None:
