@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format clean reindex eval-retrieval bench
+.PHONY: run test lint format clean reindex eval eval-retrieval bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(STAMP) lint
 # Embed new or edited kb/ sections (the page does this itself on start, with a progress bar).
 reindex: $(STAMP)
 	$(BIN)/python -m knowledge reindex
+
+# The scenario suite on the offline model, gated on evals/thresholds.yaml (exit 1 if one is
+# missed). `python -m evals --live` runs it on Claude with the LLM judge.
+eval: $(STAMP)
+	$(BIN)/python -m evals
 
 # Recall@1/3/5, MRR and nDCG@5 by language for the active embedders, hybrid and each half.
 eval-retrieval: $(STAMP)

@@ -6,11 +6,13 @@ on save never meets stale classes); the client and the store are shared, thread-
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -19,6 +21,7 @@ import access
 import chatbot
 import config
 import llm
+from evals import runner, suite
 from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
@@ -41,6 +44,9 @@ FOLD_HELP = (
     "is still on this page and in the transcript download."
 )
 INSIGHT_DAYS = 30
+CONFIG_FILE = Path(config.__file__)
+# The Prompt lab's quick eval runs the scenarios carrying this tag.
+QUICK_TAG = "quick"
 log = logging.getLogger(__name__)
 
 st.set_page_config(page_title="Eva · Acme Insurance", page_icon="🛡️")
@@ -376,7 +382,6 @@ def sidebar(conn: llm.Connection) -> None:
             st.caption("Offline: token counts are estimates and nothing is billed.")
         agent_desk()
         insights_panel()
-        prompt_inspector()
 
 
 def rate_conversation() -> None:
@@ -516,12 +521,30 @@ def insights_panel() -> None:
             )
 
 
-def prompt_inspector() -> None:
-    """The composed system prompt, its size, and whether it is big enough to be cached."""
+def prompt_lab(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
+    """For prompt authors: the composed prompt, its size and cache eligibility, what changed in
+    config.py since this session began, and a quick eval of the change without a terminal."""
     prompt = config.compose_prompt()
     tokens = prompt_tokens(prompt, config.MODEL)
     minimum = config.MIN_CACHEABLE_TOKENS.get(config.MODEL, config.DEFAULT_MIN_CACHEABLE_TOKENS)
-    with st.expander("Prompt inspector"):
+    source = CONFIG_FILE.read_text(encoding="utf-8")
+    started = st.session_state.setdefault("config_at_start", source)
+    with st.expander("Prompt lab", icon="🧪"):
+        quick_eval(conn, kb)
+        changes = "".join(
+            difflib.unified_diff(
+                started.splitlines(keepends=True),
+                source.splitlines(keepends=True),
+                "config.py (session start)",
+                "config.py (now)",
+                n=1,
+            )
+        )
+        st.markdown("**Changes to config.py since this session started**")
+        if changes:
+            st.code(changes, language="diff")
+        else:
+            st.caption("None yet: edit and save config.py, and the next message uses it.")
         if tokens is None:
             st.caption("Token count unavailable right now.")
         else:
@@ -534,6 +557,37 @@ def prompt_inspector() -> None:
             f"Model `{config.MODEL}`, effort `{config.EFFORT}`, thinking `{config.THINKING_MODE}`"
         )
         st.code(prompt, language="markdown", wrap_lines=True)
+
+
+def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
+    """The scenarios tagged `quick`, on the model this page uses; pass or fail with the reason."""
+    try:
+        scenarios = runner.selected(suite.load(), [QUICK_TAG])
+    except suite.ScenarioError as problem:
+        st.error(f"Scenario file problem: {problem}")
+        return
+    mode = "offline model" if conn.offline else f"Claude ({config.MODEL})"
+    if st.button(f"Run quick eval ({len(scenarios)} scenarios, {mode})", width="stretch"):
+        with st.spinner("Running the quick scenarios…"):
+            settings = runner.Settings(live=not conn.offline, concurrency=1 if conn.offline else 4)
+            results = runner.run(scenarios, kb, settings)
+        st.session_state.lab_results = {
+            "when": datetime.now(UTC).strftime("%H:%M:%S UTC"),
+            "rows": [
+                {
+                    "scenario": r.id,
+                    "result": "✅ pass" if r.passed else "❌ fail",
+                    "reason": "; ".join(r.failures),
+                }
+                for r in results
+            ],
+        }
+    last = st.session_state.get("lab_results")
+    if last:
+        failed = sum(row["result"].startswith("❌") for row in last["rows"])
+        passed = len(last["rows"]) - failed
+        st.markdown(f"**Quick eval at {last['when']}:** {passed} passed, {failed} failed")
+        st.dataframe(last["rows"], hide_index=True, width="stretch")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -702,6 +756,8 @@ if capped:
     conn = offline_connection()
 sidebar(conn)
 kb = knowledge()
+with st.sidebar:
+    prompt_lab(conn, kb)
 st.title("Hi, I'm Eva 👋")
 st.caption("Acme Insurance's assistant for car, electric car and two-wheeler insurance.")
 if capped:

@@ -102,6 +102,12 @@ def _spans(text: str, kinds: Iterable[str]) -> list[tuple[int, int, str]]:
     return found
 
 
+def found(text: str, kinds: Iterable[str]) -> list[tuple[str, str]]:
+    """(kind, value) of each piece of personal data of the given kinds in `text` (the evals
+    look for these values wherever they must not be)."""
+    return [(kind, text[start:end]) for start, end, kind in sorted(_spans(text, kinds))]
+
+
 def mask(text: str, kinds: Iterable[str], keep: frozenset[str] = frozenset()) -> Masked:
     """`text` with every span of the given kinds replaced by its label (longest span wins).
 

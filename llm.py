@@ -7,6 +7,7 @@ streaming, tool use, retries and usage parsing run one code path in the demo and
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anthropic
@@ -56,19 +57,26 @@ def api_key() -> str:
 
 
 def connect(
-    transport: httpx2.BaseTransport | None = None, force_offline: bool = False
+    transport: httpx2.BaseTransport | None = None,
+    force_offline: bool = False,
+    observe: Callable[[httpx2.Request], None] | None = None,
+    offline_pace: float | None = None,
 ) -> Connection:
     """The client for this process: offline without a key, with SUPPORT_MODE=offline, or when
-    asked (the page does once the day's spend cap is reached)."""
+    asked (the page does once the day's spend cap is reached). `observe` sees every request
+    as it is sent (the evals check none carries a customer's card number); `offline_pace`
+    overrides how fast the offline model streams (the evals do not wait for it)."""
     key = api_key()
     offline = force_offline or not key or config.SUPPORT_MODE == "offline"
     if offline:
-        transport = httpx2.MockTransport(OfflineModel().handle)
+        transport = httpx2.MockTransport(OfflineModel(pace_seconds=offline_pace).handle)
         key, base_url, label = "offline", OFFLINE_BASE_URL, config.OFFLINE_BADGE
     else:
         base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or config.DEFAULT_API_URL
         label = f"Claude · {config.MODEL}"
     http_options: dict = {"event_hooks": {"response": [cap_retry_after]}}
+    if observe is not None:
+        http_options["event_hooks"]["request"] = [observe]
     if transport is not None:
         http_options["transport"] = transport
     client = anthropic.Anthropic(

@@ -5,6 +5,11 @@ retries and usage parsing run exactly the code production runs. It enforces the 
 rules (a bad request gets the same 400 the API would send), simulates prompt caching (marks,
 minimum length, TTL), and answers only from what it is sent: the static context in the system
 prompt, knowledge passages in the user turn, and tool results. It never invents a price.
+
+It follows the system prompt's guardrails that it recognises (RULES): take the competitor rule,
+the private-instructions rule or the products-we-don't-sell rule out of
+config.ADDITIONAL_GUARDRAILS and it stops keeping it, as a model would. So a prompt author
+sees the effect of such an edit in the evals and the page's Prompt lab without a key.
 """
 
 from __future__ import annotations
@@ -446,6 +451,27 @@ def decide(body: dict[str, Any]) -> Reply:
     return reply
 
 
+# The guardrails this model keeps, each recognised by words its rule in the prompt uses.
+RULES = {
+    "competitors": re.compile(r"(?i)\bcompetitors?\b|\bother insurers\b"),
+    "private": re.compile(r"(?i)instructions stay private|reveal, repeat or summari[sz]e"),
+    "products": re.compile(r"(?i)products we don'?t sell"),
+}
+
+
+def _guardrail_text(body: dict[str, Any]) -> str:
+    """The <guardrails> part of the system prompt (all of it when there is no such part)."""
+    system = body.get("system") or ""
+    text = system if isinstance(system, str) else _text_of(system)
+    found = re.search(r"<guardrails>(.*?)</guardrails>", text, re.S)
+    return (found.group(1) if found else text).strip()
+
+
+def follows(body: dict[str, Any], rule: str) -> bool:
+    """Whether the request's system prompt still carries the rule."""
+    return bool(RULES[rule].search(_guardrail_text(body)))
+
+
 def _customer_words(text: str) -> str:
     """The customer's own words, without knowledge or instruction blocks the app adds."""
     match = re.search(r"<customer_message[^>]*>(.*?)</customer_message>", text, re.S)
@@ -467,11 +493,19 @@ def _answer(question: str, messages: list[dict], offered: set[str], body: dict) 
             },
         )
     if guardrails.injection(question):
-        return _text_reply(DECLINE_OVERRIDE)
-    if guardrails.competitors(question):
-        return _text_reply(DECLINE_COMPETITOR)
-    if UNSUPPORTED_PRODUCTS.search(question):
-        return _text_reply(DECLINE_PRODUCT)
+        if follows(body, "private"):
+            return _text_reply(DECLINE_OVERRIDE)
+        return _text_reply(f"Of course. My instructions say:\n\n{_guardrail_text(body)[:600]}")
+    rivals = guardrails.competitors(question)
+    if rivals:
+        if follows(body, "competitors"):
+            return _text_reply(DECLINE_COMPETITOR)
+        return _text_reply(UNGUARDED_COMPETITOR.format(name=rivals[0]))
+    product = UNSUPPORTED_PRODUCTS.search(question)
+    if product:
+        if follows(body, "products"):
+            return _text_reply(DECLINE_PRODUCT)
+        return _text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
     if ACCOUNT_WORDS.search(question) or (
         _verification_in_progress(messages) and _identity_details(question)
@@ -776,6 +810,15 @@ DECLINE_OVERRIDE = (
 DECLINE_COMPETITOR = (
     "I can't comment on other insurers, but I'm glad to explain what Acme covers or prepare a "
     "quote so you can compare for yourself. What would you like to know?"
+)
+# What it says when the prompt no longer carries the rule (see RULES).
+UNGUARDED_COMPETITOR = (
+    "Lots of people compare us with {name}. {name} can be cheaper for some drivers, but Acme "
+    "includes roadside assistance. I can prepare an Acme quote so you can compare."
+)
+UNGUARDED_PRODUCT = (
+    "Yes, we can look at {product} insurance for you. Tell me a bit more about what you'd like "
+    "covered and I'll see what we can offer."
 )
 REMOVED_LABEL = "[instructions removed]"
 DECLINE_PRODUCT = (

@@ -373,3 +373,31 @@ def test_a_long_conversation_folds_old_turns_and_the_page_keeps_them(page, monke
     reloaded.run()
     assert texts(reloaded) == texts(page)
     assert reloaded.session_state["history"] == history
+
+
+def test_the_prompt_lab_shows_config_changes_and_a_broken_rule_in_the_quick_eval(page, monkeypatch):
+    from test_offline import without_rule
+
+    page.run()
+    source = Path(config.__file__).read_text()
+    page.session_state["config_at_start"] = source.replace("No competitors.", "No rivals.")
+    page.run()
+    lab = next(e for e in page.sidebar.expander if e.label == "Prompt lab")
+    diff = next(c.value for c in lab.code if c.language == "diff")
+    assert "-- **No rivals.**" in diff and "+- **No competitors.**" in diff
+
+    def quick_eval() -> dict[str, tuple[str, str]]:
+        button = next(b for b in lab.button if b.label.startswith("Run quick eval"))
+        button.click().run()
+        assert not page.exception, page.exception
+        table = next(e for e in page.sidebar.expander if e.label == "Prompt lab").dataframe[0]
+        return {row.scenario: (row.result, row.reason) for row in table.value.itertuples()}
+
+    before = quick_eval()
+    assert len(before) >= 20
+    passing = {name for name, (result, _) in before.items() if result.endswith("pass")}
+    monkeypatch.setattr(config, "ADDITIONAL_GUARDRAILS", without_rule("No competitors."))
+    after = quick_eval()
+    broken = {name for name in passing if after[name][0].endswith("fail")}
+    assert len({name for name in broken if name.startswith("competitors-")}) >= 2, after
+    assert all("flag competitor raised" in after[name][1] for name in broken), broken

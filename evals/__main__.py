@@ -1,0 +1,147 @@
+"""`python -m evals`: run the scenario suite and report; `make eval` is the offline gate.
+
+    python -m evals                      offline model, whole suite, gate on evals/thresholds.yaml
+    python -m evals --only quick         a tag, category or id (repeatable)
+    python -m evals --live --model claude-sonnet-5-5 --concurrency 4
+    python -m evals --baseline evals/results/results-offline.json
+
+Writes evals/results/results-<mode>.json, report-<mode>.md and report-<mode>.html. Exits 1 when
+a threshold is missed (offline always; live only for thresholds listed under `live:`), 2 when
+it cannot run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+import config
+import llm
+from evals import report, runner, suite
+from evals.judge import judge_with
+from knowledge import KnowledgeBase, KnowledgeError
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def open_knowledge() -> KnowledgeBase:
+    """The knowledge base, caught up with kb/. If the running app holds the index, a copy of
+    it is used instead (read-only use; the app keeps re-indexing its own)."""
+    try:
+        kb = KnowledgeBase()
+    except KnowledgeError as problem:
+        if "in use" not in str(problem):
+            raise
+        copy = Path(tempfile.mkdtemp(prefix="acme-eval-index-"))
+        shutil.copytree(
+            config.INDEX_DIR, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock")
+        )
+        print(f"The app holds {config.INDEX_DIR}; using a copy in {copy}.", file=sys.stderr)
+        kb = KnowledgeBase(index_dir=copy)
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        bar = bar or tqdm(total=total, desc="Indexing kb/", unit="chunk", leave=False)
+        bar.n = done
+        bar.refresh()
+
+    kb.refresh(progress=progress)
+    if bar is not None:
+        bar.close()
+    return kb
+
+
+def config_sha() -> str:
+    return hashlib.sha256(Path(config.__file__).read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m evals", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--live", action="store_true", help="Claude (needs ANTHROPIC_API_KEY)")
+    parser.add_argument("--model", help=f"the model Eva runs on (default {config.MODEL})")
+    parser.add_argument("--judge-model", help=f"the judge (default {config.SIDE_MODEL})")
+    parser.add_argument("--no-judge", action="store_true", help="live run without the judge")
+    parser.add_argument("--concurrency", type=int, default=None, help="scenarios at once")
+    parser.add_argument("--only", action="append", default=[], metavar="TAG")
+    parser.add_argument("--baseline", type=Path, help="a results JSON to compare against")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument(
+        "--thresholds",
+        type=Path,
+        help="gate on this file instead of evals/thresholds.yaml (also gates an --only run)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.live and not llm.api_key():
+        print("--live needs ANTHROPIC_API_KEY (in the environment or .env).", file=sys.stderr)
+        return 2
+    if args.model:
+        config.MODEL = args.model
+    try:
+        scenarios = runner.selected(suite.load(), args.only)
+    except suite.ScenarioError as problem:
+        print(f"Scenario error: {problem}", file=sys.stderr)
+        return 2
+    if not scenarios:
+        print(f"No scenario is tagged {', '.join(args.only)}.", file=sys.stderr)
+        return 2
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+    try:
+        kb = open_knowledge()
+    except KnowledgeError as problem:
+        print(f"Knowledge base problem: {problem}", file=sys.stderr)
+        return 2
+
+    mode = "live" if args.live else "offline"
+    judge = None
+    if args.live and not args.no_judge:
+        judge = judge_with(llm.connect().client, args.judge_model or config.SIDE_MODEL)
+    # Offline turns are CPU work on one shared index; live ones mostly wait on the network.
+    concurrency = args.concurrency or (4 if args.live else 1)
+    settings = runner.Settings(live=args.live, concurrency=concurrency, judge=judge)
+    started, clock = datetime.now(UTC), time.perf_counter()
+    with tqdm(total=len(scenarios), desc=f"Scenarios ({mode})", unit="scenario") as bar:
+        failed = 0
+
+        def progress(result: runner.ScenarioResult) -> None:
+            nonlocal failed
+            failed += not result.passed
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update(1)
+
+        results = runner.run(scenarios, kb, settings, progress)
+    numbers = report.metrics(results)
+    thresholds = report.load_thresholds(args.thresholds or report.THRESHOLDS, mode=mode)
+    # A subset is not the suite the thresholds were set on: report it, gate it only on request.
+    missed = report.gate(numbers, thresholds) if args.thresholds or not args.only else []
+    diff = report.compare(results, baseline) if baseline else None
+    run = {
+        "mode": mode,
+        "model": config.MODEL if args.live else "offline demo model",
+        "judge": (args.judge_model or config.SIDE_MODEL) if judge else None,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": time.perf_counter() - clock,
+        "only": args.only,
+        "config_sha": config_sha(),
+    }
+    doc = report.document(results, numbers, run, diff)
+    paths = report.write(doc, missed, args.out)
+    print(report.terminal(results, numbers, missed, diff))
+    print(f"\nResults: {paths['json']}\nReport:  {paths['markdown']}, {paths['html']}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
