@@ -19,6 +19,15 @@ PASSCODE = "passcode"
 OIDC = "oidc"
 
 
+def client_from(forwarded: object, ip: object) -> str | None:
+    """Where a browser is, for lock-outs: the address the pilot's proxy saw (the last
+    X-Forwarded-For hop; a client can write any hops before it), else the socket's address,
+    else None (localhost, a test harness)."""
+    if isinstance(forwarded, str) and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return ip if isinstance(ip, str) and ip else None
+
+
 def mode(has_auth_section: bool) -> str:
     """Sign-in when secrets configure it, else the passcode when one is set, else local."""
     if has_auth_section:

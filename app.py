@@ -44,6 +44,7 @@ FOLD_HELP = (
     "is still on this page and in the transcript download."
 )
 INSIGHT_DAYS = 30
+TURN_LOG_HANDLER = "acme-turns-stderr"
 CONFIG_FILE = Path(config.__file__)
 # The Prompt lab's quick eval runs the scenarios carrying this tag.
 QUICK_TAG = "quick"
@@ -64,6 +65,18 @@ def connection() -> llm.Connection:
 def offline_connection() -> llm.Connection:
     """The offline model, for when the day's spend cap on Claude is reached."""
     return llm.connect(force_offline=True)
+
+
+def turn_log_to_stderr() -> None:
+    """The one JSON line per turn (`acme.turns`) on the server's stderr: Streamlit configures
+    only its own loggers, so without this handler the line would go nowhere."""
+    logger = logging.getLogger("acme.turns")
+    if not any(handler.get_name() == TURN_LOG_HANDLER for handler in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.set_name(TURN_LOG_HANDLER)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 @st.cache_resource(show_spinner=False)
@@ -97,8 +110,9 @@ def admitted() -> bool:
     if how == access.LOCAL or st.session_state.get("admitted"):
         return True
     st.title("Eva · Acme Insurance pilot")
-    # Lock-outs count per address; without one (or under a test harness), per session.
-    client = client_address() or st.session_state.setdefault("client", uuid.uuid4().hex)
+    # Lock-outs count per address. Clients without one (localhost, a test harness) share one
+    # count: a reload or a new tab must not buy five more tries.
+    client = client_address() or "unknown-address"
     with st.form("passcode"):
         attempt = st.text_input("Pilot passcode", type="password")
         entered = st.form_submit_button("Enter", type="primary")
@@ -115,13 +129,9 @@ def admitted() -> bool:
 
 
 def client_address() -> str | None:
-    """Where the browser is, for passcode lock-outs: the first X-Forwarded-For hop behind the
-    pilot's proxy (Streamlit listens on 127.0.0.1 only there), else the socket's address."""
-    forwarded = st.context.headers.get("X-Forwarded-For")
-    if isinstance(forwarded, str) and forwarded.strip():
-        return forwarded.split(",")[0].strip()
-    ip = st.context.ip_address
-    return ip if isinstance(ip, str) and ip else None
+    """Where the browser is (access.client_from): Streamlit listens on 127.0.0.1 behind the
+    pilot's proxy, which sets X-Forwarded-For to the address it saw."""
+    return access.client_from(st.context.headers.get("X-Forwarded-For"), st.context.ip_address)
 
 
 def signed_in_as() -> str | None:
@@ -505,7 +515,9 @@ def insights_panel() -> None:
             {"day": list(numbers["per_day"]), "conversations": list(numbers["per_day"].values())},
             x="day",
             y="conversations",
-            height=160,
+            x_label="",
+            y_label="",
+            height=200,
         )
         if numbers["escalation_by_trigger"]:
             st.caption("Handed to a person, by reason (share of conversations)")
@@ -516,6 +528,8 @@ def insights_panel() -> None:
                 },
                 x="reason",
                 y="share",
+                x_label="",
+                y_label="",
                 height=180,
                 horizontal=True,
             )
@@ -727,20 +741,29 @@ def commit(
     save_conversation()
 
 
+RATE_LIMITED = (
+    "That's a lot of messages in a short time. Please wait a moment, then send it again: "
+    "your text is still in the box, or use *Send again*."
+)
+
+
 def failed_turn() -> None:
     """The customer's unsent text, a calm explanation and one-click retry."""
     failed = st.session_state.failed
     with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(failed.get("shown", failed["text"]))
         st.caption("Not sent")
-    st.warning(failed["message"], icon="⚠️")
-    st.button("Retry", on_click=queue, args=(failed["text"],), type="primary", key="retry")
+    limited = failed["message"] == RATE_LIMITED
+    st.warning(failed["message"], icon="⏳" if limited else "⚠️")
+    label = "Send again" if limited else "Retry"
+    st.button(label, on_click=queue, args=(failed["text"],), type="primary", key="retry")
 
 
 # ---------------------------------------------------------------------------------------------
 # The page.
 # ---------------------------------------------------------------------------------------------
 
+turn_log_to_stderr()
 if not admitted():
     st.stop()
 if "history" not in st.session_state:
@@ -766,12 +789,6 @@ if capped:
         "until midnight UTC.",
         icon="💤",
     )
-if st.session_state.pop("rate_limited", False):
-    st.warning(
-        "That's a lot of messages in a short time. Please wait a moment and send it again: "
-        "your text is still in the box.",
-        icon="⏳",
-    )
 
 prompt = st.chat_input(
     "Ask about coverage, a quote, your policy or a claim…",
@@ -782,7 +799,9 @@ prompt = st.chat_input(
 prompt = (prompt or st.session_state.pop("pending", None) or "").strip()
 if prompt and not within_rate_limit():
     st.session_state.prefill = prompt
-    st.session_state.rate_limited = True
+    # Shown where the customer is looking (under the conversation), with the text and a button
+    # to send it again: the box keeps it too, but a browser may clear it on a second refusal.
+    st.session_state.failed = {"text": prompt, "shown": prompt, "message": RATE_LIMITED}
     st.rerun()
 
 for entry in st.session_state.display:

@@ -633,16 +633,18 @@ FOLD_NOTE = {
         "деталь, напомните мне, пожалуйста.",
     },
     "set_aside": {
-        "en": "This conversation is long, so the first {turns} messages have been set aside "
-        "and I no longer see them. If you need something from them, please say it again.",
-        "es": "La conversación es larga: he dejado de lado los primeros {turns} mensajes y ya "
-        "no los veo. Si necesita algo de ellos, repítalo, por favor.",
-        "de": "Das Gespräch ist lang: Die ersten {turns} Nachrichten sind ausgeblendet und ich "
-        "sehe sie nicht mehr. Wiederholen Sie bitte, was davon noch wichtig ist.",
-        "fr": "La conversation est longue : les {turns} premiers messages ont été mis de côté "
-        "et je ne les vois plus. Si vous en avez besoin, redites-le, s'il vous plaît.",
-        "ru": "Разговор получился длинным: первые {turns} сообщений отложены, и я их больше не "
-        "вижу. Если что-то из них нужно, повторите, пожалуйста.",
+        "en": "This conversation is long, so its earliest part ({turns} of your messages and my "
+        "replies) has been set aside and I no longer see it. If you need something from it, "
+        "please say it again.",
+        "es": "La conversación es larga: su primera parte ({turns} de sus mensajes y mis "
+        "respuestas) ha quedado aparte y ya no la veo. Si necesita algo de ella, repítalo.",
+        "de": "Das Gespräch ist lang: Der erste Teil ({turns} Ihrer Nachrichten und meine "
+        "Antworten) ist ausgeblendet und ich sehe ihn nicht mehr. Wiederholen Sie bitte, was "
+        "davon noch wichtig ist.",
+        "fr": "La conversation est longue : sa première partie ({turns} de vos messages et mes "
+        "réponses) a été mise de côté et je ne la vois plus. Si vous en avez besoin, redites-le.",
+        "ru": "Разговор получился длинным: его начало ({turns} ваших сообщений и мои ответы) "
+        "отложено, и я его больше не вижу. Если что-то оттуда нужно, повторите, пожалуйста.",
     },
 }
 

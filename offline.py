@@ -161,6 +161,11 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4) if text else 0
 
 
+def prefix_tokens(body: dict[str, Any]) -> list[tuple[str, int]]:
+    """The request as the cache sees it, block by block: (the block's text, its tokens)."""
+    return [(_block_text(block), block_tokens(block)) for block in _prefix_blocks(body)]
+
+
 def count_tokens(body: dict[str, Any]) -> int:
     """The input tokens of a request, as this model counts and bills them."""
     return sum(block_tokens(block) for block in _prefix_blocks(body))

@@ -891,7 +891,7 @@ def open_handoff(
     """
     already = ctx.store.handoffs(conversation_id=ctx.conversation_id)
     handoff = (
-        _joined(ctx, already[0], reason, priority)
+        _joined(ctx, already[0], reason, priority, trigger)
         if already
         else ctx.store.add_handoff(
             ctx.conversation_id,
@@ -926,16 +926,21 @@ def open_handoff(
     }
 
 
-def _joined(ctx: ToolContext, open_one: dict[str, Any], reason: str, priority: str) -> dict:
+def _joined(
+    ctx: ToolContext, open_one: dict[str, Any], reason: str, priority: str, trigger: str
+) -> dict:
     """An open handoff that a new reason joins: the reason added, the priority raised if the new
-    one is more urgent (a $900 dispute after "a person, please" is now high)."""
-    if reason in open_one["reason"]:
+    one is more urgent (a $900 dispute after "a person, please" is now high), and a trigger
+    found in code named where the model opened it first (the Insights chart reads it)."""
+    fields: dict[str, Any] = {}
+    if open_one.get("trigger") in (None, "model") and trigger != "model":
+        fields["trigger"] = trigger
+    if reason not in open_one["reason"]:
+        fields["reason"] = f"{open_one['reason']} {reason}"
+        fields["priority"] = min(open_one["priority"], priority, key=PRIORITIES_BY_URGENCY.index)
+    if not fields:
         return open_one
-    urgent = min(open_one["priority"], priority, key=PRIORITIES_BY_URGENCY.index)
-    joined = ctx.store.update_handoff(
-        open_one["reference"], reason=f"{open_one['reason']} {reason}", priority=urgent
-    )
-    return joined or open_one
+    return ctx.store.update_handoff(open_one["reference"], **fields) or open_one
 
 
 def team_available(moment: datetime) -> bool:

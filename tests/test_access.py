@@ -46,3 +46,18 @@ def test_the_mode_follows_the_configuration(monkeypatch, auth, passcode, expecte
 def test_no_passcode_configured_admits_nobody_by_passcode(monkeypatch):
     monkeypatch.setattr(config, "PILOT_PASSCODE", "")
     assert not access.Gate().check("1.2.3.4", "")
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "ip", "client"),
+    [
+        ("203.0.113.9", None, "203.0.113.9"),
+        # A client can prepend any hops it likes; the proxy appends the one it saw.
+        ("198.51.100.1, 203.0.113.9", "127.0.0.1", "203.0.113.9"),
+        (None, "192.0.2.7", "192.0.2.7"),
+        ("", None, None),
+        (None, None, None),
+    ],
+)
+def test_the_client_is_the_address_the_proxy_saw(forwarded, ip, client):
+    assert access.client_from(forwarded, ip) == client

@@ -277,6 +277,13 @@ def test_a_passcode_guards_the_pilot_and_locks_out_after_failures(page, monkeypa
     page.text_input[0].set_value("tide-pool-42")
     page.form_submit_button[0].click().run()
     assert not page.chat_input, "locked out even with the right passcode, for a while"
+    # A reload is a new session from the same (here: unknown) address: still locked out.
+    reloaded = AppTest.from_file(APP, default_timeout=60)
+    reloaded.run()
+    reloaded.text_input[0].set_value("tide-pool-42")
+    reloaded.form_submit_button[0].click().run()
+    assert not reloaded.chat_input
+    assert "Too many wrong passcodes" in reloaded.error[0].value
 
 
 def test_the_right_passcode_opens_the_page(page, monkeypatch):
@@ -302,6 +309,15 @@ def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):
     assert "a lot of messages" in page.warning[0].value
     assert len(page.session_state["display"]) == 4, "the third message was not sent"
     assert "quokka" not in str(page.session_state["history"])
+    # The unsent text stays on the page with a button, however often it is refused.
+    assert "quokka" in texts(page)[-1]
+    again = next(b for b in page.button if b.label == "Send again")
+    again.click().run()
+    assert "quokka" in texts(page)[-1] and "a lot of messages" in page.warning[0].value
+    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 10)
+    next(b for b in page.button if b.label == "Send again").click().run()
+    assert len(page.session_state["display"]) == 6, "sent once the limit allows"
+    assert "quokka" in str(page.session_state["history"])
 
 
 def test_insights_show_real_numbers_after_a_few_conversations(page):
@@ -401,3 +417,13 @@ def test_the_prompt_lab_shows_config_changes_and_a_broken_rule_in_the_quick_eval
     broken = {name for name in passing if after[name][0].endswith("fail")}
     assert len({name for name in broken if name.startswith("competitors-")}) >= 2, after
     assert all("flag competitor raised" in after[name][1] for name in broken), broken
+
+
+def test_each_turn_logs_one_json_line_to_the_server_output(page):
+    import logging
+
+    page.run()
+    page.run()
+    handlers = [h for h in logging.getLogger("acme.turns").handlers if h.get_name()]
+    assert [h.get_name() for h in handlers] == ["acme-turns-stderr"], "once, however many runs"
+    assert logging.getLogger("acme.turns").isEnabledFor(logging.INFO)

@@ -187,7 +187,7 @@ def test_without_a_summary_the_old_turns_are_set_aside_with_a_notice(api, db):
     folded = folds(turns[-1])[0]
     assert not folded.summarised
     assert folded.notice == config.FOLD_NOTE["set_aside"]["en"].format(turns=folded.turns)
-    assert f"first {folded.turns} messages" in folded.notice
+    assert f"({folded.turns} of your messages and my replies)" in folded.notice
     head = api.messages_requests[-1]["messages"][0]["content"][0]["text"]
     assert "set aside" in head and SUMMARY not in head
     assert turns[-1][-1].reply.startswith(f"Answer {len(turns) - 1}.")

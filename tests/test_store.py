@@ -640,3 +640,12 @@ def test_a_saved_conversation_keeps_acmes_own_phone_number(store: Store) -> None
     store.save_state("c-phone", None, state)
     saved = str(store.load_state("c-phone", None))
     assert config.FACTS["support_phone"] in saved and "312-555-0199" not in saved
+
+
+def test_a_handoff_transcript_keeps_acmes_own_phone_number(store: Store) -> None:
+    line = f"Call us on {config.FACTS['support_phone']}, or reach Jo on 312-555-0199."
+    opened = store.add_handoff("c-phone", "Wants a person", "normal", "Asked for a person")
+    store.update_handoff(opened["reference"], transcript=[{"role": "eva", "text": line}])
+    (handoff,) = store.handoffs()
+    kept = handoff["transcript"][0]["text"]
+    assert config.FACTS["support_phone"] in kept and "312-555-0199" not in kept

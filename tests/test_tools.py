@@ -642,6 +642,22 @@ def test_a_more_urgent_reason_joining_an_open_handoff_raises_its_priority(
     assert "Wants a person" in handoff["reason"] and "Stranded" in handoff["reason"]
 
 
+def test_a_trigger_joining_a_handoff_the_model_opened_names_the_reason(
+    ctx: ToolContext, store: Store
+) -> None:
+    """Eva escalates first, then the code finds "a person, please": the queue and the Insights
+    chart say why, not just "model"."""
+    calm = {"reason": "Wants a person", "priority": "normal", "summary": "Asked for a person"}
+    run_tool("escalate_to_human", calm, ctx)
+    open_handoff(ctx, "Wants a person", "normal", "Asked for a person", trigger="person")
+    (handoff,) = store.handoffs()
+    assert handoff["trigger"] == "person"
+    open_handoff(ctx, "Legal threat", "high", "Mentioned a lawyer", trigger="legal")
+    (handoff,) = store.handoffs()
+    assert handoff["trigger"] == "person", "the first named reason stays"
+    assert handoff["priority"] == "high"
+
+
 # ---------------------------------------------------------------------------------------------
 # Money and contract changes: limits enforced in code
 # ---------------------------------------------------------------------------------------------
