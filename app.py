@@ -574,15 +574,17 @@ def prompt_lab(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
 
 
 def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
-    """The scenarios tagged `quick`, on the model this page uses; pass or fail with the reason."""
-    try:
-        scenarios = runner.selected(suite.load(), [QUICK_TAG])
-    except suite.ScenarioError as problem:
-        st.error(f"Scenario file problem: {problem}")
-        return
+    """The scenarios tagged `quick`, on the model this page uses; pass or fail with the reason.
+
+    The suite is read only when the button is pressed: never on an ordinary rerun."""
     mode = "offline model" if conn.offline else f"Claude ({config.MODEL})"
-    if st.button(f"Run quick eval ({len(scenarios)} scenarios, {mode})", width="stretch"):
-        with st.spinner("Running the quick scenarios…"):
+    if st.button(f"Run quick eval ({mode})", width="stretch"):
+        try:
+            scenarios = runner.selected(suite.load(), [QUICK_TAG])
+        except suite.ScenarioError as problem:
+            st.error(f"Scenario file problem: {problem}")
+            return
+        with st.spinner(f"Running {len(scenarios)} quick scenarios…"):
             settings = runner.Settings(live=not conn.offline, concurrency=1 if conn.offline else 4)
             results = runner.run(scenarios, kb, settings)
         st.session_state.lab_results = {

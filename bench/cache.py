@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import chatbot
 import config
 import llm
+from bench.context import Context
 from evals import suite
 from knowledge import KnowledgeBase
 from offline import PromptCache, count_tokens, prefix_tokens
@@ -139,7 +141,43 @@ def plain_cost(bodies: list[dict[str, Any]]) -> float:
     return sum(count_tokens(body) for body in bodies) * config.PRICES[config.MODEL]["input"] / 1e6
 
 
-def run(kb: KnowledgeBase, folder: str) -> dict[str, Any]:
+def run(ctx: Context) -> dict[str, float]:
+    """The table's figures; every turn's numbers go to ctx.details (results.json)."""
+    with tempfile.TemporaryDirectory(prefix="acme-bench-cache-") as folder:
+        details = measure(ctx.kb(), folder)
+    ctx.details["cache"] = details
+    return figures(details)
+
+
+def figures(details: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers for the table (the details go to results.json)."""
+    costs = details["input_cost_usd"]
+    monthly = details["monthly_cost_usd_at_10k_tickets"]
+    return {
+        "cache: worst gap to the layout's limit, turn 2+, six-turn (points)": details[
+            "worst_gap_points_six_turns"
+        ],
+        "cache: worst gap, eval conversations turn 2+ (points)": details[
+            "worst_gap_points_eval_conversations"
+        ],
+        "6-turn input cost, our layout ($)": costs["our_layout"],
+        "6-turn input cost, no cache marks ($)": costs["no_cache_marks"],
+        "6-turn input cost, the guide's layout ($)": costs["guide_layout"],
+        "input cost share of no-marks": details["input_cost_share_of_no_marks"],
+        "10k tickets x 6 turns a month, our layout ($)": monthly["our_layout"],
+        "10k tickets x 6 turns a month, no cache marks ($)": monthly["no_cache_marks"],
+        "10k tickets x 6 turns a month, the guide's layout ($)": monthly["guide_layout"],
+    }
+
+
+TARGETS = {
+    "cache: worst gap to the layout's limit, turn 2+, six-turn (points)": TARGET_GAP_POINTS,
+    "cache: worst gap, eval conversations turn 2+ (points)": TARGET_GAP_POINTS,
+    "input cost share of no-marks": TARGET_COST_SHARE,
+}
+
+
+def measure(kb: KnowledgeBase, folder: str) -> dict[str, Any]:
     six = record(kb, SIX_TURNS, folder)
     rows = per_turn(six)
     ours = input_cost(rows)

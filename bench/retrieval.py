@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import random
 import re
-import resource
 import statistics
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import knowledge
+from bench.context import rss_mb
 from evals.retrieval import load_cases
-from knowledge import Embedder, KnowledgeBase, embedders_from_env, models
+from knowledge import Embedder, KnowledgeBase, embedders_from_env
 
-SCALE_CHUNKS = 10_000
+if TYPE_CHECKING:
+    from bench.context import Context
+
+SIZES = (1_000, 10_000)
 TARGETS = {"no-op re-index (s)": 0.5, "query p95 at 10k chunks (ms)": 30.0}
 NOISE = 0.02
 
@@ -61,6 +64,24 @@ class Reused:
         return self.local.query(text)
 
 
+def scaled(kb: KnowledgeBase, root: Path, total: int) -> KnowledgeBase:
+    """A knowledge base of about `total` chunks built from kb's own (see the module's note),
+    synced and ready to search."""
+    reused = []
+    for embedder, collection in zip(kb.embedders, kb.collections, strict=True):
+        stored = collection.get(include=["embeddings", "documents"])
+        vectors = {
+            doc.split("\n", 1)[0]: np.asarray(vec, dtype=np.float32)
+            for doc, vec in zip(stored["documents"], stored["embeddings"], strict=True)
+        }
+        reused.append(Reused(embedder, vectors))
+    folder = root / f"kb-{total}"
+    synthetic_kb(folder, list(kb.chunks.values()), total)
+    big = KnowledgeBase(reused, kb_dir=folder, index_dir=root / f"index-{total}")
+    big.sync()
+    return big
+
+
 def synthetic_kb(folder: Path, chunks: list[knowledge.Chunk], total: int) -> None:
     """Articles of copied sections until there are `total` chunks; tickets kept as they are."""
     articles = folder / "articles"
@@ -81,59 +102,28 @@ def synthetic_kb(folder: Path, chunks: list[knowledge.Chunk], total: int) -> Non
         copy += 1
 
 
-def main() -> int:
-    figures: dict[str, float] = {}
+def run(ctx: Context) -> dict[str, float]:
+    """Index build, no-op re-index and query latency at kb/ size, 1k and 10k chunks."""
     questions = [c.question for c in load_cases() if not c.off_topic]
-    with tempfile.TemporaryDirectory(prefix="acme-bench-") as scratch:
-        root = Path(scratch)
-        kb = KnowledgeBase(embedders_from_env(), index_dir=root / "index")
-        report = kb.sync()
-        figures["kb/ chunks"] = report.chunks
-        figures["index build (s)"] = report.seconds
-        figures["no-op re-index (s)"] = timed(kb.sync)
-        figures["open + no-op re-index (s)"] = timed(
-            lambda: KnowledgeBase(embedders_from_env(), index_dir=root / "index").sync()
-        )
-        figures["query p50 at kb/ size (ms)"], figures["query p95 at kb/ size (ms)"] = latencies(
-            kb, questions
-        )
-        figures["peak memory at kb/ size (MB)"] = peak_rss_mb()
-
-        reused = []
-        for embedder, collection in zip(kb.embedders, kb.collections, strict=True):
-            stored = collection.get(include=["embeddings", "documents"])
-            vectors = {
-                doc.split("\n", 1)[0]: np.asarray(vec, dtype=np.float32)
-                for doc, vec in zip(stored["documents"], stored["embeddings"], strict=True)
-            }
-            reused.append(Reused(embedder, vectors))
-        big_dir = root / "big-kb"
-        synthetic_kb(big_dir, list(kb.chunks.values()), SCALE_CHUNKS)
-        big = KnowledgeBase(reused, kb_dir=big_dir, index_dir=root / "big-index")
-        figures["10k: chunks"] = big.sync().chunks
-        figures["10k: no-op re-index (s)"] = timed(big.sync)
+    kb = ctx.kb()
+    figures: dict[str, float] = {
+        "kb/ chunks": len(kb.chunks),
+        "index build (s)": ctx.build_seconds,
+        "no-op re-index (s)": timed(kb.sync),
+        "open + no-op re-index (s)": timed(
+            lambda: KnowledgeBase(embedders_from_env(), index_dir=ctx.root / "index").sync()
+        ),
+    }
+    figures["query p50 at kb/ size (ms)"], figures["query p95 at kb/ size (ms)"] = latencies(
+        kb, questions
+    )
+    for size in SIZES:
+        big = ctx.at(size)
+        label = f"{size // 1000}k"
+        figures[f"{label}: chunks"] = len(big.chunks)
+        figures[f"{label}: no-op re-index (s)"] = timed(big.sync)
         p50, p95 = latencies(big, questions)
-        figures["query p50 at 10k chunks (ms)"], figures["query p95 at 10k chunks (ms)"] = p50, p95
-        figures["peak memory at 10k chunks (MB)"] = peak_rss_mb()
-
-    print(f"Retrieval benchmark · embedders {models(kb)} · {len(questions)} queries")
-    missed = []
-    for name, value in figures.items():
-        target = TARGETS.get(name)
-        verdict = ""
-        if target is not None:
-            ok = value <= target
-            verdict = f"  target <= {target:g}: {'ok' if ok else 'MISSED'}"
-            if not ok:
-                missed.append(name)
-        shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
-        print(f"  {name:<34}{shown:>12}{verdict}")
-    return 1 if missed else 0
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        figures[f"query p50 at {label} chunks (ms)"] = p50
+        figures[f"query p95 at {label} chunks (ms)"] = p95
+    figures["memory with kb/, 1k and 10k loaded (MB)"] = rss_mb()
+    return figures

@@ -52,6 +52,10 @@ CHECK_KEYS = frozenset(
 )
 
 
+# libyaml's loader when the wheel has it: a tenth of the time for the whole suite.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ScenarioError(ValueError):
     """A scenario file that does not follow the format."""
 
@@ -112,7 +116,7 @@ def load(directory: Path = SCENARIOS_DIR) -> list[Scenario]:
 
 def load_file(path: Path) -> list[Scenario]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as problem:
         raise ScenarioError(f"{path.name}: not valid YAML ({problem})") from problem
     if not isinstance(document, dict) or set(document) != {"category", "scenarios"}:

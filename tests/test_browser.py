@@ -171,7 +171,7 @@ def opened_together(contexts: list[sync_api.BrowserContext], url: str) -> list[s
         # The title comes after the knowledge base is ready, so the page is usable once it shows.
         title = tab.get_by_role("heading", name="Hi, I'm Eva")
         title.wait_for(timeout=FIRST_VIEW_SECONDS * 1000)
-        sync_api.expect(tab.locator(CHAT_BOX)).to_be_enabled()
+        sync_api.expect(tab.locator(CHAT_BOX)).to_be_enabled(timeout=FIRST_VIEW_SECONDS * 1000)
     return tabs
 
 

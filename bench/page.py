@@ -1,0 +1,133 @@
+"""The page: cold start of the server to the first rendered page, and the server's memory with
+1 and with 20 open sessions (and after all 20 have asked a question at once).
+
+The server is started the way `make run` starts it (offline, on a copy of the index the
+benchmark built, so nothing is embedded: "after the first install"), and driven by Debian's
+chromium through Playwright. Skipped, with the reason, where chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.context import Context, rss_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SESSIONS = 20
+HEADING = "Hi, I'm Eva"
+CHAT_BOX = '[data-testid="stChatInput"] textarea'
+RUNNING = '[data-testid="stStatusWidget"]'
+TARGET_COLD_START_S = 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def run(ctx: Context) -> dict[str, float]:
+    if not CHROMIUM.exists():
+        print(f"  page: skipped (no chromium at {CHROMIUM}; apt-get install chromium)")
+        return {}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("  page: skipped (playwright is not installed: pip install -e '.[test]')")
+        return {}
+    home = ctx.root / "page-home"
+    shutil.copytree(ctx.root / "index", home / "data" / "index", dirs_exist_ok=True)
+    for lock in (home / "data" / "index").glob("*.lock"):
+        lock.unlink()
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": "",
+        "PILOT_PASSCODE": "",
+        "ACME_DATA_DIR": str(home / "data"),
+        "DATABASE_URL": f"sqlite:///{home / 'acme.db'}",
+        "ACME_OFFLINE_PACE": "0.02",
+        "HOME": str(home),
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(Path(sys.executable).with_name("streamlit")),
+        *("run", "app.py", "--server.port", str(port), "--server.headless", "true"),
+        *("--server.runOnSave", "false"),
+    ]
+    figures: dict[str, float] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            while not healthy(url):
+                if server.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError("the app did not start; run `make run` to see why")
+                time.sleep(0.05)
+            first = browser.new_context().new_page()
+            first.goto(url)
+            first.get_by_role("heading", name=HEADING).wait_for(timeout=120_000)
+            figures["cold start to first page (s)"] = time.perf_counter() - started
+            time.sleep(1)
+            figures["server memory, 1 session (MB)"] = rss_mb(server.pid)
+            tabs = [first]
+            for _ in range(SESSIONS - 1):
+                tab = browser.new_context().new_page()
+                tab.goto(url, wait_until="commit")
+                tabs.append(tab)
+            for tab in tabs:
+                tab.get_by_role("heading", name=HEADING).wait_for(timeout=120_000)
+            time.sleep(1)
+            figures[f"server memory, {SESSIONS} sessions (MB)"] = rss_mb(server.pid)
+            for index, tab in enumerate(tabs):
+                tab.locator(CHAT_BOX).fill(f"Case {index}: is towing included?")
+            for tab in tabs:
+                tab.locator(CHAT_BOX).press("Enter")
+            asked = time.perf_counter()
+            for tab in tabs:
+                tab.locator('[aria-label="Chat message from assistant"]').first.wait_for(
+                    timeout=180_000
+                )
+                while tab.locator(RUNNING).count():
+                    time.sleep(0.05)
+            figures[f"{SESSIONS} questions at once, all answered (s)"] = time.perf_counter() - asked
+            figures[f"server memory, {SESSIONS} sessions after a turn each (MB)"] = rss_mb(
+                server.pid
+            )
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+            browser.close()
+    return figures
+
+
+TARGETS = {"cold start to first page (s)": TARGET_COLD_START_S}

@@ -1,0 +1,172 @@
+"""What the app adds to each turn, and to the time before the customer sees the first words.
+
+Turn overhead: the eval suite's conversations, turn by turn (200 turns), through ChatBot with
+the offline model behind a stopwatch. The model's own time (deciding, encoding its reply) is
+measured inside the transport and subtracted, so what is left is the app's: guards, retrieval,
+building the request, the SDK parsing the stream, events, tools, persistence, routing.
+
+Time to first text added: the transport holds its first byte for a fixed delay; the app's share
+is the time from submitting the message to the first text event, minus that delay and the
+model's own time. The guard releases text a sentence at a time, so with a real model the first
+words also wait for the first sentence to finish streaming: measured separately with the
+offline model streaming at a model-like pace.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+import anthropic
+import httpx2
+
+import chatbot
+import llm
+from bench.context import Context
+from evals import suite
+from offline import OfflineModel
+from store import Store
+
+TURNS = 200
+FIRST_BYTE_DELAY_S = 0.5
+TTFT_TURNS = 40
+# A typical time to first token for Sonnet on a chat request, assumed for the share: public
+# measurements range from ~0.2-0.5 s (deploybase.ai, 500-token prompts, March 2026) to ~1.8 s
+# (Artificial Analysis, Sonnet 4.5); 0.6 s is near the fast end, so the share is not flattered.
+TYPICAL_TTFT_MS = 600.0
+# Words per second of a streaming model (Sonnet streams ~60 tokens/s, ~45 words/s).
+STREAM_WORDS_PER_SECOND = 45.0
+SIZES: tuple[int | None, ...] = (None, 1_000, 10_000)
+TARGET_P95_MS = 30.0
+
+
+class Stopwatch:
+    """The offline model as a transport, timing its own work; optionally late with byte one."""
+
+    def __init__(self, first_byte_delay: float = 0.0, pace: float = 0.0) -> None:
+        self.model = OfflineModel(pace_seconds=pace)
+        self.spent = 0.0
+        self.delay = first_byte_delay
+        self.paced = pace > 0
+        self.first_text_frame: float | None = None
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        started = time.perf_counter()
+        response = self.model.handle(request)
+        if self.paced:
+            self.spent += time.perf_counter() - started
+            return httpx2.Response(
+                response.status_code,
+                headers=response.headers,
+                content=self._watched(response.iter_bytes()),
+            )
+        body = response.read()  # pace 0: the whole reply is generated here
+        self.spent += time.perf_counter() - started
+        content: bytes | Iterator[bytes] = self._late(body) if self.delay else body
+        return httpx2.Response(response.status_code, headers=response.headers, content=content)
+
+    def _late(self, body: bytes) -> Iterator[bytes]:
+        time.sleep(self.delay)
+        yield body
+
+    def _watched(self, frames: Iterator[bytes]) -> Iterator[bytes]:
+        for frame in frames:
+            if self.first_text_frame is None and b"text_delta" in frame:
+                self.first_text_frame = time.perf_counter()
+            yield frame
+
+
+def client_for(stopwatch: Stopwatch) -> anthropic.Anthropic:
+    """The SDK client the app uses, with the stopwatch as its transport."""
+    return anthropic.Anthropic(
+        api_key="offline",
+        base_url=llm.OFFLINE_BASE_URL,
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(stopwatch.handle)),
+    )
+
+
+def conversations() -> list[list[str]]:
+    return [[turn.say for turn in scenario.turns] for scenario in suite.load()]
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def overhead(ctx: Context, size: int | None, folder: str) -> list[float]:
+    """Milliseconds the app adds to each of TURNS turns at one knowledge-base size."""
+    stopwatch = Stopwatch()
+    store = Store(f"sqlite:///{folder}/turns-{size}.db")
+    bot = chatbot.ChatBot(client_for(stopwatch), store, ctx.at(size))
+    samples: list[float] = []
+    talks = iter(conversations() * 3)
+    while len(samples) < TURNS:
+        history: list[dict[str, Any]] = []
+        facts: dict[str, Any] = {}
+        for text in next(talks):
+            before, started = stopwatch.spent, time.perf_counter()
+            for event in bot.respond(history, text, facts):
+                if isinstance(event, chatbot.TurnDone):
+                    history, facts = event.history(history), event.facts
+            wall = time.perf_counter() - started
+            samples.append((wall - (stopwatch.spent - before)) * 1000)
+    store.engine.dispose()
+    return samples[:TURNS]
+
+
+def first_text(ctx: Context, folder: str, paced: bool) -> list[float]:
+    """Per turn: milliseconds from the message to the first text event, beyond the model's."""
+    pace = 1 / STREAM_WORDS_PER_SECOND if paced else 0.0
+    stopwatch = Stopwatch(first_byte_delay=0.0 if paced else FIRST_BYTE_DELAY_S, pace=pace)
+    store = Store(f"sqlite:///{folder}/ttft-{paced}.db")
+    bot = chatbot.ChatBot(client_for(stopwatch), store, ctx.kb())
+    openers = [talk[0] for talk in conversations()]
+    samples: list[float] = []
+    for text in islice(openers, TTFT_TURNS * 2):
+        stopwatch.first_text_frame = None
+        before, started = stopwatch.spent, time.perf_counter()
+        shown = None
+        for event in bot.respond([], text, {}):
+            if isinstance(event, chatbot.TextDelta) and shown is None:
+                shown = time.perf_counter()
+        if shown is None or (paced and stopwatch.first_text_frame is None):
+            continue  # a turn that opens with a tool call or hands over at once
+        if paced:
+            # How long the first words waited for their sentence to finish.
+            samples.append((shown - stopwatch.first_text_frame) * 1000)
+        else:
+            model = stopwatch.spent - before
+            samples.append((shown - started - FIRST_BYTE_DELAY_S - model) * 1000)
+        if len(samples) == TTFT_TURNS:
+            break
+    store.engine.dispose()
+    return samples
+
+
+def run(ctx: Context) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="acme-bench-turns-") as folder:
+        for size in SIZES:
+            label = "kb/ size" if size is None else f"{size // 1000}k chunks"
+            p50, p95 = percentiles(overhead(ctx, size, folder))
+            figures[f"turn overhead p50 at {label} (ms)"] = p50
+            figures[f"turn overhead p95 at {label} (ms)"] = p95
+            figures[f"turn overhead p95 at {label} (% of {TYPICAL_TTFT_MS:.0f} ms TTFT)"] = (
+                100 * p95 / TYPICAL_TTFT_MS
+            )
+        p50, p95 = percentiles(first_text(ctx, folder, paced=False))
+        figures["first text added by the app p50 (ms)"] = p50
+        figures["first text added by the app p95 (ms)"] = p95
+        p50, p95 = percentiles(first_text(ctx, folder, paced=True))
+        figures[f"first sentence wait at {STREAM_WORDS_PER_SECOND:.0f} words/s p50 (ms)"] = p50
+        figures[f"first sentence wait at {STREAM_WORDS_PER_SECOND:.0f} words/s p95 (ms)"] = p95
+    return figures
+
+
+TARGETS = {"turn overhead p95 at 10k chunks (ms)": TARGET_P95_MS}
