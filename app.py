@@ -779,10 +779,8 @@ conn = connection()
 capped = not conn.offline and spent_today() >= config.DAILY_SPEND_CAP_USD
 if capped:
     conn = offline_connection()
-sidebar(conn)
-kb = knowledge()
-with st.sidebar:
-    prompt_lab(conn, kb)
+# The whole page shows before the knowledge base has loaded its models (a second or two on a
+# cold start); it is needed only to answer, and a message sent meanwhile waits for it.
 st.title("Hi, I'm Eva 👋")
 st.caption("Acme Insurance's assistant for car, electric car and two-wheeler insurance.")
 if capped:
@@ -791,6 +789,7 @@ if capped:
         "until midnight UTC.",
         icon="💤",
     )
+sidebar(conn)
 
 prompt = st.chat_input(
     "Ask about coverage, a quote, your policy or a claim…",
@@ -813,7 +812,7 @@ for entry in st.session_state.display:
 if prompt:
     st.session_state.failed = None
     reviewer = reviewer_for(conn.client, conn.offline)
-    stream_turn(chatbot.ChatBot(conn.client, store(), kb, reviewer), prompt)
+    stream_turn(chatbot.ChatBot(conn.client, store(), knowledge(), reviewer), prompt)
 elif st.session_state.failed:
     failed_turn()
 elif not st.session_state.display:
@@ -821,3 +820,7 @@ elif not st.session_state.display:
     columns = st.columns(2)
     for index, question in enumerate(config.STARTER_QUESTIONS):
         columns[index % 2].button(question, on_click=queue, args=(question,), width="stretch")
+# Every rerun also catches the index up with kb/ edits (and names a broken article).
+kb = knowledge()
+with st.sidebar:
+    prompt_lab(conn, kb)

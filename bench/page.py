@@ -53,6 +53,7 @@ def run(ctx: Context) -> dict[str, float]:
     except ImportError:
         print("  page: skipped (playwright is not installed: pip install -e '.[test]')")
         return {}
+    ctx.kb()  # the index the server starts with: built here when no other benchmark has
     home = ctx.root / "page-home"
     shutil.copytree(ctx.root / "index", home / "data" / "index", dirs_exist_ok=True)
     for lock in (home / "data" / "index").glob("*.lock"):
@@ -90,10 +91,14 @@ def run(ctx: Context) -> dict[str, float]:
                 if server.poll() is not None or time.perf_counter() - started > 120:
                     raise RuntimeError("the app did not start; run `make run` to see why")
                 time.sleep(0.05)
+            figures["server answering health checks (s)"] = time.perf_counter() - started
             first = browser.new_context().new_page()
             first.goto(url)
             first.get_by_role("heading", name=HEADING).wait_for(timeout=120_000)
             figures["cold start to first page (s)"] = time.perf_counter() - started
+            first.locator(CHAT_BOX).wait_for(timeout=120_000)
+            first.get_by_text("Prompt lab").wait_for(timeout=120_000)
+            figures["cold start to the knowledge base loaded (s)"] = time.perf_counter() - started
             time.sleep(1)
             figures["server memory, 1 session (MB)"] = rss_mb(server.pid)
             tabs = [first]
