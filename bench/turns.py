@@ -99,25 +99,40 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
 
 
-def overhead(ctx: Context, size: int | None, folder: str) -> list[float]:
-    """Milliseconds the app adds to each of TURNS turns at one knowledge-base size."""
+def overhead(ctx: Context, size: int | None, folder: str) -> list[tuple[float, bool]]:
+    """Milliseconds the app adds to each of TURNS turns at one knowledge-base size, and
+    whether the turn called a tool."""
     stopwatch = Stopwatch()
     store = Store(f"sqlite:///{folder}/turns-{size}.db")
     bot = chatbot.ChatBot(client_for(stopwatch), store, ctx.at(size))
-    samples: list[float] = []
+    samples: list[tuple[float, bool]] = []
     talks = iter(conversations() * 3)
     while len(samples) < TURNS:
         history: list[dict[str, Any]] = []
         facts: dict[str, Any] = {}
         for text in next(talks):
             before, started = stopwatch.spent, time.perf_counter()
+            tooled = False
             for event in bot.respond(history, text, facts):
+                tooled = tooled or isinstance(event, chatbot.ToolFinished)
                 if isinstance(event, chatbot.TurnDone):
                     history, facts = event.history(history), event.facts
             wall = time.perf_counter() - started
-            samples.append((wall - (stopwatch.spent - before)) * 1000)
+            samples.append(((wall - (stopwatch.spent - before)) * 1000, tooled))
     store.engine.dispose()
     return samples[:TURNS]
+
+
+def retrieval_alone(ctx: Context) -> list[float]:
+    """Milliseconds of one search of each customer message of the eval conversations."""
+    kb = ctx.kb()
+    samples = []
+    for talk in conversations():
+        for text in talk:
+            started = time.perf_counter()
+            kb.search(text)
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
 
 def first_text(ctx: Context, folder: str, paced: bool) -> list[float]:
@@ -154,12 +169,21 @@ def run(ctx: Context) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="acme-bench-turns-") as folder:
         for size in SIZES:
             label = "kb/ size" if size is None else f"{size // 1000}k chunks"
-            p50, p95 = percentiles(overhead(ctx, size, folder))
+            samples = overhead(ctx, size, folder)
+            p50, p95 = percentiles([ms for ms, _ in samples])
             figures[f"turn overhead p50 at {label} (ms)"] = p50
             figures[f"turn overhead p95 at {label} (ms)"] = p95
             figures[f"turn overhead p95 at {label} (% of {TYPICAL_TTFT_MS:.0f} ms TTFT)"] = (
                 100 * p95 / TYPICAL_TTFT_MS
             )
+            if size is None:
+                for tooled, kind in ((False, "without"), (True, "with")):
+                    p50, p95 = percentiles([ms for ms, t in samples if t is tooled])
+                    figures[f"  turns {kind} a tool call, p50 (ms)"] = p50
+                    figures[f"  turns {kind} a tool call, p95 (ms)"] = p95
+                p50, p95 = percentiles(retrieval_alone(ctx))
+                figures["  retrieval alone on the same messages, p50 (ms)"] = p50
+                figures["  retrieval alone on the same messages, p95 (ms)"] = p95
         p50, p95 = percentiles(first_text(ctx, folder, paced=False))
         figures["first text added by the app p50 (ms)"] = p50
         figures["first text added by the app p95 (ms)"] = p95
