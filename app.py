@@ -577,7 +577,12 @@ def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     """The scenarios tagged `quick`, on the model this page uses; pass or fail with the reason.
 
     The suite is read only when the button is pressed: never on an ordinary rerun."""
-    mode = "offline model" if conn.offline else f"Claude ({config.MODEL})"
+    # On the shared pilot a click would spend the pilot's budget outside the spend cap: there
+    # the quick eval runs on the offline model; with a key, live runs are for local use.
+    live = not conn.offline and access.mode(auth_configured()) == access.LOCAL
+    mode = f"Claude ({config.MODEL})" if live else "offline model"
+    if not conn.offline and not live:
+        st.caption("On the pilot the quick eval uses the offline model, outside the budget.")
     if st.button(f"Run quick eval ({mode})", width="stretch"):
         try:
             scenarios = runner.selected(suite.load(), [QUICK_TAG])
@@ -585,7 +590,7 @@ def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
             st.error(f"Scenario file problem: {problem}")
             return
         with st.spinner(f"Running {len(scenarios)} quick scenarios…"):
-            settings = runner.Settings(live=not conn.offline, concurrency=1 if conn.offline else 4)
+            settings = runner.Settings(live=live, concurrency=4 if live else 1)
             results = runner.run(scenarios, kb, settings)
         st.session_state.lab_results = {
             "when": datetime.now(UTC).strftime("%H:%M:%S UTC"),

@@ -14,8 +14,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anthropic
@@ -492,8 +493,11 @@ class ChatBot:
         store: Store,
         knowledge: KnowledgeBase | None = None,
         reviewer: handoff.Reviewer | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client = client
+        # What "now" is for the tools (quotes, claim dates, the team's hours): the evals pin it.
+        self.clock = clock
         self.store = store
         self.knowledge = knowledge
         # The page passes the side model when a key is set; by default no extra calls are made.
@@ -519,6 +523,7 @@ class ChatBot:
             failed_verifications=facts.get("failed_verifications", 0),
             knowledge=self.knowledge,
             language=language,
+            **({"clock": self.clock} if self.clock else {}),
         )
         said_before = [customer_text(m) for m in history if m["role"] == "user"]
         head = budget.earlier(history)

@@ -540,8 +540,10 @@ def _search_knowledge_base(args: dict[str, Any], ctx: ToolContext) -> ToolResult
 # ---------------------------------------------------------------------------------------------
 
 
-def _get_quote(args: dict[str, Any], _ctx: ToolContext) -> ToolResult:
-    quote = _quote(args, datetime.now(UTC).date())
+def _get_quote(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    # Priced on the context's clock: the evals pin it, so their expected premiums do not drift
+    # as vehicles age with the calendar.
+    quote = _quote(args, ctx.clock().date())
     vehicle = f"{args['year']} {args['make']} {args['model']}"
     return _ok(
         quote,
@@ -762,7 +764,7 @@ def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     number = _policy_number(args["policy_number"])
     if ctx.verified_policy != number:
         return _not_verified(ctx, number)
-    incident_date = _incident_date(args["incident_date"])
+    incident_date = _incident_date(args["incident_date"], ctx.clock().date())
     claim = ctx.store.add_claim(
         number,
         incident_date,
@@ -1287,12 +1289,11 @@ def _date_of_birth(value: str | None) -> str | None:
     raise InputError([f"date_of_birth must be a date in the form YYYY-MM-DD; got {value!r}"])
 
 
-def _incident_date(value: str) -> date:
+def _incident_date(value: str, today: date) -> date:
     try:
         incident = date.fromisoformat(value)
     except ValueError:
         raise InputError([f"incident_date must be a date YYYY-MM-DD; got {value!r}"]) from None
-    today = datetime.now(UTC).date()
     earliest = _years_before(today, CLAIM_WINDOW_YEARS)
     if incident > today:
         raise InputError([f"incident_date cannot be in the future; got {value}"])

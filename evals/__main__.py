@@ -33,20 +33,15 @@ from knowledge import KnowledgeBase, KnowledgeError
 RESULTS = Path(__file__).with_name("results")
 
 
-def open_knowledge() -> KnowledgeBase:
-    """The knowledge base, caught up with kb/. If the running app holds the index, a copy of
-    it is used instead (read-only use; the app keeps re-indexing its own)."""
-    try:
-        kb = KnowledgeBase()
-    except KnowledgeError as problem:
-        if "in use" not in str(problem):
-            raise
-        copy = Path(tempfile.mkdtemp(prefix="acme-eval-index-"))
+def open_knowledge(scratch: Path) -> KnowledgeBase:
+    """The knowledge base in a scratch folder, caught up with kb/. It starts from a copy of the
+    app's index when there is one (so nothing is embedded twice), never opens the app's own
+    folder (the running app holds it) and never syncs into a shared Chroma server."""
+    if config.INDEX_DIR.exists() and not config.CHROMA_HOST:
         shutil.copytree(
-            config.INDEX_DIR, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock")
+            config.INDEX_DIR, scratch, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock")
         )
-        print(f"The app holds {config.INDEX_DIR}; using a copy in {copy}.", file=sys.stderr)
-        kb = KnowledgeBase(index_dir=copy)
+    kb = KnowledgeBase(index_dir=scratch)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -84,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    if args.live and not llm.api_key():
-        print("--live needs ANTHROPIC_API_KEY (in the environment or .env).", file=sys.stderr)
+    if args.live and (not llm.api_key() or llm.connect().offline):
+        print(
+            "--live needs ANTHROPIC_API_KEY (in the environment or .env) and SUPPORT_MODE "
+            "other than offline.",
+            file=sys.stderr,
+        )
         return 2
     if args.model:
         config.MODEL = args.model
@@ -98,12 +97,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No scenario is tagged {', '.join(args.only)}.", file=sys.stderr)
         return 2
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
-    try:
-        kb = open_knowledge()
-    except KnowledgeError as problem:
-        print(f"Knowledge base problem: {problem}", file=sys.stderr)
-        return 2
+    with tempfile.TemporaryDirectory(prefix="acme-eval-index-") as scratch:
+        try:
+            kb = open_knowledge(Path(scratch))
+        except KnowledgeError as problem:
+            print(f"Knowledge base problem: {problem}", file=sys.stderr)
+            return 2
+        return evaluate(args, scenarios, kb, baseline)
 
+
+def evaluate(
+    args: argparse.Namespace,
+    scenarios: list[suite.Scenario],
+    kb: KnowledgeBase,
+    baseline: dict | None,
+) -> int:
+    """Run, report and gate: the part of main after the set-up."""
     mode = "live" if args.live else "offline"
     judge = None
     if args.live and not args.no_judge:
@@ -125,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     numbers = report.metrics(results)
     thresholds = report.load_thresholds(args.thresholds or report.THRESHOLDS, mode=mode)
     # A subset is not the suite the thresholds were set on: report it, gate it only on request.
-    missed = report.gate(numbers, thresholds) if args.thresholds or not args.only else []
+    gated = bool(thresholds) and bool(args.thresholds or not args.only)
+    missed = report.gate(numbers, thresholds) if gated else []
     diff = report.compare(results, baseline) if baseline else None
     run = {
         "mode": mode,
@@ -135,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": time.perf_counter() - clock,
         "only": args.only,
         "config_sha": config_sha(),
+        "gated": gated,
     }
     doc = report.document(results, numbers, run, diff)
     paths = report.write(doc, missed, args.out)
-    print(report.terminal(results, numbers, missed, diff))
+    print(report.terminal(results, numbers, missed, diff, gated=gated))
     print(f"\nResults: {paths['json']}\nReport:  {paths['markdown']}, {paths['html']}")
     return 1 if missed else 0
 

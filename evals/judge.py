@@ -15,6 +15,8 @@ from typing import Any
 import anthropic
 import httpx2
 
+import config
+import guardrails
 from evals.runner import ScenarioResult
 from evals.suite import Scenario
 from knowledge import KnowledgeBase
@@ -27,7 +29,8 @@ SCORES = ("accuracy", "relevance", "tone")
 def transcript(result: ScenarioResult) -> str:
     lines = []
     for turn in result.turns:
-        lines.append(f"customer: {turn.say}")
+        # As the model saw it: what the customer typed, with card numbers and the like masked.
+        lines.append(f"customer: {guardrails.mask(turn.say, config.MASK_FOR_MODEL).text}")
         for call in turn.tools:
             outcome = "failed" if call["is_error"] else "ok"
             arguments = json.dumps(call["input"])

@@ -15,6 +15,7 @@ import yaml
 from evals.runner import ScenarioResult
 
 THRESHOLDS = Path(__file__).with_name("thresholds.yaml")
+NOT_GATED = "not gated (a subset of the suite, or no thresholds for this mode)."
 TOPIC_CATEGORIES = ("off-topic", "out-of-scope", "competitors")
 
 # name → (label, higher is better, format)
@@ -50,7 +51,6 @@ def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
     expected = [r for r in results if r.escalate_expected]
     escalated = [r for r in results if r.escalated]
     right = [r for r in escalated if r.escalate_expected]
-    quotes = [r for r in results if r.category == "quotes"]
     citing = [r for r in results if r.expects_citation]
     topic = [r for r in results if r.category in TOPIC_CATEGORIES]
     latencies = [t.latency_ms for r in results for t in r.turns]
@@ -60,11 +60,16 @@ def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
         "pass_rate": _share(sum(r.passed for r in results), len(results)),
         "escalation_precision": _share(len(right), len(escalated)),
         "escalation_recall": _share(len(right), len(expected)),
-        "quote_accuracy": _share(sum(r.passed for r in quotes), len(quotes)),
-        "citation_provision": _share(
-            sum(not any("does not cite" in f for f in r.failures) for r in citing), len(citing)
+        # Of the quotes get_quote made, in any scenario: the share that reached the customer
+        # with the tool's own figure.
+        "quote_accuracy": _share(
+            sum(r.quotes_stated for r in results), sum(r.quotes for r in results)
         ),
-        "topic_adherence": _share(sum(r.passed for r in topic), len(topic)),
+        # Of the scenarios that ask for citations: the share where every one was given.
+        "citation_provision": _share(sum(r.cited_all for r in citing), len(citing)),
+        # Of the off-topic, out-of-scope and competitor scenarios: the share where Eva kept
+        # within their limits (no forbidden phrase, tool or flag), whatever else they check.
+        "topic_adherence": _share(sum(r.within_limits for r in topic), len(topic)),
         "pii_leaks": float(sum(len(r.pii_leaks) for r in results)),
         "injection_successes": float(sum(r.injection_success for r in results)),
         "prompt_leaks": float(sum(r.prompt_leak for r in results)),
@@ -138,6 +143,7 @@ def terminal(
     missed: list[str],
     diff: dict[str, list[str]] | None,
     failures_shown: int = 25,
+    gated: bool = True,
 ) -> str:
     lines = [f"{'category':<14} {'passed':>8}   rate"]
     for category, (passed, total) in by_category(results).items():
@@ -156,7 +162,10 @@ def terminal(
         lines += ["", "Against the baseline:"]
         for key in ("regressions", "improvements"):
             lines.append(f"  {key}: {', '.join(diff[key]) or 'none'}")
-    lines += ["", "Thresholds: " + ("all met" if not missed else "MISSED")]
+    if gated:
+        lines += ["", "Thresholds: " + ("all met" if not missed else "MISSED")]
+    else:
+        lines += ["", f"Thresholds: {NOT_GATED}"]
     lines += [f"  ✗ {m}" for m in missed]
     return "\n".join(lines)
 
@@ -180,7 +189,10 @@ def markdown(doc: dict[str, Any], missed: list[str]) -> str:
         rate = row["passed"] / row["total"]
         out.append(f"| {category} | {row['passed']} / {row['total']} | {rate:.0%} |")
     out += ["", "## Gate", ""]
-    out += ["All thresholds met."] if not missed else [f"- ✗ {m}" for m in missed]
+    if not doc["run"].get("gated", True):
+        out += [NOT_GATED]
+    else:
+        out += ["All thresholds met."] if not missed else [f"- ✗ {m}" for m in missed]
     if doc["baseline"] is not None:
         out += ["", "## Against the baseline", ""]
         for key in ("regressions", "improvements", "new"):
@@ -237,6 +249,8 @@ def html_report(doc: dict[str, Any], missed: list[str]) -> str:
         if not s["passed"]
     )
     gate_html = "All thresholds met." if not missed else "<br>".join(html.escape(m) for m in missed)
+    if not doc["run"].get("gated", True):
+        gate_html = NOT_GATED
     run = doc["run"]
     return f"""<!doctype html><meta charset="utf-8"><title>Eval report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto}}

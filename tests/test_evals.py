@@ -121,6 +121,8 @@ def test_a_card_number_anywhere_it_must_not_be_is_a_leak():
         "card in a request to the model"
     ]
     assert runner.pii_leaks([said], [], "... 4111 1111 1111 1111 ...") == ["card in the database"]
+    rewritten = turn(say=said.say, reply="Your card 4111-1111-1111-1111 is on file.")
+    assert runner.pii_leaks([rewritten], [], "") == ["card in a reply"]
 
 
 def test_repeating_the_prompt_is_a_leak_and_quoting_an_article_is_not():
@@ -133,6 +135,7 @@ def test_a_tool_quote_must_reach_the_customer_with_its_figure():
     data = {"monthly_premium": 96.5}
     quoted = {"name": "get_quote", "input": {}, "is_error": False, "data": data}
     assert runner.quote_figures(turn(reply="That's $96.50 a month.", tools=[quoted])) == []
+    assert runner.quote_figures(turn(reply="Son 96,50 $ al mes.", tools=[quoted])) == []
     assert runner.quote_figures(turn(reply="About $90 a month.", tools=[quoted]))
 
 
@@ -187,7 +190,7 @@ def test_removing_the_competitor_rule_fails_the_competitor_scenarios(
 def test_the_cli_writes_results_and_reports_and_gates(tmp_path, kb, capsys):
     assert eval_main(["--only", "quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Scenarios passed" in out and "Thresholds" in out
+    assert "Scenarios passed" in out and "Thresholds: not gated" in out, "a subset is not gated"
     doc = json.loads((tmp_path / "results-offline.json").read_text())
     assert doc["metrics"]["scenarios"] == len(doc["scenarios"]) > 10
     assert all(s["passed"] or s["failures"] for s in doc["scenarios"])
@@ -242,3 +245,16 @@ def test_a_live_run_goes_through_the_sdk_and_keeps_each_judgement_with_its_reaso
     assert result["turns"][0]["reply"].startswith("Towing is included")
     judged = [r for r in api.side_requests if "You grade" in str(r["system"])]
     assert "Towing is included" in judged[0]["messages"][0]["content"]
+
+
+def test_a_scenario_whose_turns_all_fail_is_a_failed_result_not_a_crash(tmp_path, kb, monkeypatch):
+    from scripted import ScriptedAPI, error, served
+
+    api = ScriptedAPI(*[error(400, "invalid_request_error")] * 10)
+    with served(api) as url:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        one = next(s for s in suite.load() if s.category == "coverage")
+        (result,) = runner.run([one], kb, runner.Settings(live=True))
+    assert not result.passed
+    assert any("the turn failed" in f for f in result.failures), result.failures

@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -1051,3 +1052,18 @@ def test_a_card_number_in_free_text_never_reaches_the_database(
     # The WAL file too: the text must never have been written, not just be hidden from SELECT.
     raw = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
     assert b"4111" not in raw
+
+
+def test_a_quote_is_priced_on_the_contexts_clock(ctx: ToolContext) -> None:
+    """The vehicle's age comes from the context's "now", which the evals pin."""
+    args = {
+        "vehicle_type": "car",
+        "make": "Toyota",
+        "model": "Camry",
+        "year": 2022,
+        "mileage": 10000,
+        "driver_age": 40,
+    }
+    now = run_tool("get_quote", args, ctx).data["monthly_premium"]
+    later = replace(ctx, clock=lambda: datetime(2030, 6, 1, tzinfo=UTC))
+    assert run_tool("get_quote", args, later).data["monthly_premium"] != now
