@@ -10,11 +10,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import config
+from bench.page import free_port, healthy
 from offline import QUOTE_ASK_MARK
 from store import Store
 
@@ -60,20 +59,6 @@ ANSWERS = '[data-testid="stChatMessageContent"][aria-label="Chat message from as
 RUNNING = '[data-testid="stStatusWidget"]'
 STALE = '[data-stale="true"]'
 CURSOR = "▌"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
