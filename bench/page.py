@@ -44,6 +44,16 @@ def healthy(url: str) -> bool:
         return False
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started in its own session, and everything it started."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def run(ctx: Context) -> dict[str, float]:
     if not CHROMIUM.exists():
         print(f"  page: skipped (no chromium at {CHROMIUM}; apt-get install chromium)")
@@ -127,11 +137,7 @@ def run(ctx: Context) -> dict[str, float]:
                 server.pid
             )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop(server)
             browser.close()
     return figures
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import config
-from bench.page import free_port, healthy
+from bench.page import free_port, healthy, stop
 from offline import QUOTE_ASK_MARK
 from store import Store
 
@@ -116,12 +115,7 @@ def server(kb, tmp_path_factory) -> Iterator[Server]:
                 time.sleep(0.2)
             yield Server(url, env["DATABASE_URL"], ARTIFACTS / "server.log")
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop(process)
 
 
 @pytest.fixture(scope="module")
