@@ -223,11 +223,23 @@ def customer_message(error: BaseException) -> str:
         return (
             BUSY if error.status_code in (408, 409, 429) or error.status_code >= 500 else UNEXPECTED
         )
-    if isinstance(error, httpx2.RemoteProtocolError | httpx2.ReadError):
+    # SDK versions differ in how they wrap a body cut off mid-stream (bare in 2.16, inside an
+    # APIConnectionError from 2.17), so look through the whole cause chain for it.
+    if any(isinstance(e, httpx2.RemoteProtocolError | httpx2.ReadError) for e in _causes(error)):
         return DROPPED
     if isinstance(error, anthropic.APIConnectionError | httpx2.TransportError):
         return UNAVAILABLE
     return UNEXPECTED
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what raised it (__cause__, else __context__), down the chain; each once."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 # ---------------------------------------------------------------------------------------------
