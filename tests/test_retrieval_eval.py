@@ -8,7 +8,8 @@ GATE_RECALL_AT_5 = 0.90
 
 
 def test_offline_hybrid_recall_at_5_on_english_questions_meets_the_gate(kb):
-    table = evaluate(kb, load_cases(), "hybrid")
+    # The gate is on English questions; `make eval-retrieval` reports every language.
+    table = evaluate(kb, [c for c in load_cases() if c.language == "en"], "hybrid")
     english = table["en"]
     assert english["n"] >= 90
     assert english["r@5"] >= GATE_RECALL_AT_5, table
