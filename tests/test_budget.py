@@ -173,7 +173,8 @@ def test_an_exact_count_under_the_budget_folds_nothing(api, db):
 
 
 def test_a_failed_count_falls_back_to_the_estimate(api, db):
-    api.token_count = error(529, "overloaded_error")
+    # Not retried (the SDK's retries would only add their back-off sleeps to the test).
+    api.token_count = error(529, "overloaded_error", x_should_retry="false")
     api.side = [summariser()] * 200
     _, _, turns = converse(bot_for(api, db), api, range(30), until_fold=True)
     assert folds(turns[-1])

@@ -92,11 +92,10 @@ def test_a_question_the_help_centre_cannot_answer_is_searched_then_not_guessed(c
     assert events[-1].sources == []
 
 
-def test_an_edited_article_is_answered_from_at_once(db, kb, tmp_path):
+def test_an_edited_article_is_answered_from_at_once(db, kb, tmp_path, index_copy):
     """Done means: edit an article, ask again, see the edit; nothing else is re-embedded."""
     kb_copy = tmp_path / "kb"
     shutil.copytree(config.KB_DIR, kb_copy)
-    shutil.copytree(config.INDEX_DIR, tmp_path / "index")
     embedded: list[str] = []
 
     class Counting(LocalEmbedder):
@@ -104,7 +103,7 @@ def test_an_edited_article_is_answered_from_at_once(db, kb, tmp_path):
             embedded.extend(texts)
             return super().documents(texts)
 
-    edited = KnowledgeBase(Counting(), kb_dir=kb_copy, index_dir=tmp_path / "index")
+    edited = KnowledgeBase(Counting(), kb_dir=kb_copy, index_dir=index_copy)
     conversation = talk(db, edited)
     question = "is my charging cable covered if someone steals it from my garage?"
     assert "2,500" in reply_of(conversation.say(question))

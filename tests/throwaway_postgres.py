@@ -22,11 +22,12 @@ from pathlib import Path
 
 import psycopg
 
+from components import apt_install, tail
+
 # initdb refuses to run as root, so as root the server runs as the first of these that exists.
 SERVER_USERS = ("postgres", "nobody")
 DEBIAN_BIN_DIRS = Path("/usr/lib/postgresql")
 READY_TIMEOUT_S = 60
-INSTALL_TIMEOUT_S = 600
 PORT_ATTEMPTS = 3
 DATABASE = "acme_tests"
 SETTINGS = """
@@ -103,33 +104,14 @@ def _major(name: str) -> int:
 
 
 def _install(say: Callable[[str], None]) -> Path:
-    """apt-get install postgresql, as root only; refreshes the package lists if it must."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise Unavailable("no initdb/pg_ctl found, and installing needs root and apt-get")
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
-    problem = ""
-    for commands in ([install], [["apt-get", "update"], install]):
-        for command in commands:
-            problem = _apt(command, say)
-            if problem:
-                break
-        found = _bin_dir()
-        if found and not problem:
-            return found
-    raise Unavailable(f"could not install PostgreSQL: {problem or 'initdb still missing'}")
-
-
-def _apt(command: list[str], say: Callable[[str], None]) -> str:
-    """Runs one apt-get command; what went wrong, or "" if it worked."""
-    say(f"PostgreSQL: initdb not found; running {' '.join(command)}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        return f"{' '.join(command)} took over {INSTALL_TIMEOUT_S} s"
-    return _tail(done.stderr or done.stdout) if done.returncode else ""
+    """Debian's postgresql package, when initdb is nowhere to be found."""
+    problem = apt_install(["postgresql"], lambda line: say(f"PostgreSQL: initdb not found; {line}"))
+    found = _bin_dir()
+    if found and not problem:
+        return found
+    raise Unavailable(
+        f"no initdb/pg_ctl, and installing PostgreSQL failed: {problem or 'no initdb'}"
+    )
 
 
 def _server_user() -> str | None:
@@ -158,7 +140,7 @@ def _initdb(bin_dir: Path, directory: Path, user: str | None, password: str) -> 
     done = _run(command, user, directory)
     password_file.unlink()
     if done.returncode != 0:
-        raise Unavailable(f"initdb failed: {_tail(done.stderr or done.stdout)}")
+        raise Unavailable(f"initdb failed: {tail(done.stderr or done.stdout)}")
     with (directory / "data" / "postgresql.conf").open("a", encoding="utf-8") as conf:
         conf.write(SETTINGS.format(socket_dir=directory))
 
@@ -173,7 +155,7 @@ def _start_on_a_free_port(bin_dir: Path, directory: Path, user: str | None) -> i
         if _run(command, user, directory).returncode == 0:
             return port
     server_log = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    raise Unavailable(f"pg_ctl start failed {PORT_ATTEMPTS} times: {_tail(server_log)}")
+    raise Unavailable(f"pg_ctl start failed {PORT_ATTEMPTS} times: {tail(server_log)}")
 
 
 def _free_port() -> int:
@@ -215,7 +197,3 @@ def _run(
         timeout=READY_TIMEOUT_S + 30,
         **identity,
     )
-
-
-def _tail(text: str, lines: int = 5) -> str:
-    return " | ".join(text.strip().splitlines()[-lines:]) or "(no output)"
