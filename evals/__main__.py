@@ -153,11 +153,13 @@ def evaluate(
     # A subset is not the suite the thresholds were set on: report it, gate it only on request.
     gated = bool(thresholds) and bool(args.thresholds or not args.only)
     missed = report.gate(numbers, thresholds) if gated else []
-    diff = report.compare(results, baseline) if baseline else None
+    diff = report.compare(results, baseline, whole=not args.only) if baseline else None
     # A live model varies from run to run: its regressions are reported, not gated.
     if not args.live and not args.write_baseline:
         missed += report.regressed(diff)
-    if args.write_baseline:
+    if args.write_baseline and missed:
+        print("Baseline not written: the run misses a threshold.", file=sys.stderr)
+    elif args.write_baseline:
         report.write_baseline(results)
         print(f"Baseline written: {report.BASELINE}")
     run = {

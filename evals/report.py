@@ -128,21 +128,37 @@ def write_baseline(results: list[ScenarioResult], path: Path = BASELINE) -> None
 
 
 def regressed(diff: dict[str, list[str]] | None) -> list[str]:
-    """The regressions against the baseline as a missed gate (empty when there are none)."""
-    if not diff or not diff["regressions"]:
+    """The baseline's part of the gate, as sentences: scenarios that passed there and fail now,
+    and, in a run of the whole suite, ones that passed there and did not run at all."""
+    if not diff:
         return []
-    names = ", ".join(diff["regressions"])
-    return [f"{len(diff['regressions'])} scenario(s) pass in the baseline but fail now: {names}"]
+    out = []
+    for key, what in (("regressions", "fail now"), ("not_run", "did not run")):
+        if ids := diff.get(key):
+            out.append(f"{len(ids)} scenario(s) pass in the baseline but {what}: {', '.join(ids)}")
+    return out
 
 
-def compare(results: list[ScenarioResult], baseline: dict[str, Any]) -> dict[str, list[str]]:
-    """Scenarios that went from pass to fail (regressions) and back (improvements)."""
+def compare(
+    results: list[ScenarioResult], baseline: dict[str, Any], whole: bool = True
+) -> dict[str, list[str]]:
+    """Scenarios that went from pass to fail (regressions) and back (improvements); for a run
+    of the whole suite, also the baseline's passes that are gone (deleted or renamed)."""
     before = {s["id"]: s["passed"] for s in baseline.get("scenarios", [])}
+    ran = {r.id for r in results}
     return {
         "regressions": [r.id for r in results if before.get(r.id) is True and not r.passed],
         "improvements": [r.id for r in results if before.get(r.id) is False and r.passed],
         "new": [r.id for r in results if r.id not in before],
+        "not_run": [i for i, p in before.items() if p and i not in ran] if whole else [],
     }
+
+
+def gate_lines(missed: list[str], diff: dict[str, list[str]] | None, gated: bool) -> list[str]:
+    """The gate as every report shows it: the thresholds' verdict, then each miss."""
+    thresholds = [m for m in missed if m not in regressed(diff)]
+    verdict = NOT_GATED if not gated else "MISSED" if thresholds else "all met"
+    return [f"Thresholds: {verdict}", *(f"✗ {m}" for m in missed)]
 
 
 def document(
@@ -191,12 +207,8 @@ def terminal(
             lines.append(f"  {key}: {', '.join(diff[key]) or 'none'}")
         if diff["improvements"]:
             lines.append("  (`make eval-baseline` records the improvements)")
-    thresholds = [m for m in missed if m not in regressed(diff)]
-    if gated:
-        lines += ["", "Thresholds: " + ("all met" if not thresholds else "MISSED")]
-    else:
-        lines += ["", f"Thresholds: {NOT_GATED}"]
-    lines += [f"  ✗ {m}" for m in missed]
+    verdict, *misses = gate_lines(missed, diff, gated)
+    lines += ["", verdict, *(f"  {m}" for m in misses)]
     return "\n".join(lines)
 
 
@@ -218,15 +230,12 @@ def markdown(doc: dict[str, Any], missed: list[str]) -> str:
     for category, row in doc["by_category"].items():
         rate = row["passed"] / row["total"]
         out.append(f"| {category} | {row['passed']} / {row['total']} | {rate:.0%} |")
-    out += ["", "## Gate", ""]
-    if not doc["run"].get("gated", True):
-        out += [NOT_GATED]
-    else:
-        out += ["All thresholds met."] if not missed else [f"- ✗ {m}" for m in missed]
+    verdict, *misses = gate_lines(missed, doc["baseline"], doc["run"].get("gated", True))
+    out += ["", "## Gate", "", verdict, "", *(f"- {m}" for m in misses)]
     if doc["baseline"] is not None:
         out += ["", "## Against the baseline", ""]
-        for key in ("regressions", "improvements", "new"):
-            out.append(f"- **{key}**: {', '.join(doc['baseline'][key]) or 'none'}")
+        for key in ("regressions", "improvements", "new", "not_run"):
+            out.append(f"- **{key}**: {', '.join(doc['baseline'].get(key, [])) or 'none'}")
     failed = [s for s in doc["scenarios"] if not s["passed"]]
     out += ["", f"## Failed scenarios ({len(failed)})", ""]
     for s in failed:
@@ -278,9 +287,8 @@ def html_report(doc: dict[str, Any], missed: list[str]) -> str:
         for s in doc["scenarios"]
         if not s["passed"]
     )
-    gate_html = "All thresholds met." if not missed else "<br>".join(html.escape(m) for m in missed)
-    if not doc["run"].get("gated", True):
-        gate_html = NOT_GATED
+    gate = gate_lines(missed, doc["baseline"], doc["run"].get("gated", True))
+    gate_html = "<br>".join(html.escape(line) for line in gate)
     run = doc["run"]
     return f"""<!doctype html><meta charset="utf-8"><title>Eval report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto}}

@@ -206,9 +206,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _failed_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
-    """Under CI a skip is a failure, however it was raised: a green CI run means every test ran."""
-    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+    """Under CI a skip is a failure, however it was raised, and so is an expected failure
+    (xfail, which is a skip by another name): a green CI run means every test ran and passed."""
+    if in_ci() and (report.skipped or hasattr(report, "wasxfail")):
+        if hasattr(report, "wasxfail"):
+            reason = f"marked as an expected failure ({report.wasxfail or 'no reason given'})"
+        elif isinstance(report.longrepr, tuple):
+            reason = report.longrepr[-1]
+        else:
+            reason = report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
 

@@ -194,7 +194,23 @@ def test_the_baseline_file_round_trips_one_line_per_scenario(offline_run, tmp_pa
     written = report.load_baseline(path)
     assert written is not None
     diff = report.compare(offline_run, written)
-    assert diff == {"regressions": [], "improvements": [], "new": []}
+    assert diff == {"regressions": [], "improvements": [], "new": [], "not_run": []}
+
+
+def test_a_passing_scenario_gone_from_the_suite_fails_the_gate(offline_run):
+    """Deleting or renaming a scenario that passes must not slip past the baseline."""
+    baseline = {"scenarios": [{"id": r.id, "passed": r.passed} for r in offline_run]}
+    gone = next(r for r in offline_run if r.passed)
+    rest = [r for r in offline_run if r is not gone]
+    diff = report.compare(rest, baseline)
+    assert diff["not_run"] == [gone.id]
+    assert report.regressed(diff) == [
+        f"1 scenario(s) pass in the baseline but did not run: {gone.id}"
+    ]
+    shown = report.terminal(rest, report.metrics(rest), report.regressed(diff), diff)
+    assert "Thresholds: all met" in shown and f"did not run: {gone.id}" in shown
+    # A run of a subset (--only) leaves the others out on purpose.
+    assert report.compare(rest, baseline, whole=False)["not_run"] == []
 
 
 def test_removing_the_competitor_rule_fails_the_competitor_scenarios(

