@@ -749,13 +749,8 @@ class ChatBot:
         self, opened: Handoff, turn: _Turn, context: tools.ToolContext, withheld: str = ""
     ) -> None:
         """Complete a handoff's record: summary, a draft for the colleague, the transcript."""
-        transcript = [
-            {
-                "role": line["role"],
-                "text": guardrails.mask(line["text"], config.MASK_FOR_STORAGE).text,
-            }
-            for line in transcript_of(turn.messages)
-        ]
+        # Masked as the store keeps it, so the side model writes up what the colleague reads.
+        transcript = guardrails.for_storage(transcript_of(turn.messages))
         summary, draft = self.reviewer.write_up(
             transcript, opened.reason, context.language, opened.reference
         )
@@ -814,8 +809,9 @@ class ChatBot:
         try:
             stored = self.store.record_turn(
                 context.conversation_id,
-                customer_text=guardrails.mask(text, config.MASK_FOR_STORAGE).text,
-                reply=guardrails.mask(reply, config.MASK_FOR_STORAGE).text,
+                # The store masks what it keeps (guardrails.for_storage).
+                customer_text=text,
+                reply=reply,
                 language=context.language,
                 flags=[*turn.flags, *turn.guard.findings],
                 route=route,

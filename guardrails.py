@@ -182,6 +182,19 @@ def wants_person(text: str) -> bool:
     return bool(_PERSON.search(text))
 
 
+@cache
+def acme_values() -> frozenset[str]:
+    """Acme's own phone numbers, emails and addresses (config.FACTS): never masked for storage."""
+    return frozenset(known_values(config.FACTS.values()))
+
+
+def for_storage(value: Any) -> Any:
+    """The one rule for anything kept (turn records, handoffs and their transcripts, saved
+    conversations, feedback) or written up from it: personal data masked, Acme's own contact
+    details kept, so a colleague sees which line Eva gave. Strings, or JSON-like values."""
+    return mask_values(value, config.MASK_FOR_STORAGE, keep=acme_values())
+
+
 def mask_values(value: Any, kinds: Iterable[str], keep: frozenset[str] = frozenset()) -> Any:
     """Every string inside a JSON-like value masked (tool inputs, a saved conversation)."""
     kinds = tuple(kinds)

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -394,9 +393,9 @@ class Store:
             return Handoff(
                 reference=reference,
                 conversation_id=conversation_id,
-                reason=_masked(reason),
+                reason=guardrails.for_storage(reason),
                 priority=priority,
-                summary=_masked(summary),
+                summary=guardrails.for_storage(summary),
                 status="open",
                 created_at=_now(),
                 **details,
@@ -532,7 +531,7 @@ class Store:
         unknown = set(metrics or {}) - set(TURN_METRICS)
         if unknown:
             raise ValueError(f"unknown turn metrics: {', '.join(sorted(unknown))}")
-        customer_text, reply = _masked(customer_text), _masked(reply)
+        customer_text, reply = guardrails.for_storage(customer_text), guardrails.for_storage(reply)
 
         def write() -> dict[str, Any]:
             moment = _now()
@@ -591,7 +590,7 @@ class Store:
                 row = Feedback(conversation_id=conversation_id, kind=kind, turn_id=turn_id)
                 session.add(row)
             row.score = score
-            row.comment = _masked(comment) if comment else row.comment
+            row.comment = guardrails.for_storage(comment) if comment else row.comment
             row.created_at = _now()
             session.flush()
             return _feedback_dict(row)
@@ -678,9 +677,7 @@ class Store:
         signatures; the API does not need them for finished turns).
         """
         # Acme's own phone numbers and addresses stay, so a resumed conversation shows them.
-        kept = guardrails.mask_values(
-            _without_thinking(state), config.MASK_FOR_STORAGE, keep=_acme_values()
-        )
+        kept = guardrails.for_storage(_without_thinking(state))
         moment = _now()
         with self._sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
@@ -997,10 +994,10 @@ def _handoff_details(**fields: Any) -> dict[str, Any]:
         raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
     for name in ("summary", "draft", "reason"):
         if details.get(name) is not None:
-            details[name] = _masked(details[name])
+            details[name] = guardrails.for_storage(details[name])
     if details.get("transcript") is not None:
         entries = [
-            {"role": str(entry["role"]), "text": _masked(str(entry["text"]))}
+            {"role": str(entry["role"]), "text": guardrails.for_storage(str(entry["text"]))}
             for entry in details["transcript"]
         ]
         details["transcript"] = json.dumps(entries, ensure_ascii=False)
@@ -1019,7 +1016,7 @@ def _refund(
         reference=reference,
         policy_number=policy_number,
         amount=Decimal(str(amount)),
-        reason=_masked(reason),
+        reason=guardrails.for_storage(reason),
         kind=kind,
         status="requested",
         conversation_id=conversation_id,
@@ -1063,11 +1060,6 @@ def _without_thinking(value: Any) -> Any:
             )
         ]
     return value
-
-
-@cache
-def _acme_values() -> frozenset[str]:
-    return frozenset(guardrails.known_values(config.FACTS.values()))
 
 
 def _percentile(values: list[int], share: float) -> int | None:
@@ -1124,12 +1116,6 @@ def _refund_reference() -> str:
 
 def _random_code(length: int) -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
-
-
-def _masked(text: str) -> str:
-    """Free text as it may be stored: personal data masked, Acme's own numbers kept (a
-    colleague reading a transcript should see which line Eva gave the customer)."""
-    return guardrails.mask(text, config.MASK_FOR_STORAGE, keep=_acme_values()).text
 
 
 def _now() -> datetime:

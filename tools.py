@@ -493,9 +493,7 @@ def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
             # Whatever the model wrote in free text, personal data in it is not kept (a
             # dedicated field such as contact_email is there to be kept, and validated).
             args = {
-                key: guardrails.mask_values(value, config.MASK_FOR_STORAGE)
-                if key in _FREE_TEXT
-                else value
+                key: guardrails.for_storage(value) if key in _FREE_TEXT else value
                 for key, value in args.items()
             }
         return handler(args, ctx)

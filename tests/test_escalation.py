@@ -251,6 +251,25 @@ def test_personal_data_the_customer_never_gave_is_masked_in_the_reply(keyed, db)
     assert config.FACTS["support_phone"] in reply, "Acme's own number is fine"
 
 
+def test_a_turn_record_and_a_colleagues_transcript_keep_acmes_own_number(keyed, db):
+    """One storage rule everywhere: the customer's number is masked, Acme's own line, which Eva
+    gave, is kept (a colleague must see which number the customer was given)."""
+    acme = config.FACTS["support_phone"]
+    api = ScriptedAPI(text(f"A colleague will call you. Our own line is {acme}, any time."))
+    [events] = converse(
+        scripted_bot(db, api), "I want to talk to a real person. My number is 312-555-0199."
+    )
+    assert handoffs_of(events)
+    [handoff] = db.handoffs()
+    transcript = " ".join(line["text"] for line in handoff["transcript"])
+    [turn] = db.conversation(handoff["conversation_id"])["turns"]
+    for stored in (transcript, turn["customer_text"] + " " + turn["reply"]):
+        assert acme in stored and "312-555-0199" not in stored, stored
+    # The colleague's brief was written from the same text (the side model read it masked).
+    briefed = json.dumps(api.side_requests)
+    assert "312-555-0199" not in briefed
+
+
 def test_the_customers_own_email_can_be_repeated_back(keyed, db):
     api = ScriptedAPI(text("I'll note ann@example.org as your contact address."))
     [events] = converse(scripted_bot(db, api), "Please use ann@example.org for replies")
