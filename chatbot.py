@@ -28,7 +28,7 @@ import guardrails
 import handoff
 import tools
 from knowledge import KnowledgeBase, Results, as_prompt
-from store import Store
+from store import Store, most_urgent
 
 log = logging.getLogger(__name__)
 # One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
@@ -721,8 +721,7 @@ class ChatBot:
         mid-turn still leaves a colleague a summary and a draft.
         """
         reasons = [config.TRIGGERS[name] for name in found]
-        priorities = [priority for _, priority in reasons]
-        priority = min(priorities, key=PRIORITY_ORDER.index)
+        priority = most_urgent(*(priority for _, priority in reasons))
         reason = " ".join(text for text, _ in reasons)
         opened = tools.open_handoff(
             context, reason, priority, reason, trigger=found[0], source="code"
@@ -983,9 +982,6 @@ class ChatBot:
                 }
             )
         return results
-
-
-PRIORITY_ORDER = ["urgent", "high", "normal", "low"]
 
 
 def append_note(turn: _Turn, note: str) -> str:

@@ -637,7 +637,7 @@ def _articles(text: str) -> list[tuple[str, str, str]]:
     Sentences the guardrails took out of a passage leave a label behind; it is not quoted.
     """
     return [
-        (_unescape(t), _unescape(s), _unescape(body.replace(REMOVED_LABEL, " ")))
+        (_unescape(t), _unescape(s), _unescape(body.replace(guardrails.REMOVED, " ")))
         for t, s, body in ARTICLE.findall(text)
     ]
 
@@ -827,7 +827,6 @@ UNGUARDED_PRODUCT = (
     "Yes, we can look at {product} insurance for you. Tell me a bit more about what you'd like "
     "covered and I'll see what we can offer."
 )
-REMOVED_LABEL = "[instructions removed]"
 DECLINE_PRODUCT = (
     "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
     "car and two-wheeler insurance. For other cover, an independent broker or a specialist "

@@ -56,7 +56,15 @@ import guardrails
 
 # No 0/O, 1/I/L: references are read out over the phone and typed in by hand.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Handoff priorities, most urgent first: the queue's order and the one place it is defined.
 PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def most_urgent(*priorities: str) -> str:
+    """The most urgent of the given priorities (a later, graver reason raises a handoff)."""
+    return min(priorities, key=PRIORITIES.index)
+
+
 REFUND_KINDS = ("refund", "cancellation")
 # A handoff's details beyond the queue entry: what caused it and what the colleague reads.
 HANDOFF_DETAILS = ("trigger", "language", "policy_number", "transcript", "draft", "source")

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import config
 import guardrails
 from knowledge import KnowledgeBase, as_prompt
-from store import REFERENCE_ALPHABET, Store
+from store import PRIORITIES as HANDOFF_PRIORITIES
+from store import REFERENCE_ALPHABET, Store, most_urgent
 
 # ---------------------------------------------------------------------------------------------
 # Rating tables for get_quote. A premium is
@@ -107,9 +108,8 @@ TICKET_CATEGORIES = [
     "complaint",
     "other",
 ]
-PRIORITIES = ["low", "normal", "high", "urgent"]
-# Most urgent first, as the queue is worked.
-PRIORITIES_BY_URGENCY = list(reversed(PRIORITIES))
+# The schema lists them least urgent first (store.PRIORITIES holds the order).
+PRIORITIES = list(reversed(HANDOFF_PRIORITIES))
 
 _POLICY_NUMBER = {
     "type": "string",
@@ -937,7 +937,7 @@ def _joined(
         fields["trigger"] = trigger
     if reason not in open_one["reason"]:
         fields["reason"] = f"{open_one['reason']} {reason}"
-        fields["priority"] = min(open_one["priority"], priority, key=PRIORITIES_BY_URGENCY.index)
+        fields["priority"] = most_urgent(open_one["priority"], priority)
     if not fields:
         return open_one
     return ctx.store.update_handoff(open_one["reference"], **fields) or open_one
