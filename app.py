@@ -21,23 +21,12 @@ import access
 import chatbot
 import config
 import llm
+import tools
 from evals import runner, suite
 from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
 
-TOOL_LABELS = {
-    "search_knowledge_base": "Searching the help centre",
-    "get_quote": "Preparing a quote",
-    "lookup_policy": "Verifying identity and finding the policy",
-    "get_claim_status": "Checking claim status",
-    "file_claim": "Filing a claim",
-    "create_ticket": "Creating a follow-up ticket",
-    "escalate_to_human": "Handing over to a colleague",
-    "request_refund": "Requesting a refund",
-    "cancel_policy": "Cancelling the policy",
-    "request_policy_change": "Passing a policy change to a colleague",
-}
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
 FOLD_HELP = (
     "Each request stays under the token budget (ACME_TOKEN_BUDGET). The whole conversation "
@@ -275,7 +264,7 @@ def queue(text: str) -> None:
 
 def tool_card(tool: dict[str, Any]) -> None:
     """A finished tool call: what was asked, with what, and how it went."""
-    label = TOOL_LABELS.get(tool["name"], tool["name"])
+    label = tools.label(tool["name"])
     state = "error" if tool["is_error"] else "complete"
     with st.status(f"{label} — {tool['summary']}", state=state, expanded=False):
         st.caption(f"Tool `{tool['name']}`")
@@ -441,9 +430,7 @@ def transcript_markdown(entries: list[dict[str, Any]]) -> str:
             if segment["kind"] == "text":
                 lines.append(segment["text"])
             else:
-                lines.append(
-                    f"> {TOOL_LABELS.get(segment['name'], segment['name'])} — {segment['summary']}"
-                )
+                lines.append(f"> {tools.label(segment['name'])} — {segment['summary']}")
         for source in entry.get("sources") or []:
             lines.append(f"- Source: {source['title']} — {source['section']}")
         if entry.get("handoff"):
@@ -654,7 +641,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 if box is not None:
                     box.markdown(segments[-1]["text"])
                 box = None
-                label = TOOL_LABELS.get(event.name, event.name)
+                label = tools.label(event.name)
                 status_line.caption(f"{label}…")
             elif isinstance(event, chatbot.ToolFinished):
                 # A card opened by code comes with no ToolStarted: close the text above it.

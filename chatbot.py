@@ -208,9 +208,6 @@ DECLINED = (
 )
 
 
-SEARCH = "search_knowledge_base"
-
-
 def customer_message(error: BaseException) -> str:
     """What to tell the customer about a failed call, by kind of failure."""
     if isinstance(error, anthropic.RateLimitError | anthropic.InternalServerError):
@@ -491,11 +488,6 @@ class _Turn:
             self.flags.append(finding)
 
 
-# Tools whose success Eva may state as done ("I've requested your refund"): the output check
-# lets such sentences through once the tool has acted within its limit.
-ACTING_TOOLS = {"request_refund", "cancel_policy"}
-
-
 class ChatBot:
     """Runs customer turns against an injected client; knows nothing of the page."""
 
@@ -727,10 +719,10 @@ class ChatBot:
             context, reason, priority, reason, trigger=found[0], source="code"
         )
         summary = f"Handoff {opened['reference']} ({priority}): {found[0]}"
-        turn.tool_log.append({"name": "escalate_to_human", "is_error": False, "summary": summary})
+        turn.tool_log.append({"name": tools.HANDOFF, "is_error": False, "summary": summary})
         yield ToolFinished(
             "code_trigger",
-            "escalate_to_human",
+            tools.HANDOFF,
             {"reason": reason, "priority": priority, "trigger": found[0]},
             False,
             summary,
@@ -952,11 +944,11 @@ class ChatBot:
             )
             if result.is_error:
                 turn.tool_errors += 1
-            elif block["name"] != SEARCH or result.data.get("sources"):
+            elif block["name"] != tools.SEARCH or result.data.get("sources"):
                 turn.tools_done += 1
-            for source in result.data.get("sources", []) if block["name"] == SEARCH else []:
+            for source in result.data.get("sources", []) if block["name"] == tools.SEARCH else []:
                 turn.offered[source["id"]] = source
-            handed_off = block["name"] == "escalate_to_human" or result.data.get("handed_off")
+            handed_off = block["name"] == tools.HANDOFF or result.data.get("handed_off")
             if handed_off and not result.is_error:
                 event = Handoff(
                     reference=result.data["reference"],
@@ -967,7 +959,9 @@ class ChatBot:
                 turn.handoffs.append(event)
                 self._brief(event, turn, context)
                 yield event
-            elif block["name"] in ACTING_TOOLS and not result.is_error:
+            # A tool that moved money within its limit: the reply may say it is done ("I've
+            # requested your refund"), which the output check otherwise holds as a promise.
+            elif tools.acts_on_money(block["name"]) and not result.is_error:
                 turn.guard.promises_allowed = True
             # Stored free text (a claim's description) may carry orders: they stay data.
             output, injected = guardrails.neutralise(result.content)

@@ -61,14 +61,14 @@ SUPPORT_HOURS = {0: (8, 20), 1: (8, 20), 2: (8, 20), 3: (8, 20), 4: (8, 20), 5: 
 SUPPORT_TIMEZONE = "America/New_York"
 
 
-def _clock(hour: int) -> str:
+def spoken_hour(hour: int) -> str:
     """8 -> '8:00 a.m.', 20 -> '8:00 p.m.' (US style, as customers read it)."""
     return f"{(hour - 1) % 12 + 1}:00 {'a.m.' if hour < 12 else 'p.m.'}"
 
 
 def _opening(day: int) -> str:
     opens, closes = SUPPORT_HOURS[day]
-    return f"{_clock(opens)} to {_clock(closes)} Eastern Time"
+    return f"{spoken_hour(opens)} to {spoken_hour(closes)} Eastern Time"
 
 
 # Facts with one home. The static context below and every kb/ article read them from here (an

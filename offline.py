@@ -29,6 +29,7 @@ import httpx2
 
 import config
 import guardrails
+import tools
 
 OFFLINE_MODEL_NAME = "acme-offline-1"
 CACHE_LOOKBACK_BLOCKS = 20
@@ -1024,12 +1025,12 @@ def _after_tools(messages: list[dict], results: list[dict], body: dict[str, Any]
         if result.get("is_error"):
             parts.append(f"I couldn't complete that step: {content}")
             continue
-        if name == "search_knowledge_base":
+        if name == tools.SEARCH:
             question = (_user_texts_recent(messages, 1) or [""])[0]
             parts.append(_grounded_reply(question, content, body) or NOT_FOUND)
             continue
         data = _json_or_none(content)
-        report = RESULT_REPORTS.get(name)
+        report = REPORTS.get(tools.report(name) or "")
         parts.append(report(data) if report and isinstance(data, dict) else f"Done: {content}")
     return "\n\n".join(parts)
 
@@ -1119,14 +1120,12 @@ def _report_money(data: dict[str, Any]) -> str:
     return _report_reference(data)
 
 
-RESULT_REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "request_refund": _report_money,
-    "cancel_policy": _report_money,
-    "request_policy_change": _report_money,
-    "get_quote": _report_quote,
-    "escalate_to_human": _report_handoff,
-    "lookup_policy": _report_policy,
-    "get_claim_status": _report_claims,
-    "file_claim": _report_reference,
-    "create_ticket": _report_reference,
+# How a successful result is worded, by the kind each tool's record names (tools.Tool.report).
+REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "money": _report_money,
+    "quote": _report_quote,
+    "handoff": _report_handoff,
+    "policy": _report_policy,
+    "claims": _report_claims,
+    "reference": _report_reference,
 }

@@ -315,6 +315,7 @@ def test_tool_definitions_are_strict_and_uncached() -> None:
         "get_quote",
         "lookup_policy",
         "get_claim_status",
+        "get_office_hours",
         "file_claim",
         "create_ticket",
         "escalate_to_human",
@@ -615,6 +616,65 @@ def test_escalate_to_human_queues_a_handoff(ctx: ToolContext, store: Store) -> N
 )
 def test_team_availability_follows_eastern_time(moment: datetime, available: bool) -> None:
     assert team_available(moment) is available
+
+
+@pytest.mark.parametrize(
+    ("moment", "summary", "key", "said"),
+    [
+        (
+            datetime(2026, 11, 23, 12, 0, tzinfo=ET),
+            "Open now, until 8:00 p.m. ET",
+            "closes_at",
+            "Monday 8:00 p.m. Eastern Time",
+        ),
+        (
+            datetime(2026, 11, 23, 7, 30, tzinfo=ET),
+            "Closed now; opens Monday 8:00 a.m. Eastern Time",
+            "opens_next",
+            "Monday 8:00 a.m. Eastern Time",
+        ),
+        (
+            datetime(2026, 11, 27, 20, 0, tzinfo=ET),
+            "Closed now; opens Saturday 9:00 a.m. Eastern Time",
+            "opens_next",
+            "Saturday 9:00 a.m. Eastern Time",
+        ),
+        (
+            datetime(2026, 11, 28, 17, 30, tzinfo=ET),
+            "Closed now; opens Monday 8:00 a.m. Eastern Time",
+            "opens_next",
+            "Monday 8:00 a.m. Eastern Time",
+        ),
+        (
+            datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+            "Closed now; opens Monday 8:00 a.m. Eastern Time",
+            "opens_next",
+            "Monday 8:00 a.m. Eastern Time",
+        ),
+    ],
+    ids=["monday-midday", "monday-early", "friday-closing", "saturday-evening", "sunday"],
+)
+def test_office_hours_say_whether_the_team_is_in_and_when_it_opens(
+    store: Store, moment: datetime, summary: str, key: str, said: str
+) -> None:
+    ctx = ToolContext(store=store, conversation_id="c", clock=lambda: moment)
+    result = run_tool("get_office_hours", {}, ctx)
+    assert not result.is_error and result.summary == summary
+    assert result.data[key] == said and result.data["open_now"] is (key == "closes_at")
+    assert config.FACTS["hours_weekdays"] in result.content, "the weekly hours, from config"
+
+
+def test_every_tool_record_is_complete() -> None:
+    """A tool is one record: each has a label, a schema its stored fields belong to, and a
+    report the offline model knows how to word."""
+    import offline
+    from tools import REGISTRY
+
+    assert len({tool.name for tool in REGISTRY}) == len(REGISTRY) == len(TOOLS)
+    for tool in REGISTRY:
+        assert tool.label and tool.label != tool.name, tool.name
+        assert set(tool.stored_free_text) <= set(tool.input_schema["properties"]), tool.name
+        assert tool.report is None or tool.report in offline.REPORTS, tool.name
 
 
 def test_a_second_escalation_in_one_conversation_reuses_the_open_handoff(
