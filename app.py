@@ -22,7 +22,6 @@ import chatbot
 import config
 import llm
 import tools
-from evals import runner, suite
 from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
@@ -571,6 +570,9 @@ def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     if not conn.offline and not live:
         st.caption("On the pilot the quick eval uses the offline model, outside the budget.")
     if st.button(f"Run quick eval ({mode})", width="stretch"):
+        # Development tooling: loaded when a prompt author asks for it, never on the chat page.
+        from evals import runner, suite
+
         try:
             scenarios = runner.selected(suite.load(), [QUICK_TAG])
         except suite.ScenarioError as problem:

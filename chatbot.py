@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,10 +23,11 @@ import httpx2
 
 import budget
 import config
+import envelope
 import guardrails
 import handoff
 import tools
-from knowledge import KnowledgeBase, Results, as_prompt
+from knowledge import KnowledgeBase, Results
 from store import Store, most_urgent
 
 log = logging.getLogger(__name__)
@@ -316,20 +316,11 @@ def user_message(
     """
     if knowledge is None:
         return {"role": "user", "content": [{"type": "text", "text": text}]}
-    # Escaped, the customer's text cannot close its tag or forge a passage of the app's own.
-    wrapped = text.replace("&", "&amp;").replace("<", "&lt;")
     return {
         "role": "user",
         "content": [
-            {"type": "text", "text": as_prompt(knowledge)},
-            {
-                "type": "text",
-                "text": (
-                    f'<customer_message lang="{language}" '
-                    f'reply_in="{config.LANGUAGES.get(language, "English")}">\n'
-                    f"{wrapped}\n</customer_message>"
-                ),
-            },
+            {"type": "text", "text": envelope.knowledge_block(knowledge)},
+            {"type": "text", "text": envelope.customer_block(text, language)},
         ],
     }
 
@@ -338,9 +329,9 @@ def customer_text(message: dict[str, Any]) -> str:
     """What the customer wrote in a user message (no passages, no tool results)."""
     for block in message["content"]:
         text = block.get("text", "") if block.get("type") == "text" else ""
-        found = re.search(r"<customer_message[^>]*>\n?(.*?)\n?</customer_message>", text, re.S)
-        if found:
-            return found.group(1).replace("&lt;", "<").replace("&amp;", "&")
+        words = envelope.customer_words(text)
+        if words is not None:
+            return words
         if text and not text.startswith(("<knowledge>", f"<{budget.TAG} ")):
             return text
     return ""

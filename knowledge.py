@@ -1077,39 +1077,6 @@ class KnowledgeBase:
         return [hits[i] for i in order]
 
 
-def as_prompt(results: Results, searched_for: str | None = None) -> str:
-    """Passages as the model reads them: tagged data with ids, never loose instructions."""
-    lines = ["<knowledge>"]
-    if searched_for is not None:
-        lines.append(f"<searched_for>{escape(searched_for)}</searched_for>")
-    lines.append(
-        f"<note>{config.KNOWLEDGE_NOTE if results.hits() else config.NO_KNOWLEDGE_NOTE}</note>"
-    )
-    for hit in results.articles:
-        c = hit.chunk
-        lines += [
-            f'<article id="{c.id}" title="{escape(c.title)}" section="{escape(c.section)}" '
-            f'updated="{c.updated}">',
-            escape(c.text),
-            "</article>",
-        ]
-    for hit in results.precedents:
-        c = hit.chunk
-        lines += [
-            f'<past_ticket id="{c.id}" title="{escape(c.title)}" resolved="{c.updated}">',
-            # A ticket quotes a customer: whatever tags they typed stay text.
-            escape(c.text),
-            "</past_ticket>",
-        ]
-    lines.append("</knowledge>")
-    return "\n".join(lines)
-
-
-def escape(text: str) -> str:
-    """Text that cannot open or close a tag of the prompt's own (&, < and quotes escaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-
-
 def distinct_sections(hits: Iterable[Hit]) -> list[Hit]:
     """One hit per section: two parts of one section would only repeat each other."""
     seen: set[str] = set()

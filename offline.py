@@ -28,6 +28,7 @@ from typing import Any
 import httpx2
 
 import config
+import envelope
 import guardrails
 import tools
 
@@ -480,9 +481,9 @@ def follows(body: dict[str, Any], rule: str) -> bool:
 
 def _customer_words(text: str) -> str:
     """The customer's own words, without knowledge or instruction blocks the app adds."""
-    match = re.search(r"<customer_message[^>]*>(.*?)</customer_message>", text, re.S)
-    if match:
-        return _unescape(match.group(1).strip())
+    words = envelope.customer_words(text)
+    if words is not None:
+        return words.strip()
     return re.sub(r"<(\w+)[^>]*>.*?</\1>", " ", text, flags=re.S).strip()
 
 
@@ -595,9 +596,6 @@ def _terms(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in STOPWORDS]
 
 
-ARTICLE = re.compile(
-    r'<article id="[^"]*" title="([^"]*)" section="([^"]*)"[^>]*>\n?(.*?)</article>', re.S
-)
 OTHER_LANGUAGE_TEXT = """
     el la los las del que y en es un una por para con mi se lo qué cómo está son si mis
     der die das und ist ich mein meine nicht ein eine mit für auf wie wird mir mich
@@ -638,13 +636,9 @@ def _articles(text: str) -> list[tuple[str, str, str]]:
     Sentences the guardrails took out of a passage leave a label behind; it is not quoted.
     """
     return [
-        (_unescape(t), _unescape(s), _unescape(body.replace(guardrails.REMOVED, " ")))
-        for t, s, body in ARTICLE.findall(text)
+        (title, section, body.replace(guardrails.REMOVED, " "))
+        for title, section, body in envelope.articles(text)
     ]
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&quot;", '"').replace("&lt;", "<").replace("&amp;", "&")
 
 
 def _static_passages(body: dict[str, Any]) -> list[Passage]:

@@ -24,8 +24,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import config
+import envelope
 import guardrails
-from knowledge import KnowledgeBase, as_prompt
+from knowledge import KnowledgeBase
 from store import PRIORITIES as HANDOFF_PRIORITIES
 from store import REFERENCE_ALPHABET, Store, most_urgent
 
@@ -254,7 +255,7 @@ def _search_knowledge_base(args: dict[str, Any], ctx: ToolContext) -> ToolResult
     results = ctx.knowledge.search(query)
     found = len(results.articles)
     return ToolResult(
-        content=as_prompt(results, searched_for=query),
+        content=envelope.knowledge_block(results, searched_for=query),
         is_error=False,
         summary=f"Searched the help centre for “{_clipped(query)}”: "
         + (f"{found} article section{'s' if found != 1 else ''}" if found else "nothing found"),

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 import config
+import envelope
 import knowledge
 from components import unavailable
 from fakes import FakeEmbedder
@@ -261,14 +262,14 @@ def test_search_falls_back_to_bm25_when_the_embedder_is_down(small_kb, tmp_path)
 
 
 def test_the_prompt_block_tags_articles_and_precedents_with_ids(kb):
-    block = knowledge.as_prompt(kb.search("my car was stolen, what do I do"))
+    block = envelope.knowledge_block(kb.search("my car was stolen, what do I do"))
     assert block.startswith("<knowledge>") and block.endswith("</knowledge>")
     assert re.search(
         r'<article id="vehicle-theft-claims#[^"]+" title="Vehicle theft claims"', block
     )
     assert '<past_ticket id="ticket/' in block
     assert config.KNOWLEDGE_NOTE in block
-    nothing = knowledge.as_prompt(knowledge.Results())
+    nothing = envelope.knowledge_block(knowledge.Results())
     assert config.NO_KNOWLEDGE_NOTE in nothing and "<article" not in nothing
 
 
