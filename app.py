@@ -207,7 +207,7 @@ def fresh_conversation() -> None:
     state.history = []
     state.display = []
     state.facts = {"conversation_id": uuid.uuid4().hex}
-    state.usage = {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0, "cost": 0.0}
+    state.usage = chatbot.Usage().totals()
     state.failed = None
     # The id rides in the URL, so a reload or a dropped connection comes back to it.
     st.query_params["c"] = state.facts["conversation_id"]
@@ -700,12 +700,6 @@ def commit(
     state = st.session_state
     if done.stop_reason == "refusal":
         segments = []
-    usage, totals = done.usage, state.usage
-    cost = (
-        None
-        if usage.cost_usd is None or totals["cost"] is None
-        else totals["cost"] + usage.cost_usd
-    )
     # Everything is computed first and assigned last, so nothing can half-apply.
     history = done.history(state.history)
     display = [
@@ -721,13 +715,7 @@ def commit(
             "folded": folded,
         },
     ]
-    new_totals = {
-        "input": totals["input"] + usage.input_tokens,
-        "output": totals["output"] + usage.output_tokens,
-        "cache_write": totals["cache_write"] + usage.cache_write_tokens,
-        "cache_read": totals["cache_read"] + usage.cache_read_tokens,
-        "cost": cost,
-    }
+    new_totals = (chatbot.Usage.from_totals(state.usage) + done.usage).totals()
     state.history, state.display, state.facts, state.usage = (
         history,
         display,

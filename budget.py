@@ -43,9 +43,15 @@ class Fit:
     tokens_after: int = 0
 
 
+def estimate_tokens(text: str) -> int:
+    """About four characters a token: near enough for English prose and JSON. The one
+    estimate of request size, for the budget and the offline model's token counts alike."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
 def estimate(value: Any) -> int:
-    """About four characters a token over the JSON the SDK sends: the offline model's rule."""
-    return math.ceil(len(json.dumps(value, ensure_ascii=False)) / 4)
+    """The estimate over the JSON the SDK sends for `value`."""
+    return estimate_tokens(json.dumps(value, ensure_ascii=False))
 
 
 def turn_starts(messages: list[dict[str, Any]]) -> list[int]:

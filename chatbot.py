@@ -120,6 +120,27 @@ class Usage:
             cost,
         )
 
+    # A conversation's running totals are kept as plain data (session state, the saved
+    # conversation) under these keys; they are added up by __add__ like a turn's calls.
+    def totals(self) -> dict[str, Any]:
+        return {
+            "input": self.input_tokens,
+            "output": self.output_tokens,
+            "cache_write": self.cache_write_tokens,
+            "cache_read": self.cache_read_tokens,
+            "cost": self.cost_usd,
+        }
+
+    @classmethod
+    def from_totals(cls, totals: dict[str, Any]) -> Usage:
+        return cls(
+            totals["input"],
+            totals["output"],
+            totals["cache_write"],
+            totals["cache_read"],
+            totals["cost"],
+        )
+
 
 @dataclass(frozen=True)
 class Masked:

@@ -126,7 +126,8 @@ def slug(text: str) -> str:
 
 
 def estimate_tokens(text: str) -> int:
-    """Sub-word tokens, roughly: words and punctuation, plus a little for long words."""
+    """Sub-word tokens of a passage as the embedders cut it (words and punctuation, plus a
+    little for long words): sizes chunks, not requests (that is budget.estimate_tokens)."""
     pieces = re.findall(r"\w+|[^\w\s]", text)
     return len(pieces) + sum(len(p) // 8 for p in pieces)
 

@@ -31,6 +31,7 @@ import config
 import envelope
 import guardrails
 import tools
+from budget import estimate_tokens
 
 OFFLINE_MODEL_NAME = "acme-offline-1"
 CACHE_LOOKBACK_BLOCKS = 20
@@ -156,11 +157,6 @@ def _prefix_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
 def _cache_marks(body: dict[str, Any]) -> list[int]:
     """Positions (in prefix order) of the blocks that carry a cache mark."""
     return [i for i, block in enumerate(_prefix_blocks(body)) if block.get("cache_control")]
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters a token: near enough for English prose and JSON."""
-    return math.ceil(len(text) / 4) if text else 0
 
 
 def prefix_tokens(body: dict[str, Any]) -> list[tuple[str, int]]:

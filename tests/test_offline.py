@@ -15,8 +15,9 @@ import chatbot
 import config
 import knowledge
 import llm
+from budget import estimate_tokens
 from knowledge import KnowledgeBase, LocalEmbedder
-from offline import OfflineModel, PromptCache, estimate_tokens, quote_details
+from offline import OfflineModel, PromptCache, quote_details
 
 
 @pytest.fixture
