@@ -27,183 +27,27 @@ import envelope
 import guardrails
 import handoff
 import tools
+from events import (
+    Event,
+    Folded,
+    Handoff,
+    Masked,
+    Sources,
+    TextDelta,
+    Thinking,
+    ToolFinished,
+    ToolStarted,
+    TurnDone,
+    TurnError,
+    Usage,
+    Withdrawn,
+)
 from knowledge import KnowledgeBase, Results
 from store import Store, most_urgent
 
 log = logging.getLogger(__name__)
 # One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
 turn_log = logging.getLogger("acme.turns")
-
-# ---------------------------------------------------------------------------------------------
-# Events: what a turn tells the page, in order.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    """A piece of the reply as it streams."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Thinking:
-    """The model is reasoning (between tool calls, usually); text is its summary, if any."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    tool_use_id: str
-    name: str
-    input: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    tool_use_id: str
-    name: str
-    input: dict[str, Any]
-    is_error: bool
-    summary: str
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """A person has been asked to take over; reference is what the customer quotes."""
-
-    reference: str
-    reason: str
-    priority: str
-    next_steps: str = ""
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """The reply streamed so far is replaced by `text` (a draft scored too low to send)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Folded:
-    """The oldest turns were folded to keep the request within budget (summary or set aside)."""
-
-    turns: int
-    summarised: bool
-    notice: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens of one turn (all its model calls) and what they cost."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float | None = 0.0
-
-    def __add__(self, other: Usage) -> Usage:
-        cost = (
-            None
-            if self.cost_usd is None or other.cost_usd is None
-            else self.cost_usd + other.cost_usd
-        )
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.cache_write_tokens + other.cache_write_tokens,
-            self.cache_read_tokens + other.cache_read_tokens,
-            cost,
-        )
-
-    # A conversation's running totals are kept as plain data (session state, the saved
-    # conversation) under these keys; they are added up by __add__ like a turn's calls.
-    def totals(self) -> dict[str, Any]:
-        return {
-            "input": self.input_tokens,
-            "output": self.output_tokens,
-            "cache_write": self.cache_write_tokens,
-            "cache_read": self.cache_read_tokens,
-            "cost": self.cost_usd,
-        }
-
-    @classmethod
-    def from_totals(cls, totals: dict[str, Any]) -> Usage:
-        return cls(
-            totals["input"],
-            totals["output"],
-            totals["cache_write"],
-            totals["cache_read"],
-            totals["cost"],
-        )
-
-
-@dataclass(frozen=True)
-class Masked:
-    """Personal data was removed from the customer's message before anything else saw it.
-
-    `text` is the message as the model, the embedder and the history get it; `notice` is what
-    to tell the customer (empty when they were already told in this conversation).
-    """
-
-    text: str
-    kinds: tuple[str, ...]
-    notice: str
-
-
-@dataclass(frozen=True)
-class Sources:
-    """The help-centre sections the reply cites (title, section, snippet), for the page."""
-
-    items: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class TurnError:
-    """The turn failed; message is safe to show a customer. History must stay as it was."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class TurnDone:
-    """The turn succeeded: append `messages` to history and keep `facts` for the next turn."""
-
-    messages: list[dict[str, Any]]
-    reply: str
-    notice: str | None
-    facts: dict[str, Any]
-    usage: Usage
-    stop_reason: str
-    sources: list[dict[str, str]] = field(default_factory=list)
-    # The turn's row in the store (feedback attaches to it); None if it could not be written.
-    turn_id: int | None = None
-    # Set when the oldest turns were folded: this replaces the history before `messages`.
-    folded: list[dict[str, Any]] | None = None
-
-    def history(self, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The history to keep after this turn, given the one it started from."""
-        return [*(before if self.folded is None else self.folded), *self.messages]
-
-
-Event = (
-    TextDelta
-    | Masked
-    | Thinking
-    | ToolStarted
-    | ToolFinished
-    | Handoff
-    | Withdrawn
-    | Folded
-    | Sources
-    | Usage
-    | TurnError
-    | TurnDone
-)
 
 # ---------------------------------------------------------------------------------------------
 # Plain-language messages: never a stack trace or an API error body on the page.
