@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import config
+import settings
 
 LOCAL = "local"
 PASSCODE = "passcode"
@@ -32,7 +32,7 @@ def mode(has_auth_section: bool) -> str:
     """Sign-in when secrets configure it, else the passcode when one is set, else local."""
     if has_auth_section:
         return OIDC
-    return PASSCODE if config.PILOT_PASSCODE else LOCAL
+    return PASSCODE if settings.PILOT_PASSCODE else LOCAL
 
 
 @dataclass
@@ -50,15 +50,15 @@ class Gate:
         """Seconds until `client` may try again (0 when it may try now)."""
         with self._lock:
             recent = self._recent(client)
-            if len(recent) < config.PASSCODE_MAX_FAILURES:
+            if len(recent) < settings.PASSCODE_MAX_FAILURES:
                 return 0.0
-            return max(0.0, recent[-1] + config.PASSCODE_LOCKOUT_SECONDS - self.clock())
+            return max(0.0, recent[-1] + settings.PASSCODE_LOCKOUT_SECONDS - self.clock())
 
     def check(self, client: str, attempt: str) -> bool:
         """Whether `attempt` is the passcode; a failure counts towards the lock-out."""
         if self.locked_for(client):
             return False
-        expected = config.PILOT_PASSCODE.encode()
+        expected = settings.PILOT_PASSCODE.encode()
         if expected and hmac.compare_digest(attempt.encode(), expected):
             with self._lock:
                 self._failures.pop(client, None)
@@ -69,6 +69,6 @@ class Gate:
         return False
 
     def _recent(self, client: str) -> list[float]:
-        window = config.PASSCODE_LOCKOUT_SECONDS
+        window = settings.PASSCODE_LOCKOUT_SECONDS
         now = self.clock()
         return [t for t in self._failures.get(client, []) if now - t < window]

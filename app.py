@@ -21,6 +21,7 @@ import access
 import chatbot
 import config
 import llm
+import settings
 import tools
 from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
@@ -137,9 +138,11 @@ def within_rate_limit() -> bool:
     """Whether this session may send another message now (a sliding window)."""
     now = time.monotonic()
     recent = [
-        t for t in st.session_state.get("sent_at", []) if now - t < config.RATE_LIMIT_WINDOW_SECONDS
+        t
+        for t in st.session_state.get("sent_at", [])
+        if now - t < settings.RATE_LIMIT_WINDOW_SECONDS
     ]
-    if len(recent) >= config.RATE_LIMIT_MESSAGES:
+    if len(recent) >= settings.RATE_LIMIT_MESSAGES:
         st.session_state.sent_at = recent
         return False
     st.session_state.sent_at = [*recent, now]
@@ -526,7 +529,7 @@ def prompt_lab(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     config.py since this session began, and a quick eval of the change without a terminal."""
     prompt = config.compose_prompt()
     tokens = prompt_tokens(prompt, config.MODEL)
-    minimum = config.MIN_CACHEABLE_TOKENS.get(config.MODEL, config.DEFAULT_MIN_CACHEABLE_TOKENS)
+    minimum = settings.MIN_CACHEABLE_TOKENS.get(config.MODEL, settings.DEFAULT_MIN_CACHEABLE_TOKENS)
     source = CONFIG_FILE.read_text(encoding="utf-8")
     started = st.session_state.setdefault("config_at_start", source)
     with st.expander("Prompt lab", icon="🧪"):
@@ -758,7 +761,7 @@ if "prefill" in st.session_state:
 
 conn = connection()
 # Past the day's budget, Claude rests and the offline model answers (badged as such).
-capped = not conn.offline and spent_today() >= config.DAILY_SPEND_CAP_USD
+capped = not conn.offline and spent_today() >= settings.DAILY_SPEND_CAP_USD
 if capped:
     conn = offline_connection()
 # The whole page shows before the knowledge base has loaded its models (a second or two on a
@@ -777,7 +780,7 @@ prompt = st.chat_input(
     "Ask about coverage, a quote, your policy or a claim…",
     key="chat_input",
     submit_mode="disable",
-    max_chars=config.MAX_MESSAGE_CHARS,
+    max_chars=settings.MAX_MESSAGE_CHARS,
 )
 prompt = (prompt or st.session_state.pop("pending", None) or "").strip()
 if prompt and not within_rate_limit():

@@ -1,4 +1,4 @@
-"""Keeping a long conversation inside the per-request token budget (config.TOKEN_BUDGET).
+"""Keeping a long conversation inside the per-request token budget (settings.TOKEN_BUDGET).
 
 Every request sends the whole history again, so cost and latency grow with each turn. Past the
 budget the oldest customer turns are folded into one block at the head of the history: a
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import config
 import guardrails
+import settings
 
 TAG = "earlier_conversation"
 # Room kept for the fold block itself when choosing the cut (a summary is at most ~600 tokens).
@@ -96,22 +96,22 @@ def fit(
     count: Callable[[list[dict[str, Any]]], int | None],
     condense: Callable[[list[dict[str, Any]]], str | None],
 ) -> Fit:
-    """`messages` (history + this turn's user message) within config.TOKEN_BUDGET.
+    """`messages` (history + this turn's user message) within settings.TOKEN_BUDGET.
 
     `request_tokens` estimates a whole request built from messages; `count` counts one exactly
     (None when it cannot); `condense` summarises the messages being folded (None when it
     cannot).
     """
-    budget = config.TOKEN_BUDGET
+    budget = settings.TOKEN_BUDGET
     estimated = request_tokens(messages)
-    if estimated < budget * config.COUNT_FROM_SHARE:
+    if estimated < budget * settings.COUNT_FROM_SHARE:
         return Fit(messages, tokens_before=estimated, tokens_after=estimated)
     counted = count(messages) or estimated
     if counted <= budget:
         return Fit(messages, tokens_before=counted, tokens_after=counted)
     starts = turn_starts(messages)
     # The last start is this turn's message; it and the KEEP_RECENT_TURNS before it stay.
-    foldable = len(starts) - 1 - config.KEEP_RECENT_TURNS
+    foldable = len(starts) - 1 - settings.KEEP_RECENT_TURNS
     if foldable < 1:
         return Fit(messages, tokens_before=counted, tokens_after=counted)
     scale = counted / max(1, estimated)
@@ -122,7 +122,7 @@ def fit(
         kept = fixed + sum(sizes[starts[cut] :]) + FOLD_ALLOWANCE_TOKENS
         return math.ceil(scale * kept)
 
-    target = budget * config.FOLD_TO_SHARE
+    target = budget * settings.FOLD_TO_SHARE
     cut = next((k for k in range(1, foldable + 1) if after(k) <= target), foldable)
     folded, kept = messages[: starts[cut]], messages[starts[cut] :]
     head = earlier(folded)

@@ -26,6 +26,7 @@ import config
 import envelope
 import guardrails
 import handoff
+import settings
 import tools
 from events import (
     Event,
@@ -110,7 +111,7 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 
 
 def cache_mark() -> dict[str, str]:
-    return {"type": "ephemeral", "ttl": config.CACHE_TTL}
+    return {"type": "ephemeral", "ttl": settings.CACHE_TTL}
 
 
 def system_blocks() -> list[dict[str, Any]]:
@@ -290,7 +291,7 @@ def usage_of(message: Any, model: str) -> Usage:
         raw.cache_creation_input_tokens or 0,
         raw.cache_read_input_tokens or 0,
     )
-    prices = config.PRICES.get(model)
+    prices = settings.PRICES.get(model)
     cost = None
     if prices:
         rates = (prices["input"], prices["output"], prices["cache_write"], prices["cache_read"])

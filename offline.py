@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx2
 
-import config
 import envelope
 import guardrails
+import settings
 import tools
 from budget import estimate_tokens
 
@@ -346,7 +346,7 @@ class OfflineModel:
         self, pace_seconds: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.cache = PromptCache(clock)
-        self.pace_seconds = config.OFFLINE_PACE_SECONDS if pace_seconds is None else pace_seconds
+        self.pace_seconds = settings.OFFLINE_PACE_SECONDS if pace_seconds is None else pace_seconds
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         """Route one HTTP request the SDK sends."""
@@ -363,8 +363,8 @@ class OfflineModel:
         if problems:
             return error_response(400, "invalid_request_error", "; ".join(problems))
         reply = decide(body)
-        minimum = config.MIN_CACHEABLE_TOKENS.get(
-            body["model"], config.DEFAULT_MIN_CACHEABLE_TOKENS
+        minimum = settings.MIN_CACHEABLE_TOKENS.get(
+            body["model"], settings.DEFAULT_MIN_CACHEABLE_TOKENS
         )
         usage = self.cache.account(body, minimum)
         output = sum(block_tokens(b) for b in reply.blocks)

@@ -51,8 +51,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-import config
 import guardrails
+import settings
 
 # No 0/O, 1/I/L: references are read out over the phone and typed in by hand.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -278,12 +278,12 @@ class Store:
     """One engine shared by every thread; each method opens and closes its own session."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.engine = _engine(url or config.DATABASE_URL)
+        self.engine = _engine(url or settings.DATABASE_URL)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         _create_tables(self.engine)
         _add_missing_columns(self.engine)
         _add_missing_indexes(self.engine)
-        self._seed_if_empty(config.FIXTURES_DIR / "customers.json")
+        self._seed_if_empty(settings.FIXTURES_DIR / "customers.json")
 
     def policy(self, number: str) -> dict[str, Any] | None:
         """The policy with its holder, vehicles, coverage and billing; None if unknown."""

@@ -7,7 +7,7 @@ for a request is every token it shares with the conversation's previous request,
 the ones new in it. Token counts are the offline model's (about four characters a token), so
 shares are exact for the layout and approximate in absolute tokens.
 
-Costs use config.PRICES for config.MODEL: our layout (measured), the same requests with every
+Costs use settings.PRICES for config.MODEL: our layout (measured), the same requests with every
 cache mark removed, and the guide's layout (static context moved into the first user message,
 no marks). Output tokens are the same in all three and left out of the input comparison.
 """
@@ -23,6 +23,7 @@ from typing import Any
 import chatbot
 import config
 import llm
+import settings
 from bench.context import Context
 from evals import suite
 from knowledge import KnowledgeBase
@@ -77,7 +78,7 @@ def record(kb: KnowledgeBase, messages: list[str], folder: str) -> list[Request]
 def per_turn(requests: list[Request]) -> list[dict[str, float]]:
     """For each customer turn: tokens read, written and uncached, and the layout's limit."""
     cache = PromptCache(clock=lambda: 0.0)
-    minimum = config.MIN_CACHEABLE_TOKENS.get(config.MODEL, config.DEFAULT_MIN_CACHEABLE_TOKENS)
+    minimum = settings.MIN_CACHEABLE_TOKENS.get(config.MODEL, settings.DEFAULT_MIN_CACHEABLE_TOKENS)
     previous: list[tuple[str, int]] = []
     turns: dict[int, dict[str, float]] = {}
     for request in requests:
@@ -125,7 +126,7 @@ def guide_layout(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def input_cost(rows: list[dict[str, float]]) -> float:
-    prices = config.PRICES[config.MODEL]
+    prices = settings.PRICES[config.MODEL]
     return (
         sum(
             r["uncached"] * prices["input"]
@@ -138,7 +139,7 @@ def input_cost(rows: list[dict[str, float]]) -> float:
 
 
 def plain_cost(bodies: list[dict[str, Any]]) -> float:
-    return sum(count_tokens(body) for body in bodies) * config.PRICES[config.MODEL]["input"] / 1e6
+    return sum(count_tokens(body) for body in bodies) * settings.PRICES[config.MODEL]["input"] / 1e6
 
 
 def run(ctx: Context) -> dict[str, float]:
@@ -183,7 +184,7 @@ def measure(kb: KnowledgeBase, folder: str) -> dict[str, Any]:
     ours = input_cost(rows)
     no_marks = plain_cost([unmarked(r.body) for r in six])
     guide = plain_cost([guide_layout(r.body) for r in six])
-    output = sum(r.output_tokens for r in six) * config.PRICES[config.MODEL]["output"] / 1e6
+    output = sum(r.output_tokens for r in six) * settings.PRICES[config.MODEL]["output"] / 1e6
     # The eval suite's multi-turn conversations: the worst turn from turn 2 on.
     gaps = []
     for scenario in [s for s in suite.load() if len(s.turns) > 1]:

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 import config
 import llm
+import settings
 from evals import report, runner, suite
 from evals.judge import judge_with
 from knowledge import KnowledgeBase, KnowledgeError
@@ -39,9 +40,9 @@ def open_knowledge(scratch: Path) -> KnowledgeBase:
     """The knowledge base in a scratch folder, caught up with kb/. It starts from a copy of the
     app's index when there is one (so nothing is embedded twice), never opens the app's own
     folder (the running app holds it) and never syncs into a shared Chroma server."""
-    if config.INDEX_DIR.exists() and not config.CHROMA_HOST:
+    if settings.INDEX_DIR.exists() and not settings.CHROMA_HOST:
         shutil.copytree(
-            config.INDEX_DIR, scratch, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock")
+            settings.INDEX_DIR, scratch, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock")
         )
     kb = KnowledgeBase(index_dir=scratch)
     bar: tqdm | None = None

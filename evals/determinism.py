@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import config
+import settings
 
 # Numbers and codes minted at random for each run (tickets, handoffs, refunds, new claims).
 MINTED = re.compile(r"\b(?:TCK|H|R)-[A-Z2-9]{6}\b|\bCLM-\d{5}\b")
@@ -54,7 +54,7 @@ def outcomes(index: Path) -> dict[str, Any]:
 
     kb = KnowledgeBase(index_dir=index)
     kb.sync()
-    fixtures = (config.PROJECT_DIR / "fixtures" / "customers.json").read_text()
+    fixtures = (settings.PROJECT_DIR / "fixtures" / "customers.json").read_text()
     known = set(re.findall(r"CLM-\d{5}", fixtures))
     results = runner.run(suite.load(), kb)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-import config
+import settings
 from knowledge import KnowledgeBase, KnowledgeError, embedders_from_env, models
 
 CASES = Path(__file__).with_name("retrieval.yaml")
@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = load_cases()
     print(
         f"{len(cases)} questions · embedders {models(kb)} · {report.chunks} chunks · "
-        f"min similarity {config.MIN_SIMILARITY.get(kb.embedder.name, 'none')} · "
-        f"lexical weight {config.LEXICAL_WEIGHT}"
+        f"min similarity {settings.MIN_SIMILARITY.get(kb.embedder.name, 'none')} · "
+        f"lexical weight {settings.LEXICAL_WEIGHT}"
     )
     started = time.perf_counter()
     results: dict[str, Any] = {}

@@ -43,7 +43,7 @@ import pytest  # noqa: E402
 from sqlalchemy import Connection, Engine, create_engine, event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import config  # noqa: E402
+import settings  # noqa: E402
 import throwaway_postgres  # noqa: E402
 from components import apt_install, in_ci, unavailable  # noqa: E402
 from store import Store  # noqa: E402
@@ -58,7 +58,7 @@ BROWSER_PACKAGES = ["chromium", "fonts-noto-color-emoji"]
 # The real index of kb/, kept between runs: the first run embeds the help centre (~40 s on two
 # cores), later runs only what changed in kb/, by content hash, as the app does. Every test
 # process works on a copy of its own.
-TEST_INDEX = config.PROJECT_DIR / "data" / "test-index"
+TEST_INDEX = settings.PROJECT_DIR / "data" / "test-index"
 
 
 @pytest.fixture
@@ -79,14 +79,14 @@ def kb(request: pytest.FixtureRequest):
         _note(request.config, f"Index: bringing {TEST_INDEX} up to date with kb/", now=True)
         done = subprocess.run(
             [sys.executable, "-m", "knowledge", "reindex"],
-            cwd=config.PROJECT_DIR,
+            cwd=settings.PROJECT_DIR,
             env={**os.environ, "ACME_INDEX_DIR": str(TEST_INDEX)},
             capture_output=True,
             text=True,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         _note(request.config, f"Index: {done.stdout.strip().splitlines()[-1]}")
-        shutil.copytree(TEST_INDEX, config.INDEX_DIR, ignore=shutil.ignore_patterns("*.lock"))
+        shutil.copytree(TEST_INDEX, settings.INDEX_DIR, ignore=shutil.ignore_patterns("*.lock"))
     base = KnowledgeBase()
     base.sync()
     return base
@@ -97,7 +97,7 @@ def index_copy(kb, tmp_path) -> Path:
     """A copy of the session's real index to open beside it: a test that edits a copy of kb/
     then embeds only the sections it changed, never the whole help centre again."""
     target = tmp_path / "index"
-    shutil.copytree(config.INDEX_DIR, target, ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(settings.INDEX_DIR, target, ignore=shutil.ignore_patterns("*.lock"))
     return target
 
 

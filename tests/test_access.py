@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import access
-import config
+import settings
 
 
 @pytest.fixture
 def gate(monkeypatch):
-    monkeypatch.setattr(config, "PILOT_PASSCODE", "tide-pool-42")
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", "tide-pool-42")
     now = [1000.0]
     gate = access.Gate(clock=lambda: now[0])
     gate.now = now  # the test moves time by hand
@@ -24,12 +24,12 @@ def test_the_right_passcode_opens_and_a_wrong_one_does_not(gate):
 
 
 def test_repeated_failures_lock_one_client_out_for_a_while(gate):
-    for _ in range(config.PASSCODE_MAX_FAILURES):
+    for _ in range(settings.PASSCODE_MAX_FAILURES):
         assert not gate.check("1.2.3.4", "guess")
-    assert gate.locked_for("1.2.3.4") == pytest.approx(config.PASSCODE_LOCKOUT_SECONDS)
+    assert gate.locked_for("1.2.3.4") == pytest.approx(settings.PASSCODE_LOCKOUT_SECONDS)
     assert not gate.check("1.2.3.4", "tide-pool-42"), "locked even with the right passcode"
     assert gate.check("5.6.7.8", "tide-pool-42"), "another client is not locked"
-    gate.now[0] += config.PASSCODE_LOCKOUT_SECONDS
+    gate.now[0] += settings.PASSCODE_LOCKOUT_SECONDS
     assert gate.locked_for("1.2.3.4") == 0
     assert gate.check("1.2.3.4", "tide-pool-42")
 
@@ -39,12 +39,12 @@ def test_repeated_failures_lock_one_client_out_for_a_while(gate):
     [(True, "x", access.OIDC), (False, "x", access.PASSCODE), (False, "", access.LOCAL)],
 )
 def test_the_mode_follows_the_configuration(monkeypatch, auth, passcode, expected):
-    monkeypatch.setattr(config, "PILOT_PASSCODE", passcode)
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", passcode)
     assert access.mode(auth) == expected
 
 
 def test_no_passcode_configured_admits_nobody_by_passcode(monkeypatch):
-    monkeypatch.setattr(config, "PILOT_PASSCODE", "")
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", "")
     assert not access.Gate().check("1.2.3.4", "")
 
 

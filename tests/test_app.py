@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import chatbot
 import config
+import settings
 from scripted import ScriptedAPI, error, served, text
 from store import Store
 from test_escalation import PERSON, TRIGGERED
@@ -23,7 +24,7 @@ def page(monkeypatch, tmp_path, kb):
 
     `kb` has indexed kb/ for the session, so the page's own start-up sync embeds nothing.
     """
-    monkeypatch.setattr(config, "DATABASE_URL", f"sqlite:///{tmp_path / 'acme.db'}")
+    monkeypatch.setattr(settings, "DATABASE_URL", f"sqlite:///{tmp_path / 'acme.db'}")
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
@@ -93,7 +94,7 @@ def test_asking_for_a_human_shows_the_handoff_with_its_reference(page):
     send(page, "I want to speak to a human")
     banner = page.chat_message[1].info[0].value
     reference = banner.split("reference ")[1].split(".")[0]
-    recorded = Store(config.DATABASE_URL).handoffs()
+    recorded = Store(settings.DATABASE_URL).handoffs()
     assert [h["reference"] for h in recorded] == [reference]
 
 
@@ -172,7 +173,7 @@ def test_a_broken_article_is_named_and_eva_still_answers(page, monkeypatch, tmp_
     broken = tmp_path / "kb"
     (broken / "articles").mkdir(parents=True)
     (broken / "articles" / "oops.md").write_text("no front matter here")
-    monkeypatch.setattr(config, "KB_DIR", broken)
+    monkeypatch.setattr(settings, "KB_DIR", broken)
     page.run()
     assert any("oops.md" in e.value for e in page.sidebar.error)
     send(page, "What are your opening hours on Saturday?")
@@ -183,7 +184,7 @@ def test_an_unreadable_index_is_named_and_eva_still_answers(page, monkeypatch, t
     index = tmp_path / "index"
     index.mkdir()
     (index / "chroma.sqlite3").write_bytes(b"not a database" * 100)
-    monkeypatch.setattr(config, "INDEX_DIR", index)
+    monkeypatch.setattr(settings, "INDEX_DIR", index)
     page.run()
     assert any("cannot be opened" in e.value for e in page.sidebar.error)
     send(page, "What are your opening hours on Saturday?")
@@ -204,7 +205,7 @@ def test_a_person_asked_for_in_any_language_reaches_the_agent_desk(page, languag
     """Done means: the banner on the page, and a desk entry with summary and draft."""
     page.run()
     send(page, PERSON[language])
-    [record] = Store(config.DATABASE_URL).handoffs()
+    [record] = Store(settings.DATABASE_URL).handoffs()
     reference = record["reference"]
     banner = page.chat_message[1].info[0].value
     assert f"reference {reference}" in banner and "colleague picks this" in banner
@@ -222,19 +223,19 @@ def test_the_agent_desk_lists_a_handoff_and_resolves_it(page):
     send(page, "Can I talk to a real person please?")
     desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
     assert desk.label == "Agent desk (1 open)"
-    [reference] = [h["reference"] for h in Store(config.DATABASE_URL).handoffs()]
+    [reference] = [h["reference"] for h in Store(settings.DATABASE_URL).handoffs()]
     assert any(reference in m.value for m in desk.markdown)
     next(b for b in page.sidebar.button if b.key == f"resolve-{reference}").click().run()
     desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
     assert desk.label == "Agent desk (0 open)"
-    assert Store(config.DATABASE_URL).handoffs() == []
+    assert Store(settings.DATABASE_URL).handoffs() == []
 
 
 def test_a_handoff_opened_in_code_shows_its_banner(page):
     """A trigger's card comes with no ToolStarted; the page closes the text above it."""
     page.run()
     send(page, TRIGGERED["legal"])
-    [record] = Store(config.DATABASE_URL).handoffs()
+    [record] = Store(settings.DATABASE_URL).handoffs()
     assert any(f"reference {record['reference']}" in i.value for i in page.chat_message[1].info)
     assert record["trigger"] == "legal"
 
@@ -249,7 +250,7 @@ def test_a_thumbs_rating_and_comment_are_stored_against_the_answer(page):
     thumbs.set_value(0).run()
     comment = next(t for t in page.text_input if t.key and t.key.startswith("comment-"))
     comment.set_value("It missed Saturday hours, call me on 312-555-0199").run()
-    [rating] = Store(config.DATABASE_URL).feedback()
+    [rating] = Store(settings.DATABASE_URL).feedback()
     assert (rating["kind"], rating["score"]) == ("thumbs", 0)
     assert rating["turn_id"] is not None and "Saturday" in rating["comment"]
     assert "312-555-0199" not in rating["comment"], "comments are masked like everything else"
@@ -260,17 +261,17 @@ def test_the_conversation_can_be_rated_and_downloaded(page):
     send(page, "What are your opening hours?")
     [stars] = [f for f in page.sidebar.feedback if f.key == "satisfaction"]
     stars.set_value(4).run()
-    [rating] = Store(config.DATABASE_URL).feedback()
+    [rating] = Store(settings.DATABASE_URL).feedback()
     assert (rating["kind"], rating["score"]) == ("satisfaction", 5)
     labels = [b.label for b in page.sidebar.get("download_button")]
     assert labels == ["Markdown", "JSON"]
 
 
 def test_a_passcode_guards_the_pilot_and_locks_out_after_failures(page, monkeypatch):
-    monkeypatch.setattr(config, "PILOT_PASSCODE", "tide-pool-42")
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", "tide-pool-42")
     page.run()
     assert not page.chat_input, "nothing of the app before the passcode"
-    for _ in range(config.PASSCODE_MAX_FAILURES):
+    for _ in range(settings.PASSCODE_MAX_FAILURES):
         page.text_input[0].set_value("guess")
         page.form_submit_button[0].click().run()
     assert "Too many wrong passcodes" in page.error[0].value
@@ -287,7 +288,7 @@ def test_a_passcode_guards_the_pilot_and_locks_out_after_failures(page, monkeypa
 
 
 def test_the_right_passcode_opens_the_page(page, monkeypatch):
-    monkeypatch.setattr(config, "PILOT_PASSCODE", "tide-pool-42")
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", "tide-pool-42")
     page.run()
     page.text_input[0].set_value("tide-pool-42")
     page.form_submit_button[0].click().run()
@@ -300,8 +301,8 @@ def test_local_mode_is_badged(page):
 
 
 def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):
-    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 2)
-    monkeypatch.setattr(config, "RATE_LIMIT_WINDOW_SECONDS", 3600.0)  # however slow the run
+    monkeypatch.setattr(settings, "RATE_LIMIT_MESSAGES", 2)
+    monkeypatch.setattr(settings, "RATE_LIMIT_WINDOW_SECONDS", 3600.0)  # however slow the run
     page.run()
     send(page, "Hello")
     send(page, "What are your opening hours?")
@@ -314,7 +315,7 @@ def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):
     again = next(b for b in page.button if b.label == "Send again")
     again.click().run()
     assert "quokka" in texts(page)[-1] and "a lot of messages" in page.warning[0].value
-    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 10)
+    monkeypatch.setattr(settings, "RATE_LIMIT_MESSAGES", 10)
     next(b for b in page.button if b.label == "Send again").click().run()
     assert len(page.session_state["display"]) == 6, "sent once the limit allows"
     assert "quokka" in str(page.session_state["history"])
@@ -350,7 +351,7 @@ def test_a_reload_resumes_the_conversation_from_the_url(page):
 def test_a_foreign_or_unknown_id_starts_a_fresh_conversation(page):
     page.run()
     theirs = "f" * 32
-    Store(config.DATABASE_URL).save_state(
+    Store(settings.DATABASE_URL).save_state(
         theirs, "owner@example.org", {"display": [{"role": "user", "segments": []}]}
     )
     for wanted in (theirs, "0" * 32):
@@ -362,8 +363,8 @@ def test_a_foreign_or_unknown_id_starts_a_fresh_conversation(page):
 
 
 def test_a_long_conversation_folds_old_turns_and_the_page_keeps_them(page, monkeypatch):
-    monkeypatch.setattr(config, "TOKEN_BUDGET", 12_000)
-    monkeypatch.setattr(config, "RATE_LIMIT_MESSAGES", 100)
+    monkeypatch.setattr(settings, "TOKEN_BUDGET", 12_000)
+    monkeypatch.setattr(settings, "RATE_LIMIT_MESSAGES", 100)
     page.run()
     asks = [
         "What does comprehensive cover?",

@@ -20,6 +20,7 @@ import pytest
 from playwright import sync_api
 
 import config
+import settings
 from bench.page import free_port, healthy, stop
 from offline import QUOTE_ASK_MARK
 from store import Store
@@ -68,7 +69,7 @@ def server(kb, tmp_path_factory) -> Iterator[Server]:
     copy: its start-up sync then finds every chunk embedded (seconds instead of a minute).
     """
     home = tmp_path_factory.mktemp("browser-home")
-    shutil.copytree(config.INDEX_DIR, home / "index", ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(settings.INDEX_DIR, home / "index", ignore=shutil.ignore_patterns("*.lock"))
     env = {
         **os.environ,
         "ANTHROPIC_API_KEY": "",

@@ -17,6 +17,7 @@ import config
 import handoff
 import llm
 import offline
+import settings
 from scripted import ScriptedAPI, error, message_json, text, tool_calls
 
 BUDGET = 9_000
@@ -26,7 +27,7 @@ SUMMARY = "Customer Dana asked about towing for a 2021 Corolla; quote Q-77 given
 @pytest.fixture(autouse=True)
 def small_budget(monkeypatch):
     # The static prefix (tools + system) is ~6.7k tokens, so a few long turns cross 9k.
-    monkeypatch.setattr(config, "TOKEN_BUDGET", BUDGET)
+    monkeypatch.setattr(settings, "TOKEN_BUDGET", BUDGET)
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def test_a_long_conversation_is_summarised_and_every_request_stays_within_budget
     assert question(0) in asked[0]["messages"][0]["content"]
     sent = json.dumps(request["messages"])
     last = len(turns) - 1
-    for n in range(last - config.KEEP_RECENT_TURNS, last + 1):
+    for n in range(last - settings.KEEP_RECENT_TURNS, last + 1):
         assert question(n) in sent
     assert question(0) not in sent
     # The history the page keeps is the folded one: it starts with the summary.
@@ -154,13 +155,13 @@ def test_after_a_fold_the_next_request_extends_the_same_prefix(api, db):
 
 
 def test_counting_is_asked_only_near_the_budget(api, db, monkeypatch):
-    monkeypatch.setattr(config, "TOKEN_BUDGET", 20_000)
+    monkeypatch.setattr(settings, "TOKEN_BUDGET", 20_000)
     api.side = [summariser()] * 400
     _, _, turns = converse(bot_for(api, db), api, range(80), until_fold=True)
     assert folds(turns[-1])
     counted = [r for r, p in zip(api.requests, api.paths, strict=True) if "count" in p]
     assert counted, "a request near the budget is counted exactly"
-    near = 20_000 * config.COUNT_FROM_SHARE
+    near = 20_000 * settings.COUNT_FROM_SHARE
     assert min(size(r) for r in counted) >= near, "requests well under it are only estimated"
     assert len(counted) < len(turns) / 2
 
@@ -253,7 +254,7 @@ def test_a_cut_never_separates_a_tool_call_from_its_result(api, db):
 def test_offline_the_old_turns_are_set_aside_and_the_cache_picks_up_again(monkeypatch, db, kb):
     """The offline model counts tokens itself and simulates the cache: after the fold the
     next turn reads the folded prefix back instead of writing it again."""
-    monkeypatch.setattr(config, "TOKEN_BUDGET", 16_000)
+    monkeypatch.setattr(settings, "TOKEN_BUDGET", 16_000)
     model, sent = offline.OfflineModel(pace_seconds=0), []
 
     def recorded(request: httpx2.Request) -> httpx2.Response:
@@ -289,6 +290,6 @@ def test_offline_the_old_turns_are_set_aside_and_the_cache_picks_up_again(monkey
     assert max(offline.count_tokens(body) for body in sent) <= 16_000
     assert fold_at is not None, "eighteen answered questions cross 16k tokens"
     assert reads[fold_at + 1] > reads[fold_at], "the folded prefix is read back from cache"
-    assert facts["folded_turns"] >= fold_at - config.KEEP_RECENT_TURNS
+    assert facts["folded_turns"] >= fold_at - settings.KEEP_RECENT_TURNS
     flags = [turn["flags"] for turn in db.conversation(facts["conversation_id"])["turns"]]
     assert ["folded:set_aside" in f for f in flags].count(True) >= 1

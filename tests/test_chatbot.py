@@ -11,6 +11,7 @@ import pytest
 import chatbot
 import config
 import llm
+import settings
 from scripted import (
     ScriptedAPI,
     dropped_after,
@@ -226,7 +227,7 @@ def test_rate_limit_with_retry_after_is_retried_then_succeeds(api, db):
 
 def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
     overloaded = error(529, "overloaded_error", retry_after_ms="1")
-    api.add(*[overloaded] * (config.MAX_RETRIES + 1))
+    api.add(*[overloaded] * (settings.MAX_RETRIES + 1))
     history = [
         chatbot.user_message("earlier"),
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
@@ -236,7 +237,7 @@ def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
     assert isinstance(events[-1], chatbot.TurnError)
     assert events[-1].message == chatbot.BUSY
     assert "529" not in events[-1].message
-    assert len(api.messages_requests) == config.MAX_RETRIES + 1
+    assert len(api.messages_requests) == settings.MAX_RETRIES + 1
     assert json.dumps(history) == before
 
 
@@ -358,7 +359,7 @@ def test_usage_and_cost_add_up_over_tool_rounds(api, db):
         text("ok", usage=usage),
     )
     result = done(run(bot_for(api, db), [], "Quote"))
-    prices = config.PRICES[config.MODEL]
+    prices = settings.PRICES[config.MODEL]
     one_call = (100 * prices["input"] + 50 * prices["output"] + 1000 * prices["cache_read"]) / 1e6
     assert result.usage.input_tokens == 200
     assert result.usage.cache_read_tokens == 2000
@@ -406,7 +407,7 @@ def test_the_default_model_is_current():
 
     assert config.MODEL not in DEPRECATED_MODELS
     assert config.SIDE_MODEL not in DEPRECATED_MODELS
-    assert config.MODEL in config.PRICES
+    assert config.MODEL in settings.PRICES
 
 
 # --- Knowledge in the conversation -------------------------------------------------------------

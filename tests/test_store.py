@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, insert, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 import config
+import settings
 import store as store_module
 from store import Base, Handoff, Store
 
@@ -79,7 +80,7 @@ def test_unknown_policy_is_none(store: Store) -> None:
 
 
 def test_fixtures_cover_every_product_and_status(store: Store) -> None:
-    fixtures = json.loads((config.FIXTURES_DIR / "customers.json").read_text(encoding="utf-8"))
+    fixtures = json.loads((settings.FIXTURES_DIR / "customers.json").read_text(encoding="utf-8"))
     policies = [store.policy(record["policy"]["number"]) for record in fixtures]
 
     assert len(policies) == 12
