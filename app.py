@@ -23,8 +23,8 @@ import config
 import llm
 import settings
 import tools
-from handoff import reviewer_for
 from knowledge import KnowledgeBase, KnowledgeError
+from review import reviewer_for
 from store import Store
 
 AVATARS = {"user": "🙂", "assistant": "🛡️"}

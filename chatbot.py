@@ -24,8 +24,9 @@ import httpx2
 import budget
 import config
 import envelope
+import escalation
 import guardrails
-import handoff
+import review
 import settings
 import tools
 from events import (
@@ -44,7 +45,7 @@ from events import (
     Withdrawn,
 )
 from knowledge import KnowledgeBase, Results
-from store import Store, most_urgent
+from store import Store
 
 log = logging.getLogger(__name__)
 # One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
@@ -353,7 +354,7 @@ class ChatBot:
         client: anthropic.Anthropic,
         store: Store,
         knowledge: KnowledgeBase | None = None,
-        reviewer: handoff.Reviewer | None = None,
+        reviewer: review.Reviewer | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client = client
@@ -362,7 +363,7 @@ class ChatBot:
         self.store = store
         self.knowledge = knowledge
         # The page passes the side model when a key is set; by default no extra calls are made.
-        self.reviewer = reviewer or handoff.HeuristicReviewer()
+        self.reviewer = reviewer or review.HeuristicReviewer()
 
     def respond(
         self, history: list[dict[str, Any]], text: str, facts: dict[str, Any] | None = None
@@ -445,7 +446,7 @@ class ChatBot:
             failed_verifications=context.failed_verifications,
         )
         reply = "".join(turn.shown)
-        sources = sources if route != handoff.WITHHOLD else []
+        sources = sources if route != review.WITHHOLD else []
         turn_id = self._record(turn, context, text, reply, route, confidence, sources)
         if sources:
             yield Sources(sources)
@@ -489,37 +490,25 @@ class ChatBot:
         """
         language = context.language
         reply = "".join(turn.shown)
-        found = list(guardrails.triggers(text))
-        warn = False
-        if "abuse" in found:
-            warned = facts.get("abuse_warnings", 0)
-            if warned < config.ABUSE_WARNINGS:
-                found.remove("abuse")
-                facts["abuse_warnings"] = warned + 1
-                turn.flag(f"warning:abuse:{warned + 1}")
-                warn = True
-        if turn.guard.withheld and not turn.guard.promises_allowed:
+        grounded = cited or turn.tools_done > 0
+        checked = escalation.after_reply(
+            text,
+            facts,
+            reply=reply,
+            said_before=said_before,
+            grounded=grounded,
             # Withheld before a refund or cancellation tool then acted: the tool's result says
             # what was done, so there is nothing left to promise.
-            found.append("commitment")
+            promise_withheld=bool(turn.guard.withheld) and not turn.guard.promises_allowed,
+        )
+        found, warn = checked.found, checked.warning is not None
+        if warn:
+            turn.flag(f"warning:abuse:{checked.warning}")
+        if "commitment" in found:
             yield from self._say(turn, localised(config.COMMITMENT_LINE, language))
-        grounded = cited or turn.tools_done > 0
-        previous = next((s for s in reversed(said_before) if s), None)
-        if handoff.small_talk(text):
-            facts["stalled"] = 0
-        elif handoff.stalled(grounded, reply, text, previous):
-            facts["stalled"] = facts.get("stalled", 0) + 1
-        else:
-            facts["stalled"] = 0
-        if facts["stalled"] >= config.STALLED_TURNS:
-            found.append("stalled")
-        moods = [*facts.get("moods", []), guardrails.sentiment(text)]
-        facts["moods"] = moods[-config.SENTIMENT_TURNS :]
-        if handoff.falling(facts["moods"]):
-            found.append("sentiment")
-        route, confidence, withheld = handoff.SEND, None, ""
+        route, confidence, withheld = review.SEND, None, ""
         if not found and not turn.handoffs and turn.stop_reason == "end_turn" and reply.strip():
-            draft = handoff.Draft(
+            draft = review.Draft(
                 question=text,
                 reply=reply,
                 evidence=evidence_of(turn.messages),
@@ -527,10 +516,10 @@ class ChatBot:
                 tool_errors=turn.tool_errors,
             )
             confidence = self.reviewer.score(draft)
-            route = handoff.route(confidence)
-            if route == handoff.OFFER and not handoff.offers_person(reply):
+            route = review.route(confidence)
+            if route == review.OFFER and not review.offers_person(reply):
                 yield from self._say(turn, localised(config.CONFIDENCE_OFFER, language))
-            elif route == handoff.WITHHOLD:
+            elif route == review.WITHHOLD:
                 found.append("low_confidence")
                 withheld = reply
                 self._withdraw(turn, localised(config.WITHDRAWN_NOTE, language))
@@ -543,7 +532,7 @@ class ChatBot:
         if found and not turn.handoffs:
             yield from self._hand_over(turn, context, found, withheld)
         if turn.handoffs:
-            route = handoff.WITHHOLD if withheld else "handed_off"
+            route = review.WITHHOLD if withheld else "handed_off"
         return route, confidence
 
     def _say(self, turn: _Turn, note: str) -> Iterator[Event]:
@@ -569,10 +558,8 @@ class ChatBot:
         The record is complete before the page hears of it: a customer who closes the tab
         mid-turn still leaves a colleague a summary and a draft.
         """
-        reasons = [config.TRIGGERS[name] for name in found]
-        priority = most_urgent(*(priority for _, priority in reasons))
-        reason = " ".join(text for text, _ in reasons)
-        opened = tools.open_handoff(
+        reason, priority = escalation.reason_for(found)
+        opened = escalation.open_handoff(
             context, reason, priority, reason, trigger=found[0], source="code"
         )
         summary = f"Handoff {opened['reference']} ({priority}): {found[0]}"
@@ -597,18 +584,13 @@ class ChatBot:
         self, opened: Handoff, turn: _Turn, context: tools.ToolContext, withheld: str = ""
     ) -> None:
         """Complete a handoff's record: summary, a draft for the colleague, the transcript."""
-        # Masked as the store keeps it, so the side model writes up what the colleague reads.
-        transcript = guardrails.for_storage(transcript_of(turn.messages))
-        summary, draft = self.reviewer.write_up(
-            transcript, opened.reason, context.language, opened.reference
-        )
-        self.store.update_handoff(
+        escalation.brief(
+            context,
+            self.reviewer,
             opened.reference,
-            summary=summary,
-            draft=withheld or draft,
-            transcript=transcript,
-            language=context.language,
-            policy_number=context.verified_policy,
+            opened.reason,
+            transcript_of(turn.messages),
+            withheld,
         )
 
     def _record(

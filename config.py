@@ -554,7 +554,7 @@ FOLD_NOTE = {
     },
 }
 
-# The side model's instructions (handoff.py). Our words; the replies are parsed by their tags.
+# The side model's instructions (review.py). Our words; the replies are parsed by their tags.
 CONFIDENCE_PROMPT = """
 You check a draft reply written by Eva, Acme Insurance's support assistant, before the
 customer sees it. Judge it only against the evidence given (help-centre passages and tool

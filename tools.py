@@ -18,17 +18,17 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import config
 import envelope
+import escalation
 import guardrails
 from knowledge import KnowledgeBase
 from store import PRIORITIES as HANDOFF_PRIORITIES
-from store import REFERENCE_ALPHABET, Store, most_urgent
+from store import REFERENCE_ALPHABET, Store
 
 # ---------------------------------------------------------------------------------------------
 # Rating tables for get_quote. A premium is
@@ -76,10 +76,7 @@ RATING_TABLES: dict[str, Any] = {
 QUOTE_VALID_DAYS = 30
 MAX_VERIFICATION_ATTEMPTS = 3
 CUSTOMER_SERVICE_PHONE = config.FACTS["support_phone"]
-CLAIMS_PHONE = config.FACTS["claims_phone"]
 CLAIM_WINDOW_YEARS = 3
-TEAM_HOURS_ET = config.SUPPORT_HOURS
-TEAM_TIMEZONE = config.SUPPORT_TIMEZONE
 # A refund can be at most a year of premium: more than that is never owed on one policy.
 REFUND_CAP_MONTHS = 12
 # The money limit counts every refund the chat made on a policy within this many days.
@@ -523,7 +520,7 @@ def _claim_next_steps(args: dict[str, Any], policy_status: str) -> str:
     """Plain sentences, like the other tools' next steps, so they can be relayed as they are."""
     steps = [
         "An adjuster will contact you within 1 business day.",
-        f"The claims line {CLAIMS_PHONE} is open 24/7; quote your claim number.",
+        f"The claims line {escalation.CLAIMS_PHONE} is open 24/7; quote your claim number.",
         "Keep photos, receipts and repair estimates; the adjuster will ask for them.",
     ]
     needs_police = args["incident_type"] in ("theft", "vandalism", "hit_and_run")
@@ -598,119 +595,25 @@ def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 
 def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    result = open_handoff(
+    result = escalation.open_handoff(
         ctx, args["reason"], args["priority"], args["summary"], trigger="model", source="model"
     )
     summary = f"Handoff {result['reference']} ({args['priority']}): {_clipped(args['reason'])}"
     return _ok(result, summary=summary)
 
 
-def open_handoff(
-    ctx: ToolContext,
-    reason: str,
-    priority: str,
-    summary: str,
-    trigger: str,
-    source: str = "code",
-) -> dict[str, Any]:
-    """Queues the conversation for a person and says when they will pick it up.
-
-    The one way into the queue: the model's escalate_to_human, the tools that hit a limit, and
-    chatbot's triggers in code. One open handoff per conversation: a retried turn or a second
-    trigger reuses it. Returns reference, priority, status, team_available_now and next_steps.
-    """
-    already = ctx.store.handoffs(conversation_id=ctx.conversation_id)
-    handoff = (
-        _joined(ctx, already[0], reason, priority, trigger)
-        if already
-        else ctx.store.add_handoff(
-            ctx.conversation_id,
-            reason,
-            priority,
-            summary,
-            trigger=trigger,
-            language=ctx.language,
-            policy_number=ctx.verified_policy,
-            source=source,
-        )
-    )
-    available = team_available(ctx.clock())
-    if available:
-        next_step = "A colleague picks this conversation up, typically within 15 minutes."
-    else:
-        next_step = (
-            f"The team is offline now (open {config.FACTS['hours_weekdays']}; "
-            f"{config.FACTS['hours_saturday']}); a colleague picks this up the next business "
-            "morning."
-        )
-        if priority == "urgent":
-            next_step += (
-                f" For an accident or claim emergency, the claims line {CLAIMS_PHONE} is 24/7."
-            )
-    return {
-        "reference": handoff["reference"],
-        "priority": handoff["priority"],
-        "status": handoff["status"],
-        "team_available_now": available,
-        "next_steps": next_step,
-    }
-
-
-def _joined(
-    ctx: ToolContext, open_one: dict[str, Any], reason: str, priority: str, trigger: str
-) -> dict:
-    """An open handoff that a new reason joins: the reason added, the priority raised if the new
-    one is more urgent (a $900 dispute after "a person, please" is now high), and a trigger
-    found in code named where the model opened it first (the Insights chart reads it)."""
-    fields: dict[str, Any] = {}
-    if open_one.get("trigger") in (None, "model") and trigger != "model":
-        fields["trigger"] = trigger
-    if reason not in open_one["reason"]:
-        fields["reason"] = f"{open_one['reason']} {reason}"
-        fields["priority"] = most_urgent(open_one["priority"], priority)
-    if not fields:
-        return open_one
-    return ctx.store.update_handoff(open_one["reference"], **fields) or open_one
-
-
-def team_available(moment: datetime) -> bool:
-    """Whether the human team is working at moment (an aware datetime)."""
-    local = moment.astimezone(ZoneInfo(TEAM_TIMEZONE))
-    hours = TEAM_HOURS_ET.get(local.weekday())
-    return hours is not None and hours[0] <= local.hour < hours[1]
-
-
-def next_opening(moment: datetime) -> datetime:
-    """When the team next starts work after `moment` (in the team's time zone)."""
-    zone = ZoneInfo(TEAM_TIMEZONE)
-    local = moment.astimezone(zone)
-    for ahead in range(8):
-        day = local.date() + timedelta(days=ahead)
-        hours = TEAM_HOURS_ET.get(day.weekday())
-        if hours is not None:
-            opens = datetime.combine(day, dt_time(hours[0]), tzinfo=zone)
-            if opens > local:
-                return opens
-    raise ValueError("config.SUPPORT_HOURS has no working day")
-
-
-def _spoken(moment: datetime) -> str:
-    """'Monday 8:00 a.m. Eastern Time', as a customer reads it."""
-    return f"{moment:%A} {config.spoken_hour(moment.hour)} Eastern Time"
-
-
 def _get_office_hours(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    now = ctx.clock().astimezone(ZoneInfo(TEAM_TIMEZONE))
+    now = ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE))
     data: dict[str, Any] = {
-        "open_now": team_available(now),
+        "open_now": escalation.team_available(now),
         "now": f"{now:%A %H:%M} Eastern Time",
         "hours": [config.FACTS["hours_weekdays"], config.FACTS["hours_saturday"], "Sunday closed"],
     }
     if data["open_now"]:
-        closes = now.replace(hour=TEAM_HOURS_ET[now.weekday()][1], minute=0)
-        data["closes_at"] = _spoken(closes)
+        closes = now.replace(hour=escalation.TEAM_HOURS_ET[now.weekday()][1], minute=0)
+        data["closes_at"] = escalation.spoken(closes)
         return _ok(data, f"Open now, until {config.spoken_hour(closes.hour)} ET")
-    data["opens_next"] = _spoken(next_opening(now))
+    data["opens_next"] = escalation.spoken(escalation.next_opening(now))
     return _ok(data, f"Closed now; opens {data['opens_next']}")
 
 
@@ -850,7 +753,9 @@ def _handed_off(
 ) -> ToolResult:
     """Not an error: the request is in good hands, and the model is told it was not done."""
     reason, priority = config.TRIGGERS[trigger]
-    handoff = open_handoff(ctx, reason, priority, summary, trigger=trigger, source="code")
+    handoff = escalation.open_handoff(
+        ctx, reason, priority, summary, trigger=trigger, source="code"
+    )
     data = {"handed_off": True, **handoff, **(extra or {})}
     content = (
         f"{not_done} A colleague will review the request and contact the customer; the "
@@ -890,7 +795,7 @@ def _payout(amount: Decimal, policy: dict[str, Any]) -> str:
 
 def _business_date(ctx: ToolContext) -> date:
     """Today where Acme works: a customer's "today" in the evening is already tomorrow in UTC."""
-    return ctx.clock().astimezone(ZoneInfo(TEAM_TIMEZONE)).date()
+    return ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE)).date()
 
 
 def _usd(amount: Decimal | float) -> str:

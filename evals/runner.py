@@ -25,8 +25,8 @@ from sqlalchemy import select
 import chatbot
 import config
 import guardrails
-import handoff
 import llm
+import review
 from evals.suite import Checks, Scenario
 from knowledge import KnowledgeBase
 from store import Base, Store
@@ -163,7 +163,7 @@ def run_one(
     database = folder / f"{scenario.id}.db"
     shutil.copyfile(folder / TEMPLATE, database)
     store = Store(f"sqlite:///{database}")
-    reviewer = handoff.reviewer_for(connection.client, connection.offline)
+    reviewer = review.reviewer_for(connection.client, connection.offline)
     bot = chatbot.ChatBot(connection.client, store, kb, reviewer, clock=lambda: EVAL_NOW)
     history: list[dict[str, Any]] = []
     facts: dict[str, Any] = {}
@@ -347,11 +347,11 @@ def quote_figures(turn: TurnResult, calls: list[dict[str, Any]] | None = None) -
     """A quote the tool made must reach the customer with the tool's own figure ("$90",
     "$90.00" and "90,00 $" all state 90)."""
     problems = []
-    stated = handoff.numbers_in(turn.reply.replace(",", "."))
+    stated = review.numbers_in(turn.reply.replace(",", "."))
     for call in turn.tools if calls is None else calls:
         if call["name"] == "get_quote" and not call["is_error"]:
             premium = call["data"].get("monthly_premium")
-            if premium is not None and not handoff.numbers_in(f"{premium:.2f}") <= stated:
+            if premium is not None and not review.numbers_in(f"{premium:.2f}") <= stated:
                 problems.append(f"the quoted ${premium:,.2f} a month is not in the reply")
     return problems
 

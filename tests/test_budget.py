@@ -14,9 +14,9 @@ import pytest
 import budget
 import chatbot
 import config
-import handoff
 import llm
 import offline
+import review
 import settings
 from scripted import ScriptedAPI, error, message_json, text, tool_calls
 
@@ -57,7 +57,7 @@ def summariser(reply: httpx2.Response | None = None):
 
 def bot_for(api: ScriptedAPI, db, side: bool = True) -> chatbot.ChatBot:
     client = llm.connect(transport=httpx2.MockTransport(api.handle)).client
-    reviewer = handoff.SideModelReviewer(client) if side else None
+    reviewer = review.SideModelReviewer(client) if side else None
     return chatbot.ChatBot(client, db, reviewer=reviewer)
 
 

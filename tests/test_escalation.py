@@ -15,9 +15,9 @@ import pytest
 import chatbot
 import config
 import guardrails
-import handoff
 import knowledge
 import llm
+import review
 from offline import OfflineModel
 from scripted import ScriptedAPI, message_json, text, tool_calls
 
@@ -281,7 +281,7 @@ def test_the_customers_own_email_can_be_repeated_back(keyed, db):
 
 @pytest.mark.parametrize(
     ("score", "route"),
-    [("0.92", handoff.SEND), ("0.7", handoff.OFFER), ("0.3", handoff.WITHHOLD)],
+    [("0.92", review.SEND), ("0.7", review.OFFER), ("0.3", review.WITHHOLD)],
 )
 def test_the_side_models_score_routes_the_draft(keyed, db, score, route):
     draft = "Your glass deductible is $0 on comprehensive."
@@ -293,13 +293,13 @@ def test_the_side_models_score_routes_the_draft(keyed, db, score, route):
         ],
     )
     bot = scripted_bot(db, api)
-    bot.reviewer = handoff.SideModelReviewer(bot.client)
+    bot.reviewer = review.SideModelReviewer(bot.client)
     [events] = converse(bot, "What's my glass deductible?")
     reply = shown(events)
     offer = config.CONFIDENCE_OFFER["en"]
-    if route == handoff.SEND:
+    if route == review.SEND:
         assert draft in reply and offer not in reply and db.handoffs() == []
-    elif route == handoff.OFFER:
+    elif route == review.OFFER:
         assert draft in reply and offer in reply and db.handoffs() == []
     else:
         assert draft not in reply and config.WITHDRAWN_NOTE["en"] in reply
@@ -315,7 +315,7 @@ def test_the_side_models_score_routes_the_draft(keyed, db, score, route):
 def test_a_failing_side_model_falls_back_to_the_heuristic(keyed, db):
     api = ScriptedAPI(text("Roadside assistance is included."), side=[httpx2.Response(500)])
     bot = scripted_bot(db, api)
-    bot.reviewer = handoff.SideModelReviewer(bot.client)
+    bot.reviewer = review.SideModelReviewer(bot.client)
     [events] = converse(bot, "Is roadside assistance included?")
     assert "Roadside assistance is included." in shown(events)
     assert isinstance(events[-1], chatbot.TurnDone)
@@ -336,8 +336,8 @@ HEURISTIC = [
 
 @pytest.mark.parametrize(("question", "reply", "evidence", "grounded", "expected"), HEURISTIC)
 def test_the_offline_heuristic(question, reply, evidence, grounded, expected):
-    score = handoff.HeuristicReviewer().score(
-        handoff.Draft(question=question, reply=reply, evidence=evidence, grounded=grounded)
+    score = review.HeuristicReviewer().score(
+        review.Draft(question=question, reply=reply, evidence=evidence, grounded=grounded)
     )
     assert score == pytest.approx(expected)
 

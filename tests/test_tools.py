@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import config
+from escalation import open_handoff, team_available
 from store import Store
-from tools import TOOLS, ToolContext, ToolResult, open_handoff, run_tool, team_available
+from tools import TOOLS, ToolContext, ToolResult, run_tool
 
 THIS_YEAR = datetime.now(UTC).year
 TODAY = datetime.now(UTC).date()

@@ -1,4 +1,6 @@
-"""Routing a reply and briefing the person who takes over.
+"""Reviewing Eva's drafts: how sure we are of a reply, and the write-ups a person reads.
+
+(Named for what it does: whether a person gets the conversation, and how, is escalation.py.)
 
 Two questions decide whether Eva's draft reaches the customer and what a colleague gets when it
 doesn't: how sure can we be of this draft (a score from 0 to 1), and what does the colleague
