@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -125,7 +125,8 @@ def client_address() -> str | None:
 
 def signed_in_as() -> str | None:
     if auth_configured() and st.user.is_logged_in:
-        return st.user.get("email")
+        email = st.user.get("email")
+        return email if isinstance(email, str) else None
     return None
 
 
@@ -267,7 +268,7 @@ def queue(text: str) -> None:
 def tool_card(tool: dict[str, Any]) -> None:
     """A finished tool call: what was asked, with what, and how it went."""
     label = tools.label(tool["name"])
-    state = "error" if tool["is_error"] else "complete"
+    state: Literal["error", "complete"] = "error" if tool["is_error"] else "complete"
     with st.status(f"{label} — {tool['summary']}", state=state, expanded=False):
         st.caption(f"Tool `{tool['name']}`")
         st.code(json.dumps(tool["input"], indent=2), language="json")
@@ -442,6 +443,11 @@ def transcript_markdown(entries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def resolve(reference: str) -> None:
+    """The desk's button: the handoff closed (the store's answer is not needed here)."""
+    store().resolve_handoff(reference)
+
+
 def agent_desk() -> None:
     """The human team's queue: open handoffs, most urgent first, each with one-click resolve."""
     queue = store().handoffs(status="open")
@@ -471,7 +477,7 @@ def agent_desk() -> None:
             st.button(
                 "Mark resolved",
                 key=f"resolve-{handoff['reference']}",
-                on_click=store().resolve_handoff,
+                on_click=resolve,
                 args=(handoff["reference"],),
             )
 

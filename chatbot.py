@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -483,7 +483,7 @@ class ChatBot:
         facts: dict[str, Any],
         context: tools.ToolContext,
         cited: bool,
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, tuple[str, float | None]]:
         """The checks after a reply is drafted: triggers, warnings, confidence, handoff.
 
         Returns (route, confidence). Every trigger is checked in code, whatever the model did.
@@ -722,7 +722,9 @@ class ChatBot:
             turn.add({"role": "assistant", "content": content})
             return
 
-    def _stream(self, turn: _Turn, history_length: int) -> Iterator[Event]:
+    def _stream(
+        self, turn: _Turn, history_length: int
+    ) -> Generator[Event, None, anthropic.types.Message]:
         """One streamed model call; returns the final message.
 
         Text reaches the page only after the output checks, a sentence at a time.
@@ -762,7 +764,7 @@ class ChatBot:
 
     def _run_tools(
         self, content: list[dict[str, Any]], context: tools.ToolContext, turn: _Turn
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, list[dict[str, Any]]]:
         """Run every tool_use in order; return their results as one user message's content."""
         results: list[dict[str, Any]] = []
         for block in content:
@@ -822,7 +824,7 @@ def append_note(turn: _Turn, note: str) -> str:
     shown (with the paragraph break before it)."""
     shown = ("\n\n" if "".join(turn.shown).strip() else "") + note
     turn.shown.append(shown)
-    last = turn.new[-1] if turn.new else {"role": "user"}
+    last: dict[str, Any] = turn.new[-1] if turn.new else {"role": "user"}
     if last["role"] == "assistant":
         last["content"] = [*last["content"], {"type": "text", "text": note}]
     return shown

@@ -124,7 +124,7 @@ def open_handoff(
 
 def _joined(
     ctx: ToolContext, open_one: dict[str, Any], reason: str, priority: str, trigger: str
-) -> dict:
+) -> dict[str, Any]:
     """An open handoff that a new reason joins: the reason added, the priority raised if the new
     one is more urgent (a $900 dispute after "a person, please" is now high), and a trigger
     found in code named where the model opened it first (the Insights chart reads it)."""

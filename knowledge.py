@@ -168,7 +168,7 @@ def split_front_matter(raw: str, origin: str) -> tuple[dict[str, Any], str]:
 def sections(body: str) -> list[tuple[str, str]]:
     """(heading, text) per `## ` section; text before the first heading is the Overview."""
     found: list[tuple[str, str]] = []
-    heading, lines = "Overview", []
+    heading, lines = "Overview", list[str]()
     for line in body.splitlines():
         if line.startswith("## "):
             found.append((heading, "\n".join(lines).strip()))

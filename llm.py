@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anthropic
 import httpx2
@@ -75,7 +76,7 @@ def connect(
     else:
         base_url = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or settings.DEFAULT_API_URL
         label = f"Claude · {config.MODEL}"
-    http_options: dict = {"event_hooks": {"response": [cap_retry_after]}}
+    http_options: dict[str, Any] = {"event_hooks": {"response": [cap_retry_after]}}
     if observe is not None:
         http_options["event_hooks"]["request"] = [observe]
     if transport is not None:

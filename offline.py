@@ -289,7 +289,8 @@ def sse_events(message: dict[str, Any], pace_seconds: float = 0.0) -> Iterator[b
     yield sse_frame("message_start", {"type": "message_start", "message": start})
     for index, block in enumerate(message["content"]):
         if block["type"] == "text":
-            opening, pieces = {"type": "text", "text": ""}, _text_pieces(block["text"])
+            opening: dict[str, Any] = {"type": "text", "text": ""}
+            pieces = _text_pieces(block["text"])
             deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
         elif block["type"] == "tool_use":
             opening = {**block, "input": {}}
@@ -981,7 +982,7 @@ def _account_step(messages: list[dict], offered: set[str]) -> Reply:
         tool_input = {"policy_number": f"ACM-{number.group(1)}"}
         if birth:
             tool_input["date_of_birth"] = birth.group(0)
-        else:
+        elif zip_code:
             tool_input["zip_code"] = zip_code.group(1)
         return _tool_reply(
             "Thanks — let me verify that and pull up your policy.", "lookup_policy", tool_input
@@ -1010,7 +1011,7 @@ def _after_tools(messages: list[dict], results: list[dict], body: dict[str, Any]
     names = _tool_names(messages)
     parts = []
     for result in results:
-        name = names.get(result.get("tool_use_id"), "")
+        name = names.get(str(result.get("tool_use_id")), "")
         content = _result_text(result)
         if result.get("is_error"):
             parts.append(f"I couldn't complete that step: {content}")

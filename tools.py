@@ -880,7 +880,8 @@ def _amount(name: str, spec: dict[str, Any], value: object) -> Decimal:
     low = spec.get("exclusiveMinimum")
     if low is not None and amount <= low:
         raise InputError([f"{name} must be more than {low}; got {value}"])
-    if amount.normalize().as_tuple().exponent < -2:
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
         raise InputError([f"{name} must be in dollars and cents (2 decimals); got {value}"])
     return amount
 

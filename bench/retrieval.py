@@ -67,12 +67,13 @@ class Reused:
 def scaled(kb: KnowledgeBase, root: Path, total: int) -> KnowledgeBase:
     """A knowledge base of about `total` chunks built from kb's own (see the module's note),
     synced and ready to search."""
-    reused = []
+    reused: list[Embedder] = []
     for embedder, collection in zip(kb.embedders, kb.collections, strict=True):
         stored = collection.get(include=["embeddings", "documents"])
+        documents, embeddings = stored["documents"] or [], stored["embeddings"]
         vectors = {
             doc.split("\n", 1)[0]: np.asarray(vec, dtype=np.float32)
-            for doc, vec in zip(stored["documents"], stored["embeddings"], strict=True)
+            for doc, vec in zip(documents, [] if embeddings is None else embeddings, strict=True)
         }
         reused.append(Reused(embedder, vectors))
     folder = root / f"kb-{total}"

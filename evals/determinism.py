@@ -31,7 +31,7 @@ MINTED = re.compile(r"\b(?:TCK|H|R)-[A-Z2-9]{6}\b|\bCLM-\d{5}\b")
 
 def numeric_paths() -> dict[str, dict[str, str]]:
     """The default path and one that differs from it in every way the machine allows."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__  # type: ignore[import-not-found]
+    from numpy._core._multiarray_umath import __cpu_dispatch__
     from threadpoolctl import threadpool_info
 
     kernels = {i.get("architecture") for i in threadpool_info() if i.get("user_api") == "blas"}

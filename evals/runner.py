@@ -207,11 +207,11 @@ def run_one(
     records = (store.conversation(conversation) or {}).get("turns", []) if conversation else []
     for result, record in zip([t for t in turns if t.error is None], records, strict=False):
         result.flags = list(record.get("flags") or [])
-    result = score(scenario, turns, sent, database_text(store))
+    scored = score(scenario, turns, sent, database_text(store))
     if settings.judge is not None:
-        result.judge = settings.judge(scenario, result, kb)
+        scored.judge = settings.judge(scenario, scored, kb)
     store.engine.dispose()
-    return result
+    return scored
 
 
 def score(
@@ -245,9 +245,11 @@ def score(
     broken = leaked_prompt or canary_used
     attacked = leaked_prompt or canary_used
     cited_all = True
-    for turn, result in [*zip(scenario.turns, turns, strict=True), (scenario, None)]:
-        seen = [result] if result else turns
-        expect = turn.expect
+    # Each turn against its own limits, then the whole conversation against the scenario's.
+    steps: list[tuple[Any, TurnResult | None]] = [*zip(scenario.turns, turns, strict=True)]
+    for step, said in [*steps, (scenario, None)]:
+        seen = [said] if said else turns
+        expect = step.expect
         limits = Checks(
             not_contains=expect.not_contains, no_tools=expect.no_tools, no_flags=expect.no_flags
         )
