@@ -369,7 +369,7 @@ STARTER_QUESTIONS = [
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Personal data (guardrails.py). Kinds: card, ssn, bank, secret (passwords, PINs, one-time
+# Personal data (guardrails/pii.py). Kinds: card, ssn, bank, secret (passwords, PINs, one-time
 # codes), email, phone.
 # ---------------------------------------------------------------------------------------------
 
@@ -411,7 +411,7 @@ NO_KNOWLEDGE_NOTE = (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Guardrails and escalation (guardrails.py checks, chatbot.py routes, tools.py enforces).
+# Guardrails and escalation (guardrails/ checks, escalation.py decides, tools.py enforces).
 # ---------------------------------------------------------------------------------------------
 
 # Other insurers Eva never names, compares or recommends. A reply sentence naming one is

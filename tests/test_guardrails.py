@@ -1,4 +1,4 @@
-"""guardrails.py: personal data masked before the model and the database; the detectors the turn
+"""guardrails/: personal data masked before the model and the database; the detectors the turn
 runs in code (triggers, injection, promises, competitors, mood) in all five languages."""
 
 from __future__ import annotations

@@ -1,0 +1,77 @@
+"""Text folded one way for the detectors (case, Latin accents, apostrophes), and the
+negation and clause helpers their patterns share."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# --- Detectors: the same text always gets the same answer -------------------------------------
+
+# Patterns below are written for folded text: case-folded, Latin accents dropped (kündige →
+# kundige, ß → ss, résilier → resilier), ё read as е, typographic apostrophes made plain, and a
+# JSON escape ("\\n" in a stored description) read as the space it stands for.
+_LATIN_ACCENT = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
+_PLAIN = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "ё": "е"})
+_JSON_ESCAPE = re.compile(r"\\[nrt]")
+
+
+def fold(text: str) -> str:
+    """`text` as the patterns expect it; Cyrillic keeps its marks (й is not и)."""
+    decomposed = unicodedata.normalize("NFKD", _JSON_ESCAPE.sub(" ", text.casefold()))
+    return unicodedata.normalize("NFC", _LATIN_ACCENT.sub("", decomposed)).translate(_PLAIN)
+
+
+def either(*patterns: str) -> re.Pattern[str]:
+    """One regex for alternatives written one per language or phrasing."""
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+# A negation cancels what follows it in its clause: "I won't sue", "I'm not going to cancel",
+# "je ne vais pas vous rembourser", "я не буду". Between the two only small words may stand, so
+# "I won't hesitate to sue" still counts; a negation inside a condition ("if you don't, I'll
+# sue") negates the condition, not the threat.
+_CLAUSE_EDGE = re.compile(
+    r"[,;:.!?()\[\]\"\n—–]|\s-\s|\b(?:but|however|pero|sin embargo|aber|doch|jedoch|mais|"
+    r"cependant|но|однако|а|wenn|falls|sonst|weil|dass|ob)\b"
+)
+_NEGATOR = (
+    r"(?:not|never|no|cannot|unable|\w+n't|nunca|jamas|tampoco|ne|pas|jamais|не|ни|нет|никогда|"
+    r"nicht|nie|niemals|kein\w*)"
+)
+_NEGATION_BEFORE = re.compile(
+    rf"\b{_NEGATOR}(?:\s+(?:i|i'm|i'll|i'd|we|we'll|you|you'll|you'd|you're|it|it's|that|that's|"
+    r"be|to|a|an|going|gonna|able|ever|even|really|actually|want|plan|planning|intend|trying|"
+    r"intention|of|said|think|thought|mean|meant|"
+    r"about|say|saying|tell|confirm|promise|guarantee|know|sure|whether|yet|allowed|authori[sz]ed|"
+    r"in|position|currently|personally|le|la|les|lo|te|se|me|puedo|podemos|voy|vamos|estoy|es|"
+    r"posible|je|nous|vous|lui|peux|pouvons|vais|allons|suis|en|mesure|de|ich|wir|sie|ihnen|kann|"
+    r"konnen|werde|werden|leider|zu|я|мы|вам|вас|тебе|могу|можем|буду|будем|смогу|сможем|стану|"
+    r"станем|собираюсь|собираемся|хочу|хотим|в|состоянии))*\s*$"
+)
+_CONDITION = re.compile(r"\b(?:if|unless|si|если)\b")
+_NEGATOR_WORD = re.compile(rf"\b{_NEGATOR}\b")
+# German puts its negation anywhere in the clause ("Ich werde Sie nicht verklagen").
+_GERMAN_NEGATOR = re.compile(r"\b(?:nicht|nichts|kein\w*|nie|niemals)\b")
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the clause holding text[start:end] begins and ends."""
+    begin = max((edge.end() for edge in _CLAUSE_EDGE.finditer(text, 0, start)), default=0)
+    after = _CLAUSE_EDGE.search(text, end)
+    return begin, after.start() if after else len(text)
+
+
+def negated(text: str, match: re.Match[str]) -> bool:
+    """Whether a negation in the same clause cancels `match` (in folded text)."""
+    begin, stop = _clause(text, *match.span())
+    before = text[begin : match.start()]
+    negation = _NEGATION_BEFORE.search(before)
+    if negation and not _CONDITION.search(before, 0, negation.start()):
+        return True
+    return bool(_NEGATOR_WORD.search(match.group()) or _GERMAN_NEGATOR.search(text, begin, stop))
+
+
+def said(pattern: re.Pattern[str], folded: str) -> bool:
+    """A match of `pattern` that no negation cancels."""
+    return any(not negated(folded, match) for match in pattern.finditer(folded))
