@@ -505,7 +505,7 @@ class ChatBot:
         if warn:
             turn.flag(f"warning:abuse:{checked.warning}")
         if "commitment" in found:
-            yield from self._say(turn, localised(config.COMMITMENT_LINE, language))
+            yield from self._say(turn, config.localised(config.COMMITMENT_LINE, language))
         route, confidence, withheld = review.SEND, None, ""
         if not found and not turn.handoffs and turn.stop_reason == "end_turn" and reply.strip():
             draft = review.Draft(
@@ -518,16 +518,16 @@ class ChatBot:
             confidence = self.reviewer.score(draft)
             route = review.route(confidence)
             if route == review.OFFER and not review.offers_person(reply):
-                yield from self._say(turn, localised(config.CONFIDENCE_OFFER, language))
+                yield from self._say(turn, config.localised(config.CONFIDENCE_OFFER, language))
             elif route == review.WITHHOLD:
                 found.append("low_confidence")
                 withheld = reply
-                self._withdraw(turn, localised(config.WITHDRAWN_NOTE, language))
+                self._withdraw(turn, config.localised(config.WITHDRAWN_NOTE, language))
                 if not turn.held:
                     yield Withdrawn("".join(turn.shown))
         if warn:
             # Last, so a withdrawn draft cannot take the warning with it.
-            yield from self._say(turn, localised(config.ABUSE_WARNING, language))
+            yield from self._say(turn, config.localised(config.ABUSE_WARNING, language))
         turn.flags += [f"trigger:{name}" for name in found]
         if found and not turn.handoffs:
             yield from self._hand_over(turn, context, found, withheld)
@@ -830,17 +830,13 @@ def append_note(turn: _Turn, note: str) -> str:
     return shown
 
 
-def localised(texts: dict[str, str], language: str) -> str:
-    return texts.get(language, texts["en"])
-
-
 def fold_note(fitted: budget.Fit, language: str) -> str:
     notes = config.FOLD_NOTE["summarised" if fitted.summarised else "set_aside"]
-    return localised(notes, language).format(turns=fitted.turns)
+    return config.localised(notes, language).format(turns=fitted.turns)
 
 
 def handoff_note(event: Handoff, language: str) -> str:
-    return localised(config.HANDOFF_NOTE, language).format(
+    return config.localised(config.HANDOFF_NOTE, language).format(
         reference=event.reference, next_steps=event.next_steps
     )
 

@@ -322,6 +322,12 @@ ADDITIONAL_GUARDRAILS = f"""
 """
 
 
+def localised(texts: dict[str, str], language: str) -> str:
+    """A line from one of the per-language tables below, in `language`; English where the
+    table has none (the one fallback every caller uses)."""
+    return texts.get(language, texts["en"])
+
+
 def compose_prompt() -> str:
     """The whole system prompt, composed on every request so a saved edit applies at once."""
     context = "\n\n".join(
@@ -473,7 +479,7 @@ TRIGGERS: dict[str, tuple[str, str]] = {
     "low_confidence": ("Eva was not confident enough to send her draft.", "normal"),
 }
 
-# What the customer reads, in their language (falls back to English).
+# What the customer reads, in their language (falls back to English: see localised).
 HANDOFF_NOTE = {
     "en": "I've asked a colleague to take over: your reference is **{reference}**. {next_steps}",
     "es": "He pedido a un compañero que continúe: su referencia es **{reference}**. {next_steps}",

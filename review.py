@@ -165,9 +165,10 @@ def extractive_summary(transcript: list[dict[str, str]], reason: str) -> str:
 
 def template_draft(transcript: list[dict[str, str]], language: str, reference: str) -> str:
     said = [turn["text"] for turn in transcript if turn["role"] == "customer" and turn["text"]]
-    lang = language if language in config.DRAFT_TEMPLATE else "en"
-    topic = config.DRAFT_TOPIC[lang].format(quote=clip(said[-1], 160)) if said else ""
-    return config.DRAFT_TEMPLATE[lang].format(agent="[your name]", reference=reference, topic=topic)
+    topic = config.localised(config.DRAFT_TOPIC, language)
+    topic = topic.format(quote=clip(said[-1], 160)) if said else ""
+    template = config.localised(config.DRAFT_TEMPLATE, language)
+    return template.format(agent="[your name]", reference=reference, topic=topic)
 
 
 def clip(text: str, limit: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import config
 from guardrails.competitors import competitors
-from guardrails.pii import LABELS, SECRET, normalised, spans_of
+from guardrails.pii import LABELS, SECRET, mask
 from guardrails.promises import commitment
 
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ class ReplyGuard:
             if self._competitor_said:
                 return ""
             self._competitor_said = True
-            return config.COMPETITOR_LINE.get(self.language, config.COMPETITOR_LINE["en"])
+            return config.localised(config.COMPETITOR_LINE, self.language)
         if not self.promises_allowed and commitment(sentence):
             self._note("commitment")
             self.withheld.append(sentence)
@@ -82,16 +82,12 @@ class ReplyGuard:
         return self._unknown_details_masked(sentence)
 
     def _unknown_details_masked(self, sentence: str) -> str:
-        pieces, at = [], 0
+        """The one `mask` (longest span wins), keeping what the conversation already holds."""
         kinds = [kind for kind in config.MASK_FOR_STORAGE if kind in REPLY_KINDS]
-        for start, end, kind in sorted(spans_of(sentence, kinds)):
-            if start < at or normalised(kind, sentence[start:end]) in self.allowed:
-                continue
-            pieces += [sentence[at:start], LABELS[kind]]
-            at = end
+        masked = mask(sentence, kinds, keep=frozenset(self.allowed))
+        for kind in masked.kinds:
             self._note(f"pii:{kind}")
-        pieces.append(sentence[at:])
-        return "".join(pieces)
+        return masked.text
 
     def _note(self, finding: str) -> None:
         if finding not in self.findings:
