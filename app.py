@@ -533,7 +533,7 @@ def insights_panel() -> None:
 def prompt_lab(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     """For prompt authors: the composed prompt, its size and cache eligibility, what changed in
     config.py since this session began, and a quick eval of the change without a terminal."""
-    prompt = config.compose_prompt()
+    prompt = chatbot.system_prompt()
     tokens = prompt_tokens(prompt, config.MODEL)
     minimum = settings.MIN_CACHEABLE_TOKENS.get(config.MODEL, settings.DEFAULT_MIN_CACHEABLE_TOKENS)
     source = CONFIG_FILE.read_text(encoding="utf-8")

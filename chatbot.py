@@ -115,12 +115,17 @@ def cache_mark() -> dict[str, str]:
     return {"type": "ephemeral", "ttl": settings.CACHE_TTL}
 
 
+def system_prompt() -> str:
+    """config's prompt with the list of what Eva can do taken from the tools she has."""
+    return config.compose_prompt(tools.capabilities())
+
+
 def system_blocks() -> list[dict[str, Any]]:
     """The static prefix's system part, composed now so a config.py edit applies at once.
 
     Cached reads cost a tenth of fresh input, so tools + system go first and carry a mark.
     """
-    return [{"type": "text", "text": config.compose_prompt(), "cache_control": cache_mark()}]
+    return [{"type": "text", "text": system_prompt(), "cache_control": cache_mark()}]
 
 
 def with_cache_marks(messages: list[dict[str, Any]], history_length: int) -> list[dict[str, Any]]:
@@ -857,7 +862,7 @@ def with_text(content: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 def evidence_of(messages: list[dict[str, Any]]) -> str:
     """What a reply can be checked against: the prompt, passages, tool results, the customer."""
-    parts = [config.compose_prompt()]
+    parts = [system_prompt()]
     for message in messages:
         if message["role"] != "user":
             continue

@@ -13,6 +13,7 @@ This module imports nothing of ours; everything else reads it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from dotenv import load_dotenv
 
@@ -44,13 +45,7 @@ How you write:
 What you can do in this chat:
 - Explain Acme's products, coverages, add-ons, discounts, procedures, opening hours and contact
   details, from the context below and the help-centre passages in each customer message.
-- Search the help centre again with search_knowledge_base when the passages you were given do
-  not answer the question (for example, search in English for a question asked in Spanish).
-- Get a price estimate with get_quote.
-- Verify a customer and read their policy with lookup_policy.
-- Check the progress of a claim with get_claim_status, and report a new one with file_claim.
-- Record a non-urgent follow-up for a colleague with create_ticket.
-- Hand the conversation to a human colleague with escalate_to_human.
+{capabilities}
 
 You are an AI assistant, not a person. Whenever a customer asks whether they are talking to a
 human or a bot, say clearly that you are Acme's AI assistant, and offer to bring in a person if
@@ -328,14 +323,22 @@ def localised(texts: dict[str, str], language: str) -> str:
     return texts.get(language, texts["en"])
 
 
-def compose_prompt() -> str:
-    """The whole system prompt, composed on every request so a saved edit applies at once."""
+def compose_prompt(capabilities: Iterable[str] = ()) -> str:
+    """The whole system prompt, composed on every request so a saved edit applies at once.
+
+    `capabilities` are the tools' lines for IDENTITY's list (each tool's record in tools.py
+    carries its own, so the list always names exactly the tools Eva has).
+    """
+    listed = "\n".join(f"- {line}" for line in capabilities)
+    identity = IDENTITY.strip().replace(
+        "{capabilities}\n" if not listed else "{capabilities}", listed
+    )
     context = "\n\n".join(
         f'<context topic="{topic}">\n{text.strip()}\n</context>'
         for topic, text in STATIC_CONTEXT.items()
     )
     return (
-        f"{IDENTITY.strip()}\n\n"
+        f"{identity}\n\n"
         f"<static_context>\n{context}\n</static_context>\n\n"
         f"<examples>\n{EXAMPLES.strip()}\n</examples>\n\n"
         f"<guardrails>\n{ADDITIONAL_GUARDRAILS.strip()}\n</guardrails>"

@@ -168,6 +168,8 @@ class Tool:
     """Everything about one tool, in one place (see REGISTRY)."""
 
     name: str
+    # One line of the prompt's list of what Eva can do (config.IDENTITY), in the prompt's voice.
+    capability: str
     description: str
     input_schema: dict[str, Any]
     handler: Handler
@@ -189,6 +191,11 @@ class Tool:
             "description": self.description,
             "input_schema": self.input_schema,
         }
+
+
+def capabilities() -> list[str]:
+    """The prompt's list of what Eva can do with tools, one line per tool in REGISTRY."""
+    return [tool.capability for tool in REGISTRY]
 
 
 def label(name: str) -> str:
@@ -1033,6 +1040,11 @@ def _invalid_input(name: str, problems: list[str]) -> ToolResult:
 REGISTRY: tuple[Tool, ...] = (
     Tool(
         name=SEARCH,
+        capability=(
+            "Search the help centre again with search_knowledge_base when the passages you were "
+            "given do not answer the question (for example, search in English for a question "
+            "asked in Spanish)."
+        ),
         description=(
             "Searches Acme's help centre articles and resolved past tickets. The passages that "
             "come with each customer message are found with the customer's own words; use this "
@@ -1059,6 +1071,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_quote",
+        capability="Get a price estimate with get_quote.",
         description=(
             "Calculates an indicative monthly and annual premium for insuring one vehicle. "
             "Use it when someone asks what cover would cost; first collect the vehicle type, "
@@ -1117,6 +1130,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="lookup_policy",
+        capability="Verify a customer and read their policy with lookup_policy.",
         description=(
             "Verifies the customer's identity and returns a summary of their policy: product, "
             "status, vehicles, coverage, premium and billing. Use it before discussing anything "
@@ -1150,6 +1164,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_claim_status",
+        capability="Check the progress of a claim with get_claim_status.",
         description=(
             "Returns the claims on the verified policy with their type, status (received, "
             "in_review, approved, paid, denied, closed), incident date, amounts, the adjuster's "
@@ -1176,6 +1191,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_office_hours",
+        capability="Say whether the team is in now, and when it opens, with get_office_hours.",
         description=(
             "Says whether Acme's support team is working right now, when it closes today or "
             "when it next opens, and the weekly hours (Eastern Time). Use it when the customer "
@@ -1193,6 +1209,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="file_claim",
+        capability="Report a new claim on the verified policy with file_claim.",
         description=(
             "Files a new claim (first notice of loss) on the verified policy and returns the "
             "claim number and next steps. Use it only once the customer has confirmed they want "
@@ -1231,6 +1248,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="create_ticket",
+        capability="Record a non-urgent follow-up for a colleague with create_ticket.",
         description=(
             "Creates a ticket for the back-office team for requests the chat cannot complete: "
             "billing questions, documents, updates to an existing claim, technical problems, "
@@ -1261,6 +1279,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name=HANDOFF,
+        capability="Hand the conversation to a human colleague with escalate_to_human.",
         description=(
             "Hands the conversation to a human colleague by putting it in the support team's "
             "queue. Use it when the customer asks for a person, is distressed or making a "
@@ -1289,6 +1308,10 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="request_refund",
+        capability=(
+            "Refund a verified customer within the limit with request_refund (above it, a "
+            "colleague decides)."
+        ),
         description=(
             "Refunds premium to the customer on the verified policy, for example a payment "
             "taken twice. Use it only when the customer asks for a refund of a specific amount "
@@ -1327,6 +1350,10 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="cancel_policy",
+        capability=(
+            "Cancel a verified policy with its pro-rata refund with cancel_policy (above the "
+            "limit, a colleague decides)."
+        ),
         description=(
             "Cancels the verified policy from an effective date and refunds the unused premium "
             "pro rata: monthly premium × 12 × days from the effective date to the renewal date "
@@ -1370,6 +1397,7 @@ REGISTRY: tuple[Tool, ...] = (
     ),
     Tool(
         name="request_policy_change",
+        capability="Pass a change to a verified policy to a colleague with request_policy_change.",
         description=(
             "Passes a change to the verified policy (address, vehicle, driver, coverage level, "
             "deductible, add-ons, payment method) to a colleague: changes to the contract are "

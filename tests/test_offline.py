@@ -240,10 +240,10 @@ def test_simulated_cache_ignores_prefixes_below_the_minimum_and_unmarked_request
 def test_count_tokens_answers_offline():
     counted = llm.connect().client.messages.count_tokens(
         model=config.MODEL,
-        system=config.compose_prompt(),
+        system=chatbot.system_prompt(),
         messages=[{"role": "user", "content": "hi"}],
     )
-    assert counted.input_tokens >= estimate_tokens(config.compose_prompt())
+    assert counted.input_tokens >= estimate_tokens(chatbot.system_prompt())
 
 
 def test_unknown_paths_answer_404():

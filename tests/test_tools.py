@@ -668,12 +668,16 @@ def test_office_hours_say_whether_the_team_is_in_and_when_it_opens(
 def test_every_tool_record_is_complete() -> None:
     """A tool is one record: each has a label, a schema its stored fields belong to, and a
     report the offline model knows how to word."""
+    import chatbot
     import offline
     from tools import REGISTRY
 
     assert len({tool.name for tool in REGISTRY}) == len(REGISTRY) == len(TOOLS)
+    prompt = chatbot.system_prompt()
     for tool in REGISTRY:
         assert tool.label and tool.label != tool.name, tool.name
+        # The prompt's list of what Eva can do names exactly the tools she has.
+        assert tool.name in tool.capability and f"- {tool.capability}" in prompt, tool.name
         assert set(tool.stored_free_text) <= set(tool.input_schema["properties"]), tool.name
         assert tool.report is None or tool.report in offline.REPORTS, tool.name
 
