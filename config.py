@@ -69,7 +69,7 @@ def _opening(day: int) -> str:
 
 
 # Facts with one home. The static context below and every kb/ article read them from here (an
-# article writes {{support_phone}}; knowledge.py fills it in), so the two can never disagree.
+# article writes {{support_phone}}; knowledge/chunks.py fills it in), so the two can never disagree.
 FACTS: dict[str, str] = {
     "support_phone": "1-800-555-0142",
     "claims_phone": "1-800-555-0199",

@@ -1,4 +1,4 @@
-"""knowledge.py: kb/ parsing and chunking, incremental indexing, hybrid search, Voyage path."""
+"""knowledge/: kb/ parsing and chunking, incremental indexing, hybrid search, Voyage path."""
 
 from __future__ import annotations
 
@@ -687,8 +687,8 @@ class Watched(Counting):
 
 def test_two_replicas_never_sync_the_same_collections_at_once(small_kb, chroma, monkeypatch):
     # A sync of one chunk per batch outlasts this lease: only renewals keep it held.
-    monkeypatch.setattr(knowledge, "LEASE_SECONDS", 1.0)
-    monkeypatch.setattr(knowledge, "EMBED_BATCH", 1)
+    monkeypatch.setattr(knowledge.sharing, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(knowledge.index, "EMBED_BATCH", 1)
     overlap = Overlap()
     replicas = [replica(small_kb, Watched(overlap)) for _ in range(2)]
     start = threading.Barrier(2)
@@ -704,7 +704,7 @@ def test_two_replicas_never_sync_the_same_collections_at_once(small_kb, chroma, 
     for worker in workers:
         worker.join()
     total = len(knowledge.load_chunks(small_kb))
-    assert max(r.seconds for r in reports) > knowledge.LEASE_SECONDS
+    assert max(r.seconds for r in reports) > knowledge.sharing.LEASE_SECONDS
     assert overlap.most == 1
     assert sorted(r.embedded for r in reports) == [0, total]
     assert chroma.get_collection(knowledge.LEASES).count() == 0  # released
@@ -757,7 +757,7 @@ def test_reindex_command_fills_the_server_for_every_replica(small_kb, tmp_path, 
     }
     run = subprocess.run(
         [sys.executable, "-m", "knowledge", "reindex"],
-        cwd=Path(knowledge.__file__).parent,
+        cwd=settings.PROJECT_DIR,
         env=environment,
         capture_output=True,
         text=True,
