@@ -12,7 +12,8 @@ Run `python -m knowledge reindex` to build or refresh the index with a progress 
 engine` compiles the e5 engine (make does it once after installing).
 
 Modules: chunks, embedders, lexical, index (KnowledgeBase), sharing (locks and leases);
-`python -m knowledge` runs cli.
+`python -m knowledge` runs cli. Tuning constants are not re-exported here: set them on their
+own module (knowledge.index.EMBED_BATCH), where the code reads them.
 """
 
 from __future__ import annotations
@@ -39,10 +40,7 @@ from knowledge.chunks import (
 )
 from knowledge.cli import main, models
 from knowledge.embedders import (
-    E5_ARCH_FLAGS,
     E5_FLAGS,
-    E5_PROBE,
-    SCORE_DECIMALS,
     Embedder,
     LocalEmbedder,
     UseEmbedder,
@@ -56,11 +54,6 @@ from knowledge.embedders import (
     unit,
 )
 from knowledge.index import (
-    CANDIDATES,
-    EMBED_BATCH,
-    RETRY_SECONDS,
-    RRF_K,
-    SHORTLIST,
     KnowledgeBase,
     Progress,
     Results,
@@ -70,8 +63,6 @@ from knowledge.index import (
 )
 from knowledge.lexical import Lexical
 from knowledge.sharing import (
-    LEASE_POLL_SECONDS,
-    LEASE_SECONDS,
     LEASES,
     Lease,
     claim,
@@ -80,18 +71,8 @@ from knowledge.sharing import (
 
 __all__ = [
     "ARTICLE",
-    "CANDIDATES",
-    "E5_ARCH_FLAGS",
     "E5_FLAGS",
-    "E5_PROBE",
-    "EMBED_BATCH",
     "LEASES",
-    "LEASE_POLL_SECONDS",
-    "LEASE_SECONDS",
-    "RETRY_SECONDS",
-    "RRF_K",
-    "SCORE_DECIMALS",
-    "SHORTLIST",
     "TICKET",
     "Chunk",
     "Embedder",
