@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import streamlit as st
 
@@ -21,11 +21,15 @@ import access
 import chatbot
 import config
 import llm
+import request
 import settings
 import tools
 from knowledge import KnowledgeBase, KnowledgeError
 from review import reviewer_for
 from store import Store
+
+if TYPE_CHECKING:
+    from events import Source
 
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
 FOLD_HELP = (
@@ -284,7 +288,7 @@ def handoff_banner(handoff: dict[str, Any]) -> None:
     )
 
 
-def sources_list(sources: list[dict[str, str]]) -> None:
+def sources_list(sources: list[Source]) -> None:
     """Every help-centre section the answer cites: title, section and the start of the text."""
     with st.expander(f"Sources ({len(sources)})", icon="📚"):
         for source in sources:
@@ -533,7 +537,7 @@ def insights_panel() -> None:
 def prompt_lab(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     """For prompt authors: the composed prompt, its size and cache eligibility, what changed in
     config.py since this session began, and a quick eval of the change without a terminal."""
-    prompt = chatbot.system_prompt()
+    prompt = request.system_prompt()
     tokens = prompt_tokens(prompt, config.MODEL)
     minimum = settings.MIN_CACHEABLE_TOKENS.get(config.MODEL, settings.DEFAULT_MIN_CACHEABLE_TOKENS)
     source = CONFIG_FILE.read_text(encoding="utf-8")

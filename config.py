@@ -392,6 +392,14 @@ MASKED_NOTICE = (
     "website or by phone."
 )
 
+# How MASKED_NOTICE names each kind it removed.
+MASKED_NAMES = {
+    "card": "a card number",
+    "ssn": "a Social Security number",
+    "bank": "bank account details",
+    "secret": "a password or code",
+}
+
 # Languages Eva detects and answers in (ISO 639-1 → the name the model is told).
 LANGUAGES = {
     "en": "English",
@@ -562,6 +570,44 @@ FOLD_NOTE = {
         "отложено, и я его больше не вижу. Если что-то оттуда нужно, повторите, пожалуйста.",
     },
 }
+
+# When a turn fails or stops short (chatbot; llm.customer_message picks the line). Plain
+# words: never a stack trace or an API error body.
+BUSY = "I'm getting a lot of questions right now and couldn't answer. Please try again in a moment."
+
+
+UNAVAILABLE = "I couldn't reach the assistant service just now. Please try again in a moment."
+
+
+DROPPED = "The connection dropped while I was answering. Please try again."
+
+
+MISCONFIGURED = (
+    "The assistant isn't set up correctly (its API access was refused). Please let the team "
+    "running this demo know; in the meantime they can switch to the offline demo model."
+)
+
+
+NOT_ACCEPTED = "Something in that message couldn't be processed. Please try again or rephrase it."
+
+
+UNEXPECTED = "Something went wrong on my side. Please try again."
+
+
+ROUND_LIMIT = (
+    "I've taken as many steps as I can for one message without finishing. Could you tell me "
+    "which part matters most, or ask me to connect you with a colleague?"
+)
+
+
+CUT_SHORT = "(My answer was cut short because it ran long. Ask me to continue and I'll pick up.)"
+
+
+DECLINED = (
+    "I'm not able to help with that request. I'm happy to help with anything about your Acme "
+    "car, electric car or two-wheeler insurance."
+)
+
 
 # The side model's instructions (review.py). Our words; the replies are parsed by their tags.
 CONFIDENCE_PROMPT = """

@@ -20,6 +20,7 @@ import review
 from store import most_urgent
 
 if TYPE_CHECKING:
+    from events import Facts
     from review import Reviewer
     from tools import ToolContext
 
@@ -154,20 +155,21 @@ class Checked:
 
 
 def after_reply(
-    text: str,
-    facts: dict[str, Any],
+    inbound: guardrails.Inbound,
+    facts: Facts,
     *,
     reply: str,
     said_before: list[str],
     grounded: bool,
     promise_withheld: bool,
 ) -> Checked:
-    """The customer's message and Eva's reply against every trigger (config.TRIGGERS).
+    """The customer's message (its verdict on arrival) and Eva's reply against every trigger
+    (config.TRIGGERS).
 
     Updates the conversation's counters in `facts`: abuse warnings given, turns in a row
     without progress, and the customer's recent moods.
     """
-    found = list(guardrails.triggers(text))
+    found = list(inbound.triggers)
     warning = None
     if "abuse" in found:
         warned = facts.get("abuse_warnings", 0)
@@ -177,6 +179,7 @@ def after_reply(
     if promise_withheld:
         found.append("commitment")
     previous = next((s for s in reversed(said_before) if s), None)
+    text = inbound.text
     if review.small_talk(text):
         facts["stalled"] = 0
     elif review.stalled(grounded, reply, text, previous):
@@ -185,7 +188,7 @@ def after_reply(
         facts["stalled"] = 0
     if facts["stalled"] >= config.STALLED_TURNS:
         found.append("stalled")
-    moods = [*facts.get("moods", []), guardrails.sentiment(text)]
+    moods = [*facts.get("moods", []), inbound.mood]
     facts["moods"] = moods[-config.SENTIMENT_TURNS :]
     if review.falling(facts["moods"]):
         found.append("sentiment")

@@ -1,11 +1,89 @@
 """The page↔bot contract: what one customer turn tells the page, in order (chatbot yields
 these, and its callers still reach them as chatbot.TurnDone and so on; the page, the evals
-and the benches read them). Plain dataclasses, no behaviour beyond adding up usage."""
+and the benches read them). Plain dataclasses; Usage also prices a response and adds up a
+turn's and a conversation's tokens (the one place usage is totalled)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
+
+import settings
+
+# ---------------------------------------------------------------------------------------------
+# Plain data that outlives a turn (session state, the saved conversation, the store): typed
+# here, dicts at run time, so a Streamlit rerun or a reload of this module never breaks them.
+# ---------------------------------------------------------------------------------------------
+
+
+class Facts(TypedDict, total=False):
+    """What the bot carries from one turn of a conversation to the next."""
+
+    conversation_id: str
+    # The customer's language (ISO 639-1), kept when a message can't tell.
+    language: str
+    # Set by a lookup that matched the policy holder's details; tools need it to show data.
+    verified_policy: str | None
+    failed_verifications: int
+    # The privacy note on masked personal data is given once per conversation.
+    masking_explained: bool
+    # Turns folded out of the request (summarised or set aside) so far.
+    folded_turns: int
+    abuse_warnings: int
+    # Turns in a row without progress, and the last few moods (escalation reads both).
+    stalled: int
+    moods: list[float]
+
+
+class Source(TypedDict):
+    """A help-centre section or past ticket offered to Eva, as listed under an answer."""
+
+    id: str
+    kind: str
+    title: str
+    section: str
+    snippet: str
+
+
+class ToolCall(TypedDict):
+    """One tool call as the turn's record keeps it (never its input: it may be personal)."""
+
+    name: str
+    is_error: bool
+    summary: str
+
+
+class TextSegment(TypedDict):
+    kind: Literal["text"]
+    text: str
+
+
+class ToolCard(TypedDict):
+    kind: Literal["tool"]
+    name: str
+    input: dict[str, Any]
+    is_error: bool
+    summary: str
+
+
+class HandoffLine(TypedDict):
+    reference: str
+    reason: str
+    next_steps: str
+
+
+class Entry(TypedDict):
+    """One message of the conversation as the page shows it: text and tool cards in the order
+    they happened, and what goes under it."""
+
+    role: Literal["user", "assistant"]
+    segments: list[TextSegment | ToolCard]
+    privacy: NotRequired[str]
+    notice: NotRequired[str | None]
+    handoff: NotRequired[HandoffLine | None]
+    sources: NotRequired[list[Source]]
+    turn_id: NotRequired[int | None]
+    folded: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -110,6 +188,23 @@ class Usage:
             totals["cost"],
         )
 
+    @classmethod
+    def of(cls, message: Any, model: str) -> Usage:
+        """One response's token counts (message.usage) and their cost at settings.PRICES."""
+        raw = message.usage
+        counts = (
+            raw.input_tokens or 0,
+            raw.output_tokens or 0,
+            raw.cache_creation_input_tokens or 0,
+            raw.cache_read_input_tokens or 0,
+        )
+        prices = settings.PRICES.get(model)
+        cost = None
+        if prices:
+            rates = (prices["input"], prices["output"], prices["cache_write"], prices["cache_read"])
+            cost = sum(n * rate for n, rate in zip(counts, rates, strict=True)) / 1_000_000
+        return cls(*counts, cost_usd=cost)
+
 
 @dataclass(frozen=True)
 class Masked:
@@ -128,7 +223,7 @@ class Masked:
 class Sources:
     """The help-centre sections the reply cites (title, section, snippet), for the page."""
 
-    items: list[dict[str, str]]
+    items: list[Source]
 
 
 @dataclass(frozen=True)
@@ -145,10 +240,10 @@ class TurnDone:
     messages: list[dict[str, Any]]
     reply: str
     notice: str | None
-    facts: dict[str, Any]
+    facts: Facts
     usage: Usage
     stop_reason: str
-    sources: list[dict[str, str]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     # The turn's row in the store (feedback attaches to it); None if it could not be written.
     turn_id: int | None = None
     # Set when the oldest turns were folded: this replaces the history before `messages`.

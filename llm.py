@@ -1,4 +1,5 @@
-"""Builds the Anthropic client: the real API with a key, the offline model without one.
+"""Builds the Anthropic client: the real API with a key, the offline model without one; and
+says what a failed call means to the customer (customer_message), in config's words.
 
 Both are the same `anthropic.Anthropic` client; only the HTTP transport under it differs, so
 streaming, tool use, retries and usage parsing run one code path in the demo and in production.
@@ -7,7 +8,7 @@ streaming, tool use, retries and usage parsing run one code path in the demo and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +90,36 @@ def connect(
         http_client=anthropic.DefaultHttpxClient(**http_options),
     )
     return Connection(client=client, offline=offline, label=label)
+
+
+def customer_message(error: BaseException) -> str:
+    """What to tell the customer about a failed call, by kind of failure."""
+    if isinstance(error, anthropic.RateLimitError | anthropic.InternalServerError):
+        return config.BUSY
+    if isinstance(error, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+        return config.MISCONFIGURED
+    if isinstance(error, anthropic.BadRequestError | anthropic.UnprocessableEntityError):
+        return config.NOT_ACCEPTED
+    if isinstance(error, anthropic.APIStatusError):
+        return (
+            config.BUSY
+            if error.status_code in (408, 409, 429) or error.status_code >= 500
+            else config.UNEXPECTED
+        )
+    # SDK versions differ in how they wrap a body cut off mid-stream (bare in 2.16, inside an
+    # APIConnectionError from 2.17), so look through the whole cause chain for it.
+    if any(isinstance(e, httpx2.RemoteProtocolError | httpx2.ReadError) for e in _causes(error)):
+        return config.DROPPED
+    if isinstance(error, anthropic.APIConnectionError | httpx2.TransportError):
+        return config.UNAVAILABLE
+    return config.UNEXPECTED
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what raised it (__cause__, else __context__), down the chain; each once."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

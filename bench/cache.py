@@ -26,6 +26,7 @@ import llm
 import settings
 from bench.context import Context
 from evals import suite
+from events import Facts
 from knowledge import KnowledgeBase
 from offline import PromptCache, count_tokens, prefix_tokens
 from store import Store
@@ -64,7 +65,7 @@ def record(kb: KnowledgeBase, messages: list[str], folder: str) -> list[Request]
     store = Store(f"sqlite:///{folder}/cache-bench.db")
     bot = chatbot.ChatBot(connection.client, store, kb)
     history: list[dict[str, Any]] = []
-    facts: dict[str, Any] = {}
+    facts: Facts = {}
     for index, text in enumerate(messages, 1):
         turn[0] = index
         for event in bot.respond(history, text, facts):

@@ -28,6 +28,7 @@ import chatbot
 import llm
 from bench.context import Context
 from evals import suite
+from events import Facts
 from offline import OfflineModel
 from store import Store
 
@@ -110,7 +111,7 @@ def overhead(ctx: Context, size: int | None, folder: str) -> list[tuple[float, b
     talks = iter(conversations() * 3)
     while len(samples) < TURNS + WARM_UP:
         history: list[dict[str, Any]] = []
-        facts: dict[str, Any] = {}
+        facts: Facts = {}
         for text in next(talks):
             before, started = stopwatch.spent, time.perf_counter()
             tooled = False

@@ -28,6 +28,7 @@ import guardrails
 import llm
 import review
 from evals.suite import Checks, Scenario
+from events import Facts
 from knowledge import KnowledgeBase
 from store import Base, Store
 
@@ -166,7 +167,7 @@ def run_one(
     reviewer = review.reviewer_for(connection.client, connection.offline)
     bot = chatbot.ChatBot(connection.client, store, kb, reviewer, clock=lambda: EVAL_NOW)
     history: list[dict[str, Any]] = []
-    facts: dict[str, Any] = {}
+    facts: Facts = {}
     turns: list[TurnResult] = []
     for turn in scenario.turns:
         result = TurnResult(say=turn.say)

@@ -10,13 +10,15 @@ competitor names and a coarse mood. They are plain patterns, so the same text al
 same answer; each reads text folded one way (case, Latin accents, apostrophes), so its patterns
 are written once per language: English, Spanish, German, French and Russian.
 
-One module per check: pii, language, triggers, injection, promises, competitors, mood,
-and reply (the streamed output check); text holds the folding they share.
+One module per check: pii, language, triggers, injection, promises, competitors, mood; inbound
+runs them once over each customer message (one typed verdict) and reply is the streamed check
+on Eva's side; text holds the folding they share.
 """
 
 from __future__ import annotations
 
 from guardrails.competitors import competitors
+from guardrails.inbound import Inbound, check, masking_notice
 from guardrails.injection import REMOVED, injection, neutralise
 from guardrails.language import language_of
 from guardrails.mood import sentiment
@@ -51,10 +53,12 @@ __all__ = [
     "REPLY_KINDS",
     "SECRET",
     "SSN",
+    "Inbound",
     "Masked",
     "ReplyGuard",
     "acme_values",
     "amounts",
+    "check",
     "commitment",
     "competitors",
     "for_storage",
@@ -65,6 +69,7 @@ __all__ = [
     "luhn",
     "mask",
     "mask_values",
+    "masking_notice",
     "neutralise",
     "sentiment",
     "triggers",

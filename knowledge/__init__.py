@@ -11,7 +11,8 @@ Run `python -m knowledge reindex` to build or refresh the index with a progress 
 `python -m knowledge search "question"` to see what a question retrieves; `python -m knowledge
 engine` compiles the e5 engine (make does it once after installing).
 
-Modules: chunks, embedders, lexical, index (KnowledgeBase), sharing (locks and leases);
+Modules: chunks, embedders, lexical, index (KnowledgeBase), citations (what a reply cites),
+sharing (locks and leases);
 `python -m knowledge` runs cli. Tuning constants are not re-exported here: set them on their
 own module (knowledge.index.EMBED_BATCH), where the code reads them.
 """
@@ -38,6 +39,7 @@ from knowledge.chunks import (
     split_front_matter,
     ticket_chunk,
 )
+from knowledge.citations import cited_sources
 from knowledge.cli import main, models
 from knowledge.embedders import (
     E5_FLAGS,
@@ -91,6 +93,7 @@ __all__ = [
     "_umask",
     "article_chunks",
     "bundled_embedders",
+    "cited_sources",
     "claim",
     "distinct_sections",
     "embedders_from_env",

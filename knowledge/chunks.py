@@ -7,12 +7,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 import config
 import settings
+
+if TYPE_CHECKING:
+    from events import Source
 
 ARTICLE = "article"
 TICKET = "ticket"
@@ -72,7 +75,7 @@ class Hit:
     score: float
     similarity: float
 
-    def source(self) -> dict[str, str]:
+    def source(self) -> Source:
         """What the page lists under an answer, as plain data for session_state."""
         c = self.chunk
         return {

@@ -8,7 +8,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import chatbot
 import config
 import settings
 from scripted import ScriptedAPI, error, served, text
@@ -113,7 +112,7 @@ def test_a_failed_turn_offers_retry_and_keeps_history_unchanged(page, online):
     history = list(page.session_state["history"])
     send(page, "What does collision cover?")
     assert page.session_state["history"] == history
-    assert page.warning[0].value == chatbot.BUSY
+    assert page.warning[0].value == config.BUSY
     assert page.chat_input[0].value == "What does collision cover?"
     online.add(text("Collision covers damage from hitting another car or object."))
     page.button(key="retry").click().run()

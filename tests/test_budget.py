@@ -16,6 +16,7 @@ import chatbot
 import config
 import llm
 import offline
+import request
 import review
 import settings
 from scripted import ScriptedAPI, error, message_json, text, tool_calls
@@ -244,7 +245,7 @@ def test_a_cut_never_separates_a_tool_call_from_its_result(api, db):
     first = history[0]
     assert first["role"] == "user"
     assert not any(b.get("type") == "tool_result" for b in first["content"])
-    assert chatbot.customer_text(first).startswith("Question "), "not the summary"
+    assert request.customer_text(first).startswith("Question "), "not the summary"
     summary_request = next(
         r for r in api.side_requests if r["system"] == config.SUMMARY_PROMPT.strip()
     )

@@ -10,7 +10,9 @@ import pytest
 
 import chatbot
 import config
+import knowledge
 import llm
+import request
 import settings
 from scripted import (
     ScriptedAPI,
@@ -68,7 +70,7 @@ def assert_valid(history: list[dict[str, Any]]) -> None:
     body = {
         "model": config.MODEL,
         "max_tokens": 10,
-        "messages": [*history, chatbot.user_message("next")],
+        "messages": [*history, request.user_message("next")],
     }
     assert request_problems(body) == []
 
@@ -160,8 +162,8 @@ def test_max_tokens_keeps_what_was_said_and_tells_the_customer(api, db):
     )
     bot = bot_for(api, db)
     result = done(run(bot, [], "Explain comprehensive in detail"))
-    assert result.notice == chatbot.CUT_SHORT
-    assert result.messages[-1]["content"][-1]["text"] == chatbot.CUT_SHORT
+    assert result.notice == config.CUT_SHORT
+    assert result.messages[-1]["content"][-1]["text"] == config.CUT_SHORT
     assert_valid(result.messages)
     second = done(run(bot, result.messages, "Please continue"))
     assert second.reply == "…and hail."
@@ -186,7 +188,7 @@ def test_refusal_is_declined_politely_and_not_kept(api, db):
     result = done(run(bot_for(api, db), [], "something refused"))
     assert result.messages == []
     assert result.reply == ""
-    assert result.notice == chatbot.DECLINED
+    assert result.notice == config.DECLINED
 
 
 def test_pause_turn_is_continued_without_a_new_user_message(api, db):
@@ -229,13 +231,13 @@ def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
     overloaded = error(529, "overloaded_error", retry_after_ms="1")
     api.add(*[overloaded] * (settings.MAX_RETRIES + 1))
     history = [
-        chatbot.user_message("earlier"),
+        request.user_message("earlier"),
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
     ]
     before = json.dumps(history)
     events = run(bot_for(api, db), history, "Hi")
     assert isinstance(events[-1], chatbot.TurnError)
-    assert events[-1].message == chatbot.BUSY
+    assert events[-1].message == config.BUSY
     assert "529" not in events[-1].message
     assert len(api.messages_requests) == settings.MAX_RETRIES + 1
     assert json.dumps(history) == before
@@ -244,7 +246,7 @@ def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
 def test_retry_after_beyond_the_cap_fails_fast_instead_of_waiting(api, db):
     api.add(error(429, "rate_limit_error", retry_after="120"))
     events = run(bot_for(api, db), [], "Hi")
-    assert events[-1] == chatbot.TurnError(chatbot.BUSY)
+    assert events[-1] == chatbot.TurnError(config.BUSY)
     assert len(api.messages_requests) == 1
 
 
@@ -253,7 +255,7 @@ def test_connection_dropped_mid_stream_fails_the_turn_cleanly(api, db):
     api.add(dropped_after(frames[:4]))
     events = run(bot_for(api, db), [], "Hi")
     assert of_type(events, chatbot.TextDelta), "partial text streamed before the drop"
-    assert events[-1] == chatbot.TurnError(chatbot.DROPPED)
+    assert events[-1] == chatbot.TurnError(config.DROPPED)
     assert not of_type(events, chatbot.TurnDone)
 
 
@@ -276,7 +278,7 @@ def test_a_failed_tool_follow_up_leaves_history_and_the_next_turn_works(api, db)
     before = json.dumps(history)
     events = run(bot, history, "Quote my Corolla")
     assert of_type(events, chatbot.ToolFinished), "the tool ran before the follow-up failed"
-    assert events[-1] == chatbot.TurnError(chatbot.BUSY)
+    assert events[-1] == chatbot.TurnError(config.BUSY)
     assert json.dumps(history) == before
     api.add(text("All good now."))
     second = done(run(bot, history, "Quote my Corolla"))
@@ -325,7 +327,7 @@ def test_tool_rounds_are_capped_with_a_clear_message(api, db):
     )
     result = done(run(bot_for(api, db), [], "Quote forever"))
     assert len(api.messages_requests) == config.MAX_TOOL_ROUNDS
-    assert result.notice == chatbot.ROUND_LIMIT
+    assert result.notice == config.ROUND_LIMIT
     assert_valid(result.messages)
 
 
@@ -511,11 +513,11 @@ def test_sources_narrow_to_the_sections_the_reply_names():
             {"id": "ticket/t-1", "kind": "ticket", "title": "Towing", "section": "Past ticket"},
         )
     }
-    named = chatbot.cited_sources("See *Glass claims* — Booking.", offered)
+    named = knowledge.cited_sources("See *Glass claims* — Booking.", offered)
     assert [s["id"] for s in named] == ["a#two"]
-    both = chatbot.cited_sources("*Towing* first, then *Glass claims*.", offered)
+    both = knowledge.cited_sources("*Towing* first, then *Glass claims*.", offered)
     assert [s["id"] for s in both] == ["b#one", "a#one", "a#two"]
-    assert chatbot.cited_sources("Towing is included; glass claims too.", offered) == []
+    assert knowledge.cited_sources("Towing is included; glass claims too.", offered) == []
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import chatbot
 import config
 import knowledge
 import llm
+import request
 import settings
 from budget import estimate_tokens
 from knowledge import KnowledgeBase, LocalEmbedder
@@ -240,10 +241,10 @@ def test_simulated_cache_ignores_prefixes_below_the_minimum_and_unmarked_request
 def test_count_tokens_answers_offline():
     counted = llm.connect().client.messages.count_tokens(
         model=config.MODEL,
-        system=chatbot.system_prompt(),
+        system=request.system_prompt(),
         messages=[{"role": "user", "content": "hi"}],
     )
-    assert counted.input_tokens >= estimate_tokens(chatbot.system_prompt())
+    assert counted.input_tokens >= estimate_tokens(request.system_prompt())
 
 
 def test_unknown_paths_answer_404():

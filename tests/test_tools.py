@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import config
+import request
 from escalation import open_handoff, team_available
 from store import Store
 from tools import TOOLS, ToolContext, ToolResult, run_tool
@@ -668,12 +669,11 @@ def test_office_hours_say_whether_the_team_is_in_and_when_it_opens(
 def test_every_tool_record_is_complete() -> None:
     """A tool is one record: each has a label, a schema its stored fields belong to, and a
     report the offline model knows how to word."""
-    import chatbot
     import offline
     from tools import REGISTRY
 
     assert len({tool.name for tool in REGISTRY}) == len(REGISTRY) == len(TOOLS)
-    prompt = chatbot.system_prompt()
+    prompt = request.system_prompt()
     for tool in REGISTRY:
         assert tool.label and tool.label != tool.name, tool.name
         # The prompt's list of what Eva can do names exactly the tools she has.
