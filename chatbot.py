@@ -216,7 +216,11 @@ class ChatBot:
             turn.messages = list(turn.folded)
             turn.flag("folded:summary" if fitted.summarised else "folded:set_aside")
             facts["folded_turns"] = fitted.turns
-            yield Folded(fitted.turns, fitted.summarised, fold_note(fitted, inbound.language))
+            yield Folded(
+                fitted.turns,
+                fitted.summarised,
+                config.fold_note(fitted.turns, fitted.summarised, inbound.language),
+            )
         turn.add(fitted.messages[-1])
 
     def _user_message(
@@ -334,7 +338,7 @@ class ChatBot:
         )
         event = Handoff(opened["reference"], reason, priority, opened["next_steps"])
         turn.handoffs.append(event)
-        shown = turn.note(handoff_note(event, context.language))
+        shown = turn.note(config.handoff_note(event.reference, event.next_steps, context.language))
         self._brief(event, turn, context, withheld)
         yield event
         if not turn.held:
@@ -368,23 +372,8 @@ class ChatBot:
         metrics = turn.metrics(sources)
         flags = turn.findings()
         handoff_reference = turn.handoffs[0].reference if turn.handoffs else None
-        turn_log.info(
-            json.dumps(
-                {
-                    "event": "turn",
-                    "conversation_id": context.conversation_id,
-                    "language": context.language,
-                    "route": route,
-                    "confidence": confidence,
-                    "handoff": handoff_reference,
-                    "flags": flags,
-                    "tools": [call["name"] for call in turn.tool_log],
-                    "sources": [s["id"] for s in sources],
-                    "model": config.MODEL,
-                    **{k: v for k, v in metrics.items() if k not in ("tool_calls", "sources")},
-                }
-            )
-        )
+        line = turn.log_line(context.conversation_id, context.language, route, confidence, sources)
+        turn_log.info(json.dumps(line))
         try:
             stored = self.store.record_turn(
                 context.conversation_id,
@@ -529,15 +518,7 @@ class ChatBot:
                 result.summary,
                 result.data,
             )
-            turn.tool_log.append(
-                {"name": block["name"], "is_error": result.is_error, "summary": result.summary}
-            )
-            if result.is_error:
-                turn.tool_errors += 1
-            elif block["name"] != tools.SEARCH or result.data.get("sources"):
-                turn.tools_done += 1
-            for source in result.data.get("sources", []) if block["name"] == tools.SEARCH else []:
-                turn.offered[source["id"]] = source
+            turn.took(block["name"], result, searched=block["name"] == tools.SEARCH)
             handed_off = block["name"] == tools.HANDOFF or result.data.get("handed_off")
             if handed_off and not result.is_error:
                 event = Handoff(
@@ -566,14 +547,3 @@ class ChatBot:
                 }
             )
         return results
-
-
-def fold_note(fitted: budget.Fit, language: str) -> str:
-    notes = config.FOLD_NOTE["summarised" if fitted.summarised else "set_aside"]
-    return config.localised(notes, language).format(turns=fitted.turns)
-
-
-def handoff_note(event: Handoff, language: str) -> str:
-    return config.localised(config.HANDOFF_NOTE, language).format(
-        reference=event.reference, next_steps=event.next_steps
-    )

@@ -323,6 +323,17 @@ def localised(texts: dict[str, str], language: str) -> str:
     return texts.get(language, texts["en"])
 
 
+def fold_note(turns: int, summarised: bool, language: str) -> str:
+    """The line above a reply whose request folded the oldest turns (FOLD_NOTE)."""
+    notes = FOLD_NOTE["summarised" if summarised else "set_aside"]
+    return localised(notes, language).format(turns=turns)
+
+
+def handoff_note(reference: str, next_steps: str, language: str) -> str:
+    """The line that tells the customer a person is taking over (HANDOFF_NOTE)."""
+    return localised(HANDOFF_NOTE, language).format(reference=reference, next_steps=next_steps)
+
+
 def compose_prompt(capabilities: Iterable[str] = ()) -> str:
     """The whole system prompt, composed on every request so a saved edit applies at once.
 

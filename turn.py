@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import config
 import guardrails
 from events import Handoff, Source, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from tools import ToolResult
 
 
 @dataclass
@@ -52,6 +56,19 @@ class Turn:
         if finding not in self.flags:
             self.flags.append(finding)
 
+    def took(self, name: str, result: ToolResult, searched: bool) -> None:
+        """Count a finished tool call: its line in the record, progress or an error, and the
+        passages a search offered (citable like the turn's own)."""
+        self.tool_log.append({"name": name, "is_error": result.is_error, "summary": result.summary})
+        if result.is_error:
+            self.tool_errors += 1
+            return
+        found = result.data.get("sources", []) if searched else []
+        if not searched or found:
+            self.tools_done += 1
+        for source in found:
+            self.offered[source["id"]] = source
+
     def reply(self) -> str:
         return "".join(self.shown)
 
@@ -84,6 +101,31 @@ class Turn:
     def findings(self) -> list[str]:
         """Everything the record flags: the turn's own findings, then the output check's."""
         return [*self.flags, *self.guard.findings]
+
+    def log_line(
+        self,
+        conversation_id: str,
+        language: str,
+        route: str,
+        confidence: float | None,
+        sources: list[Source],
+    ) -> dict[str, Any]:
+        """The turn's one JSON log line: ids, route, flags, tools, timings and tokens, and
+        never any of the customer's words."""
+        figures = self.metrics(sources)
+        return {
+            "event": "turn",
+            "conversation_id": conversation_id,
+            "language": language,
+            "route": route,
+            "confidence": confidence,
+            "handoff": self.handoffs[0].reference if self.handoffs else None,
+            "flags": self.findings(),
+            "tools": [call["name"] for call in self.tool_log],
+            "sources": [s["id"] for s in sources],
+            "model": config.MODEL,
+            **{k: v for k, v in figures.items() if k not in ("tool_calls", "sources")},
+        }
 
     def metrics(self, sources: list[Source]) -> dict[str, Any]:
         """The figures the turn's record keeps: tools, cited sources, tokens, cost, timings."""
