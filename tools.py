@@ -1,24 +1,24 @@
-"""Eva's tools: the schemas the model sees, their implementations, and the checks in between.
+"""Eva's tools: one record per tool (schema, handler, card label, flags), dispatch, and the
+handlers that turn a checked input into a result the model reads and the page shows.
 
-Every input is validated against the same schema the model was given, so a mistake comes back
-as a sentence the model can act on (which field, what is allowed, what it sent) instead of an
-exception. Identity is enforced here, not in the prompt: policy details and claims are only
-returned for the one policy verified in the conversation. So are the limits on what Eva may do
-alone: money moves only up to config.MONEY_LIMIT_USD, and a change to the contract never; above
-that the tools open a handoff instead, and nothing in a tool's input can change it.
+Every input is checked against the same schema the model was given (tool_input), so a mistake
+comes back as a sentence the model can act on instead of an exception. Identity is enforced
+here, not in the prompt: policy details and claims are only returned for the one policy
+verified in the conversation. So are the limits on what Eva may do alone: money moves only up
+to config.MONEY_LIMIT_USD, and a change to the contract never; above that the tools open a
+handoff instead, and nothing in a tool's input can change it. The rules themselves (prices,
+who may see a policy, refund limits) live in insurance/; a handler parses, calls them and
+shapes the result. Tool identity lives only in REGISTRY: nothing else lists the tools.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,89 +26,12 @@ import config
 import envelope
 import escalation
 import guardrails
+import tool_input
+from insurance import accounts, money, rating
+from insurance.money import usd
 from knowledge import KnowledgeBase
-from store import PRIORITIES as HANDOFF_PRIORITIES
-from store import REFERENCE_ALPHABET, Store
-
-# ---------------------------------------------------------------------------------------------
-# Rating tables for get_quote. A premium is
-#   (liability base + physical-damage base × vehicle age × deductible × EV discount)
-#   × annual mileage × driver age,
-# rounded half-up to cents; the annual premium is twelve rounded monthly premiums. Bands are
-# (lowest value in the band, factor) in ascending order. Amounts and factors are decimal strings
-# so the arithmetic is exact and a premium can be checked by hand.
-# ---------------------------------------------------------------------------------------------
-RATING_TABLES: dict[str, Any] = {
-    # USD per month. Liability (damage to others) is part of every coverage level.
-    "liability_base": {"car": "52.00", "electric_car": "52.00", "two_wheeler": "24.00"},
-    # USD per month for cover of the insured vehicle itself; liability-only has none.
-    "physical_damage_base": {
-        "car": {"liability": "0", "standard": "38.00", "comprehensive": "64.00"},
-        "electric_car": {"liability": "0", "standard": "46.00", "comprehensive": "78.00"},
-        "two_wheeler": {"liability": "0", "standard": "16.00", "comprehensive": "28.00"},
-    },
-    # Vehicle age in years (quote year - model year); newer vehicles cost more to repair.
-    "vehicle_age": [(0, "1.20"), (3, "1.10"), (6, "1.00"), (11, "0.85"), (21, "0.75")],
-    # Deductible in USD; applies to physical damage only.
-    "deductible": {250: "1.15", 500: "1.00", 1000: "0.88", 2000: "0.78"},
-    # Share taken off the physical-damage part for electric cars.
-    "ev_physical_damage_discount": "0.10",
-    # Miles per year.
-    "annual_mileage": [
-        (0, "0.85"),
-        (5_001, "0.95"),
-        (10_001, "1.00"),
-        (15_001, "1.10"),
-        (20_001, "1.20"),
-        (30_001, "1.35"),
-    ],
-    # Age of the main driver.
-    "driver_age": [
-        (16, "1.80"),
-        (21, "1.40"),
-        (25, "1.15"),
-        (30, "1.00"),
-        (65, "1.10"),
-        (75, "1.30"),
-    ],
-}
-
-QUOTE_VALID_DAYS = 30
-MAX_VERIFICATION_ATTEMPTS = 3
-CUSTOMER_SERVICE_PHONE = config.FACTS["support_phone"]
-CLAIM_WINDOW_YEARS = 3
-# A refund can be at most a year of premium: more than that is never owed on one policy.
-REFUND_CAP_MONTHS = 12
-# The money limit counts every refund the chat made on a policy within this many days.
-REFUND_WINDOW_DAYS = 30
-# How far ahead a cancellation can be dated.
-CANCEL_WITHIN_DAYS = 60
-REFUND_PAYOUT_TIME = "5–7 business days"
-# Reason and priority for the handoffs the tools open, should config.TRIGGERS not list them.
-VEHICLE_TYPES = ["car", "electric_car", "two_wheeler"]
-COVERAGE_LEVELS = ["liability", "standard", "comprehensive"]
-INCIDENT_TYPES = [
-    "collision",
-    "theft",
-    "glass",
-    "weather",
-    "vandalism",
-    "hit_and_run",
-    "animal",
-    "fire",
-    "other",
-]
-TICKET_CATEGORIES = [
-    "billing",
-    "policy_change",
-    "documents",
-    "claims",
-    "technical",
-    "complaint",
-    "other",
-]
-# The schema lists them least urgent first (store.PRIORITIES holds the order).
-PRIORITIES = list(reversed(HANDOFF_PRIORITIES))
+from store import PRIORITIES, Store
+from tool_input import InputError
 
 _POLICY_NUMBER = {
     "type": "string",
@@ -116,7 +39,7 @@ _POLICY_NUMBER = {
     "maxLength": 20,
     "description": "The policy number, e.g. ACM-100231.",
 }
-_LIMIT = f"${config.MONEY_LIMIT_USD:,.2f}"
+_LIMIT = usd(money.money_limit())
 # The tool whose results are help-centre passages (the turn collects their sources), and the
 # one that hands the conversation to a person (code triggers log their handoffs under it).
 SEARCH = "search_knowledge_base"
@@ -149,14 +72,6 @@ class ToolContext:
     language: str = "en"
     # The time now, as an aware datetime; tests pass a fixed one.
     clock: Callable[[], datetime] = _utc_now
-
-
-class InputError(Exception):
-    """Input the model can correct; each problem names the field, what is allowed and what came."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 Handler = Callable[[dict[str, Any], ToolContext], ToolResult]
@@ -215,7 +130,7 @@ def report(name: str) -> str | None:
     return tool.report if tool else None
 
 
-def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
+def run_tool(name: str, given: object, ctx: ToolContext) -> ToolResult:
     """Never raises: unknown tools, invalid input and failures all become is_error results."""
     tool = BY_NAME.get(name)
     if tool is None:
@@ -224,7 +139,7 @@ def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
             summary=f"Unknown tool: {name}",
         )
     try:
-        args = _validated(tool.input_schema, tool_input)
+        args = tool_input.validated(tool.input_schema, given)
         # Whatever the model wrote in free text, personal data in it is not kept.
         args = {
             key: guardrails.for_storage(value) if key in tool.stored_free_text else value
@@ -244,7 +159,7 @@ def run_tool(name: str, tool_input: object, ctx: ToolContext) -> ToolResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# search_knowledge_base
+# search_knowledge_base, get_quote, get_office_hours: no identity needed
 # ---------------------------------------------------------------------------------------------
 
 
@@ -267,112 +182,34 @@ def _search_knowledge_base(args: dict[str, Any], ctx: ToolContext) -> ToolResult
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# get_quote
-# ---------------------------------------------------------------------------------------------
-
-
 def _get_quote(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     # Priced on the context's clock: the evals pin it, so their expected premiums do not drift
     # as vehicles age with the calendar.
-    quote = _quote(args, ctx.clock().date())
-    vehicle = f"{args['year']} {args['make']} {args['model']}"
+    request = rating.QuoteRequest(**args)
+    quote = rating.quote(request, ctx.clock().date())
+    vehicle = f"{request.year} {request.make} {request.model}"
     return _ok(
         quote,
         summary=(
             f"Quote {quote['quote_id']}: ${quote['monthly_premium']:,.2f}/month "
-            f"({vehicle}, {args['coverage_level']})"
+            f"({vehicle}, {request.coverage_level})"
         ),
     )
 
 
-def _quote(args: dict[str, Any], today: date) -> dict[str, Any]:
-    """Prices the inputs with RATING_TABLES and explains every factor that was applied."""
-    vehicle_type, coverage = args["vehicle_type"], args["coverage_level"]
-    liability = Decimal(RATING_TABLES["liability_base"][vehicle_type])
-    physical_base = Decimal(RATING_TABLES["physical_damage_base"][vehicle_type][coverage])
-    breakdown = [_row("Liability base rate", vehicle_type, f"${liability}/month")]
-
-    physical = physical_base
-    if physical_base:
-        breakdown.append(_row("Own-vehicle base rate", coverage, f"+${physical_base}/month"))
-        physical, rows = _physical_damage_factors(physical_base, args, today)
-        breakdown += rows
-    else:
-        breakdown.append(_row("Deductible", f"${args['deductible']:,}", "none: liability only"))
-
-    mileage_factor, mileage_band = _band(RATING_TABLES["annual_mileage"], args["mileage"])
-    driver_factor, driver_band = _band(RATING_TABLES["driver_age"], args["driver_age"])
-    breakdown += [
-        _row("Annual mileage", f"{args['mileage']:,} miles ({mileage_band})", f"×{mileage_factor}"),
-        _row("Driver age", f"{args['driver_age']} ({driver_band})", f"×{driver_factor}"),
-    ]
-    monthly = _cents((liability + physical) * mileage_factor * driver_factor)
-    return {
-        "quote_id": _quote_id(args),
-        "currency": "USD",
-        "monthly_premium": float(monthly),
-        "annual_premium": float(monthly * 12),
-        "valid_days": QUOTE_VALID_DAYS,
-        "valid_until": (today + timedelta(days=QUOTE_VALID_DAYS)).isoformat(),
-        "breakdown": breakdown,
-        "inputs": args,
-        "note": "Indicative estimate; the price is confirmed when the policy is set up.",
+def _get_office_hours(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    now = ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE))
+    data: dict[str, Any] = {
+        "open_now": escalation.team_available(now),
+        "now": f"{now:%A %H:%M} Eastern Time",
+        "hours": [config.FACTS["hours_weekdays"], config.FACTS["hours_saturday"], "Sunday closed"],
     }
-
-
-def _physical_damage_factors(
-    base: Decimal, args: dict[str, Any], today: date
-) -> tuple[Decimal, list[dict[str, str]]]:
-    """The own-vehicle part after vehicle age, deductible and EV discount, with their rows."""
-    vehicle_age = max(0, today.year - args["year"])
-    age_factor, age_band = _band(RATING_TABLES["vehicle_age"], vehicle_age)
-    deductible_factor = Decimal(RATING_TABLES["deductible"][args["deductible"]])
-    rows = [
-        _row("Vehicle age", f"{_years(vehicle_age)} ({age_band})", f"×{age_factor} own-vehicle"),
-        _row("Deductible", f"${args['deductible']:,}", f"×{deductible_factor} own-vehicle"),
-    ]
-    amount = base * age_factor * deductible_factor
-    if args["vehicle_type"] == "electric_car":
-        discount = Decimal(RATING_TABLES["ev_physical_damage_discount"])
-        amount *= 1 - discount
-        rows.append(
-            _row("Electric car discount", f"{discount:.0%}", f"×{1 - discount} own-vehicle")
-        )
-    return amount, rows
-
-
-def _years(count: int) -> str:
-    return f"{count} year{'' if count == 1 else 's'}"
-
-
-def _band(bands: list[tuple[int, str]], value: int) -> tuple[Decimal, str]:
-    """The factor of the band holding value, and the band written out, e.g. '21-24'."""
-    index = max(i for i, (lowest, _) in enumerate(bands) if value >= lowest)
-    lowest, factor = bands[index]
-    last = index + 1 == len(bands)
-    label = f"{lowest:,}+" if last else f"{lowest:,}-{bands[index + 1][0] - 1:,}"
-    return Decimal(factor), label
-
-
-def _quote_id(args: dict[str, Any]) -> str:
-    """Same inputs, same id: a customer asking twice gets the quote they were given before."""
-    canonical = {k: v.casefold() if isinstance(v, str) else v for k, v in args.items()}
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).digest()
-    number = int.from_bytes(digest, "big")
-    code = ""
-    for _ in range(6):
-        number, index = divmod(number, len(REFERENCE_ALPHABET))
-        code += REFERENCE_ALPHABET[index]
-    return f"Q-{code}"
-
-
-def _row(factor: str, value: str, effect: str) -> dict[str, str]:
-    return {"factor": factor, "value": value, "effect": effect}
-
-
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if data["open_now"]:
+        closes = now.replace(hour=escalation.TEAM_HOURS_ET[now.weekday()][1], minute=0)
+        data["closes_at"] = escalation.spoken(closes)
+        return _ok(data, f"Open now, until {config.spoken_hour(closes.hour)} ET")
+    data["opens_next"] = escalation.spoken(escalation.next_opening(now))
+    return _ok(data, f"Closed now; opens {data['opens_next']}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,11 +218,11 @@ def _cents(amount: Decimal) -> Decimal:
 
 
 def _lookup_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    if ctx.failed_verifications >= MAX_VERIFICATION_ATTEMPTS:
+    if accounts.verification_locked(ctx.failed_verifications):
         return _verification_locked()
-    number = _policy_number(args["policy_number"])
-    birth_date = _date_of_birth(args.get("date_of_birth"))
-    zip_code = _zip_code(args.get("zip_code"))
+    number = tool_input.policy_number(args["policy_number"])
+    birth_date = tool_input.date_of_birth(args.get("date_of_birth"))
+    zip_code = tool_input.zip_code(args.get("zip_code"))
     if birth_date is None and zip_code is None:
         raise InputError(["give date_of_birth or zip_code (or both) with the policy_number"])
     if ctx.verified_policy not in (None, number):
@@ -396,33 +233,25 @@ def _lookup_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             summary=f"Refused: already verified for {ctx.verified_policy}",
         )
     policy = ctx.store.policy(number)
-    if policy is None or not _holder_matches(policy["holder"], birth_date, zip_code):
+    if policy is None or not accounts.holder_matches(policy["holder"], birth_date, zip_code):
         return _failed_verification(ctx)
     ctx.verified_policy = number
-    summary = _policy_summary(policy)
+    summary = accounts.policy_summary(policy)
     return _ok(summary, summary=f"Verified {number} ({summary['holder']})")
-
-
-def _holder_matches(holder: dict[str, Any], birth_date: str | None, zip_code: str | None) -> bool:
-    """Every detail given has to match; a missing one is simply not checked."""
-    return (birth_date is None or birth_date == holder["date_of_birth"]) and (
-        zip_code is None or zip_code == holder["zip_code"]
-    )
 
 
 def _failed_verification(ctx: ToolContext) -> ToolResult:
     """The same words whatever was wrong, so the reply never confirms a policy or a detail."""
     ctx.failed_verifications += 1
-    attempts = ctx.failed_verifications
-    if attempts >= MAX_VERIFICATION_ATTEMPTS:
+    attempts, most = ctx.failed_verifications, accounts.MAX_VERIFICATION_ATTEMPTS
+    if accounts.verification_locked(attempts):
         message = (
-            f"Could not verify those details, and that was attempt {attempts} of "
-            f"{MAX_VERIFICATION_ATTEMPTS}, so verification is now locked for this conversation. "
-            f"Do not try again; the customer can call customer service on "
-            f"{CUSTOMER_SERVICE_PHONE}."
+            f"Could not verify those details, and that was attempt {attempts} of {most}, so "
+            "verification is now locked for this conversation. Do not try again; the customer "
+            f"can call customer service on {accounts.CUSTOMER_SERVICE_PHONE}."
         )
     else:
-        left = MAX_VERIFICATION_ATTEMPTS - attempts
+        left = accounts.attempts_left(attempts)
         message = (
             "Could not verify those details. Ask the customer to check the policy number and "
             "the date of birth or ZIP code against their policy documents. "
@@ -430,121 +259,25 @@ def _failed_verification(ctx: ToolContext) -> ToolResult:
         )
     return _error(
         message,
-        summary=f"Verification failed ({attempts} of {MAX_VERIFICATION_ATTEMPTS})",
+        summary=f"Verification failed ({attempts} of {most})",
         data={"verified": False, "failed_attempts": attempts},
     )
 
 
 def _verification_locked() -> ToolResult:
     return _error(
-        f"Verification is locked after {MAX_VERIFICATION_ATTEMPTS} failed attempts in this "
-        f"conversation. Do not try again; the customer can call customer service on "
-        f"{CUSTOMER_SERVICE_PHONE}.",
+        f"Verification is locked after {accounts.MAX_VERIFICATION_ATTEMPTS} failed attempts in "
+        "this conversation. Do not try again; the customer can call customer service on "
+        f"{accounts.CUSTOMER_SERVICE_PHONE}.",
         summary="Verification locked",
         data={"verified": False, "locked": True},
     )
 
 
-def _policy_summary(policy: dict[str, Any]) -> dict[str, Any]:
-    """What Eva may tell a verified customer; contact details and VINs stay out of the chat."""
-    holder = policy["holder"]
-    return {
-        "policy_number": policy["policy_number"],
-        "holder": f"{holder['first_name']} {holder['last_name'][:1]}.",
-        "product": policy["product"],
-        "status": policy["status"],
-        "renewal_date": policy["renewal_date"],
-        "vehicles": [
-            {"make": v["make"], "model": v["model"], "year": v["year"]} for v in policy["vehicles"]
-        ],
-        "coverage_level": policy["coverage"]["level"],
-        "deductible": policy["coverage"]["deductible"],
-        "add_ons": policy["coverage"]["add_ons"],
-        "monthly_premium": policy["monthly_premium"],
-        "billing": policy["billing"],
-    }
-
-
-def _get_claim_status(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _policy_number(args["policy_number"])
-    if ctx.verified_policy != number:
-        return _not_verified(ctx, number)
-    claims = ctx.store.claims(number)
-    if args.get("claim_number") is None:
-        listed = ", ".join(f"{c['claim_number']} {c['status']}" for c in claims) or "none"
-        return _ok(
-            {"policy_number": number, "claims": claims},
-            summary=f"{len(claims)} claim(s) on {number}: {listed}",
-        )
-    wanted = _claim_number(args["claim_number"])
-    matching = [c for c in claims if c["claim_number"] == wanted]
-    if not matching:
-        known = ", ".join(c["claim_number"] for c in claims) or "none"
-        return _error(
-            f"There is no claim {wanted} on policy {number}. Its claims are: {known}. Check the "
-            "number with the customer, or leave claim_number out to list every claim.",
-            summary=f"No claim {wanted} on {number}",
-        )
-    claim = matching[0]
-    return _ok(
-        {"policy_number": number, "claims": matching},
-        summary=f"{wanted}: {claim['status']} ({claim['type']}, {claim['incident_date']})",
-    )
-
-
-def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _policy_number(args["policy_number"])
-    if ctx.verified_policy != number:
-        return _not_verified(ctx, number)
-    incident_date = _incident_date(args["incident_date"], ctx.clock().date())
-    claim = ctx.store.add_claim(
-        number,
-        incident_date,
-        args["incident_type"],
-        args["description"],
-        location=args.get("location"),
-        police_report_number=args.get("police_report_number"),
-    )
-    policy = ctx.store.policy(number)
-    result = {
-        "claim_number": claim["claim_number"],
-        "policy_number": number,
-        "status": claim["status"],
-        "incident_type": claim["type"],
-        "incident_date": claim["incident_date"],
-        "next_steps": _claim_next_steps(args, policy["status"] if policy else "unknown"),
-    }
-    return _ok(
-        result,
-        summary=(
-            f"Claim {claim['claim_number']} filed on {number} "
-            f"({claim['type']}, {claim['incident_date']})"
-        ),
-    )
-
-
-def _claim_next_steps(args: dict[str, Any], policy_status: str) -> str:
-    """Plain sentences, like the other tools' next steps, so they can be relayed as they are."""
-    steps = [
-        "An adjuster will contact you within 1 business day.",
-        f"The claims line {escalation.CLAIMS_PHONE} is open 24/7; quote your claim number.",
-        "Keep photos, receipts and repair estimates; the adjuster will ask for them.",
-    ]
-    needs_police = args["incident_type"] in ("theft", "vandalism", "hit_and_run")
-    if needs_police and not args.get("police_report_number"):
-        steps.append("Please report it to the police and send the adjuster the report number.")
-    if policy_status != "active":
-        steps.append(
-            f"Your policy is {policy_status}, so the adjuster will check it was in force on "
-            "the incident date."
-        )
-    return " ".join(steps)
-
-
 def _not_verified(ctx: ToolContext, number: str) -> ToolResult:
     """Refuses without a hint of whether the policy exists or what it holds."""
-    if ctx.verified_policy is None and ctx.failed_verifications >= MAX_VERIFICATION_ATTEMPTS:
-        how = f"Verification is locked; the customer can call {CUSTOMER_SERVICE_PHONE}."
+    if ctx.verified_policy is None and accounts.verification_locked(ctx.failed_verifications):
+        how = f"Verification is locked; the customer can call {accounts.CUSTOMER_SERVICE_PHONE}."
     elif ctx.verified_policy is None:
         how = (
             "Verify it first with lookup_policy (policy number plus date of birth or ZIP code), "
@@ -562,6 +295,75 @@ def _not_verified(ctx: ToolContext, number: str) -> ToolResult:
     )
 
 
+def _verified_number(args: dict[str, Any], ctx: ToolContext) -> str | ToolResult:
+    """The input's policy number if this conversation verified it, else the refusal to return."""
+    number = tool_input.policy_number(args["policy_number"])
+    return number if ctx.verified_policy == number else _not_verified(ctx, number)
+
+
+def _get_claim_status(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _verified_number(args, ctx)
+    if isinstance(number, ToolResult):
+        return number
+    claims = ctx.store.claims(number)
+    if args.get("claim_number") is None:
+        listed = ", ".join(f"{c['claim_number']} {c['status']}" for c in claims) or "none"
+        return _ok(
+            {"policy_number": number, "claims": claims},
+            summary=f"{len(claims)} claim(s) on {number}: {listed}",
+        )
+    wanted = tool_input.claim_number(args["claim_number"])
+    matching = [c for c in claims if c["claim_number"] == wanted]
+    if not matching:
+        known = ", ".join(c["claim_number"] for c in claims) or "none"
+        return _error(
+            f"There is no claim {wanted} on policy {number}. Its claims are: {known}. Check the "
+            "number with the customer, or leave claim_number out to list every claim.",
+            summary=f"No claim {wanted} on {number}",
+        )
+    claim = matching[0]
+    return _ok(
+        {"policy_number": number, "claims": matching},
+        summary=f"{wanted}: {claim['status']} ({claim['type']}, {claim['incident_date']})",
+    )
+
+
+def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    number = _verified_number(args, ctx)
+    if isinstance(number, ToolResult):
+        return number
+    incident_date = tool_input.incident_date(args["incident_date"], ctx.clock().date())
+    claim = ctx.store.add_claim(
+        number,
+        incident_date,
+        args["incident_type"],
+        args["description"],
+        location=args.get("location"),
+        police_report_number=args.get("police_report_number"),
+    )
+    policy = ctx.store.policy(number)
+    next_steps = accounts.claim_next_steps(
+        args["incident_type"],
+        args.get("police_report_number"),
+        policy["status"] if policy else "unknown",
+    )
+    result = {
+        "claim_number": claim["claim_number"],
+        "policy_number": number,
+        "status": claim["status"],
+        "incident_type": claim["type"],
+        "incident_date": claim["incident_date"],
+        "next_steps": next_steps,
+    }
+    return _ok(
+        result,
+        summary=(
+            f"Claim {claim['claim_number']} filed on {number} "
+            f"({claim['type']}, {claim['incident_date']})"
+        ),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # create_ticket, escalate_to_human
 # ---------------------------------------------------------------------------------------------
@@ -569,10 +371,8 @@ def _not_verified(ctx: ToolContext, number: str) -> ToolResult:
 
 def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     policy_number = args.get("policy_number")
-    email = args.get("contact_email")
-    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise InputError([f"contact_email must be an email address; got {email!r}"])
-    number = _policy_number(policy_number) if policy_number else None
+    email = tool_input.contact_email(args.get("contact_email"))
+    number = tool_input.policy_number(policy_number) if policy_number else None
     # Only a policy verified in this conversation is attached: a named one could be anyone's,
     # and a colleague must not act on it (or email its documents) on the chat's word alone.
     verified = number is not None and number == ctx.verified_policy
@@ -609,53 +409,37 @@ def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     return _ok(result, summary=summary)
 
 
-def _get_office_hours(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    now = ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE))
-    data: dict[str, Any] = {
-        "open_now": escalation.team_available(now),
-        "now": f"{now:%A %H:%M} Eastern Time",
-        "hours": [config.FACTS["hours_weekdays"], config.FACTS["hours_saturday"], "Sunday closed"],
-    }
-    if data["open_now"]:
-        closes = now.replace(hour=escalation.TEAM_HOURS_ET[now.weekday()][1], minute=0)
-        data["closes_at"] = escalation.spoken(closes)
-        return _ok(data, f"Open now, until {config.spoken_hour(closes.hour)} ET")
-    data["opens_next"] = escalation.spoken(escalation.next_opening(now))
-    return _ok(data, f"Closed now; opens {data['opens_next']}")
-
-
 # ---------------------------------------------------------------------------------------------
 # request_refund, cancel_policy, request_policy_change: agency within limits set in code
 # ---------------------------------------------------------------------------------------------
 
 
 def _request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _policy_number(args["policy_number"])
-    if ctx.verified_policy != number:
-        return _not_verified(ctx, number)
+    number = _verified_number(args, ctx)
+    if isinstance(number, ToolResult):
+        return number
     policy = _known_policy(ctx, number)
     amount: Decimal = args["amount_usd"]
-    cap = Decimal(str(policy["monthly_premium"])) * REFUND_CAP_MONTHS
+    cap = money.refund_cap(policy["monthly_premium"])
     if amount > cap:
         raise InputError(
             [
-                f"amount_usd can be at most {REFUND_CAP_MONTHS} monthly premiums "
-                f"({_usd(cap)}) on {number}; got {_usd(amount)}. Check the amount with the "
+                f"amount_usd can be at most {money.REFUND_CAP_MONTHS} monthly premiums "
+                f"({usd(cap)}) on {number}; got {usd(amount)}. Check the amount with the "
                 "customer"
             ]
         )
-    limit = _money_limit()
-    # The limit is on what the chat refunds in all: four refunds of $499 are $1,996.
-    earlier = _refunded_recently(ctx, number)
-    if earlier + amount > limit:
+    limit = money.money_limit()
+    earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
+    if not money.within_limit(earlier, amount):
         return _handed_off(
             ctx,
             "refund_over_limit",
-            f"Refund of {_usd(amount)} requested on {number} (after {_usd(earlier)} refunded "
-            f"by the chat in the last {REFUND_WINDOW_DAYS} days), above the {_usd(limit)} the chat "
-            f"may refund; nothing was refunded. Reason given: {args['reason']}",
-            not_done=f"The refund of {_usd(amount)} was NOT made: it is above the "
-            f"{_usd(limit)} limit for refunds in the chat.",
+            f"Refund of {usd(amount)} requested on {number} (after {usd(earlier)} refunded "
+            f"by the chat in the last {money.REFUND_WINDOW_DAYS} days), above the {usd(limit)} "
+            f"the chat may refund; nothing was refunded. Reason given: {args['reason']}",
+            not_done=f"The refund of {usd(amount)} was NOT made: it is above the "
+            f"{usd(limit)} limit for refunds in the chat.",
             extra={"amount_usd": float(amount), "limit_usd": float(limit)},
         )
     refund = ctx.store.add_refund(
@@ -666,15 +450,15 @@ def _request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         "policy_number": number,
         "amount_usd": refund["amount"],
         "status": refund["status"],
-        "next_steps": _payout(amount, policy),
+        "next_steps": money.payout(amount, policy["billing"]["payment_method"]),
     }
-    return _ok(result, summary=f"Refund {refund['reference']}: {_usd(amount)} on {number}")
+    return _ok(result, summary=f"Refund {refund['reference']}: {usd(amount)} on {number}")
 
 
 def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _policy_number(args["policy_number"])
-    if ctx.verified_policy != number:
-        return _not_verified(ctx, number)
+    number = _verified_number(args, ctx)
+    if isinstance(number, ToolResult):
+        return number
     policy = _known_policy(ctx, number)
     if policy["status"] == "cancelled":
         since = f" since {policy['cancelled_on']}" if policy["cancelled_on"] else ""
@@ -683,18 +467,21 @@ def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             "the customer disputes a charge, create a ticket.",
             summary=f"Refused: {number} already cancelled",
         )
-    effective = _effective_date(args["effective_date"], _business_date(ctx))
-    refund, working = _pro_rata_refund(policy, effective)
-    limit = _money_limit()
-    if _refunded_recently(ctx, number) + refund > limit:
+    today = money.business_date(ctx.clock())
+    effective = tool_input.effective_date(args["effective_date"], today)
+    renewal = date.fromisoformat(policy["renewal_date"])
+    refund, working = money.pro_rata_refund(policy["monthly_premium"], renewal, effective)
+    limit = money.money_limit()
+    earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
+    if not money.within_limit(earlier, refund):
         return _handed_off(
             ctx,
             "refund_over_limit",
             f"Cancellation of {number} from {effective} requested; its pro-rata refund "
-            f"({working}) is above the {_usd(limit)} the chat may refund, so nothing was "
+            f"({working}) is above the {usd(limit)} the chat may refund, so nothing was "
             f"cancelled. Reason given: {args['reason']}",
-            not_done=f"The policy was NOT cancelled: its refund of {_usd(refund)} is above the "
-            f"{_usd(limit)} limit for refunds in the chat.",
+            not_done=f"The policy was NOT cancelled: its refund of {usd(refund)} is above the "
+            f"{usd(limit)} limit for refunds in the chat.",
             extra={"refund_usd": float(refund), "limit_usd": float(limit)},
         )
     cancelled = ctx.store.cancel_policy(
@@ -705,6 +492,7 @@ def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         conversation_id=ctx.conversation_id,
     )
     refunded = cancelled.get("refund")
+    payout = money.payout(refund, policy["billing"]["payment_method"])
     result = {
         "policy_number": number,
         "status": cancelled["status"],
@@ -714,41 +502,22 @@ def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         "calculation": working,
         "next_steps": (
             f"Cover ends on {effective.isoformat()}. "
-            + (_payout(refund, policy) if refunded else "No premium is refunded: none is unused.")
+            + (payout if refunded else "No premium is refunded: none is unused.")
         ),
     }
-    return _ok(result, summary=f"Cancelled {number} from {effective}; refund {_usd(refund)}")
-
-
-def _refunded_recently(ctx: ToolContext, number: str) -> Decimal:
-    """What the chat already refunded on this policy within the window: the limit is a total,
-    so splitting a large refund into small ones cannot get round it."""
-    since = ctx.clock() - timedelta(days=REFUND_WINDOW_DAYS)
-    return sum(
-        (
-            Decimal(str(r["amount"]))
-            for r in ctx.store.refunds(number)
-            if datetime.fromisoformat(r["created_at"]) >= since
-        ),
-        Decimal(0),
-    )
+    return _ok(result, summary=f"Cancelled {number} from {effective}; refund {usd(refund)}")
 
 
 def _request_policy_change(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _policy_number(args["policy_number"])
-    if ctx.verified_policy != number:
-        return _not_verified(ctx, number)
+    number = _verified_number(args, ctx)
+    if isinstance(number, ToolResult):
+        return number
     return _handed_off(
         ctx,
         "contract_change",
         f"Policy change requested on {number}: {args['change']}",
         not_done="The change was NOT made: changes to the policy are only made by a colleague.",
     )
-
-
-def _money_limit() -> Decimal:
-    """The most a tool may pay out on its own, from config (never from a tool's input)."""
-    return Decimal(str(config.MONEY_LIMIT_USD))
 
 
 def _handed_off(
@@ -784,235 +553,14 @@ def _known_policy(ctx: ToolContext, number: str) -> dict[str, Any]:
     return policy
 
 
-def _pro_rata_refund(policy: dict[str, Any], effective: date) -> tuple[Decimal, str]:
-    """The unused premium from effective to renewal, and the sum written out."""
-    premium = Decimal(str(policy["monthly_premium"]))
-    days = max(0, (date.fromisoformat(policy["renewal_date"]) - effective).days)
-    refund = _cents(premium * 12 * days / 365)
-    return refund, f"{_usd(premium)} × 12 × {days} days ÷ 365 = {_usd(refund)}"
-
-
-def _payout(amount: Decimal, policy: dict[str, Any]) -> str:
-    method = policy["billing"]["payment_method"]
-    return (
-        f"The refund of {_usd(amount)} is processed to the original payment method ({method}) "
-        f"within {REFUND_PAYOUT_TIME}."
-    )
-
-
-def _business_date(ctx: ToolContext) -> date:
-    """Today where Acme works: a customer's "today" in the evening is already tomorrow in UTC."""
-    return ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE)).date()
-
-
-def _usd(amount: Decimal | float) -> str:
-    return f"${amount:,.2f}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Input validation and normalisation
-# ---------------------------------------------------------------------------------------------
-
-
-def _validated(schema: dict[str, Any], raw: object) -> dict[str, Any]:
-    """The input checked against schema, with enums normalised and defaults filled in."""
-    properties: dict[str, Any] = schema["properties"]
-    if not isinstance(raw, Mapping):
-        raise InputError([f"input must be an object with the fields {', '.join(properties)}"])
-    problems: list[str] = []
-    values: dict[str, Any] = {}
-    for name, spec in properties.items():
-        value = raw.get(name)
-        blank = value is None or (isinstance(value, str) and not value.strip())
-        if blank and name not in schema["required"]:
-            if "default" in spec:
-                values[name] = spec["default"]
-        elif value is None:
-            problems.append(f"{name} is required")
-        else:
-            try:
-                values[name] = _checked_value(name, spec, value)
-            except InputError as problem:
-                problems += problem.problems
-    problems += [
-        f"unknown field '{name}' (accepted: {', '.join(properties)})"
-        for name in raw
-        if name not in properties
-    ]
-    if problems:
-        raise InputError(problems)
-    return values
-
-
-def _checked_value(name: str, spec: dict[str, Any], value: object) -> int | str | Decimal:
-    if spec["type"] == "number":
-        return _amount(name, spec, value)
-    value = _integer(name, value) if spec["type"] == "integer" else _text(name, value)
-    if "enum" in spec:
-        return _enum_member(name, spec["enum"], value)
-    if isinstance(value, int):
-        _check_range(name, spec, value)
-    else:
-        _check_length(name, spec, value)
-    return value
-
-
-def _integer(name: str, value: object) -> int:
-    """Whole numbers, also as numeric strings ("2022", "12,000"): models sometimes send those."""
-    if isinstance(value, bool):
-        raise InputError([f"{name} must be a whole number; got {value}"])
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip().replace(",", "")):
-        return int(value.strip().replace(",", ""))
-    raise InputError([f"{name} must be a whole number; got {value!r}"])
-
-
-def _amount(name: str, spec: dict[str, Any], value: object) -> Decimal:
-    """Dollars and cents, exactly: 42.5, "42.50" and "$1,200" are all amounts models send."""
-    unreadable = InputError(
-        [f"{name} must be an amount in US dollars such as 42.50; got {value!r}"]
-    )
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").removeprefix("$")
-        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
-            raise unreadable
-        amount = Decimal(text)
-    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        amount = Decimal(str(value))
-    else:
-        raise unreadable
-    low = spec.get("exclusiveMinimum")
-    if low is not None and amount <= low:
-        raise InputError([f"{name} must be more than {low}; got {value}"])
-    exponent = amount.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise InputError([f"{name} must be in dollars and cents (2 decimals); got {value}"])
-    return amount
-
-
-def _text(name: str, value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError([f"{name} must be text; got {type(value).__name__}"])
-    return str(value).strip()
-
-
-def _enum_member(name: str, allowed: list[Any], value: int | str) -> int | str:
-    """Matches case and spacing loosely: 'Electric car' is electric_car."""
-    key = re.sub(r"[\s-]+", "_", value.lower()) if isinstance(value, str) else value
-    if key not in allowed:
-        options = ", ".join(str(option) for option in allowed)
-        raise InputError([f"{name} must be one of {options}; got {value!r}"])
-    return key
-
-
-def _check_range(name: str, spec: dict[str, Any], value: int) -> None:
-    low, high = spec.get("minimum"), spec.get("maximum")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise InputError([f"{name} must be between {low} and {high}; got {value}"])
-
-
-def _check_length(name: str, spec: dict[str, Any], value: str) -> None:
-    if len(value) < spec.get("minLength", 0):
-        if spec["minLength"] == 1:
-            raise InputError([f"{name} must not be empty"])
-        raise InputError(
-            [f"{name} must be at least {spec['minLength']} characters; got {len(value)}"]
-        )
-    if len(value) > spec.get("maxLength", len(value)):
-        raise InputError(
-            [f"{name} must be at most {spec['maxLength']} characters; got {len(value)}"]
-        )
-
-
-def _policy_number(value: str) -> str:
-    """'acm 100231' and 'ACM100231' are ACM-100231."""
-    match = re.fullmatch(r"ACM(\d{6})", re.sub(r"[\s-]", "", value.upper()))
-    if match is None:
-        raise InputError([f"policy_number must look like ACM-100231; got {value!r}"])
-    return f"ACM-{match.group(1)}"
-
-
-def _claim_number(value: str) -> str:
-    match = re.fullmatch(r"CLM(\d{5})", re.sub(r"[\s-]", "", value.upper()))
-    if match is None:
-        raise InputError([f"claim_number must look like CLM-20417; got {value!r}"])
-    return f"CLM-{match.group(1)}"
-
-
-def _zip_code(value: str | None) -> str | None:
-    """Five digits; a ZIP+4 counts by its first five."""
-    if value is None:
-        return None
-    digits = re.sub(r"[\s-]", "", value)
-    if not re.fullmatch(r"\d{5}(\d{4})?", digits):
-        raise InputError([f"zip_code must be 5 digits; got {value!r}"])
-    return digits[:5]
-
-
-def _date_of_birth(value: str | None) -> str | None:
-    """ISO date text; US month/day/year is accepted too, as customers type it that way."""
-    if value is None:
-        return None
-    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(value, pattern).date().isoformat()
-        except ValueError:
-            continue
-    raise InputError([f"date_of_birth must be a date in the form YYYY-MM-DD; got {value!r}"])
-
-
-def _incident_date(value: str, today: date) -> date:
-    try:
-        incident = date.fromisoformat(value)
-    except ValueError:
-        raise InputError([f"incident_date must be a date YYYY-MM-DD; got {value!r}"]) from None
-    earliest = _years_before(today, CLAIM_WINDOW_YEARS)
-    if incident > today:
-        raise InputError([f"incident_date cannot be in the future; got {value}"])
-    if incident < earliest:
-        raise InputError(
-            [
-                f"incident_date must be within the last {CLAIM_WINDOW_YEARS} years "
-                f"({earliest} or later); got {value}. Older incidents need a ticket."
-            ]
-        )
-    return incident
-
-
-def _effective_date(value: str, today: date) -> date:
-    try:
-        effective = date.fromisoformat(value)
-    except ValueError:
-        raise InputError([f"effective_date must be a date YYYY-MM-DD; got {value!r}"]) from None
-    latest = today + timedelta(days=CANCEL_WITHIN_DAYS)
-    if not today <= effective <= latest:
-        raise InputError(
-            [
-                f"effective_date must be from today ({today}) to {latest}; got {value}. A "
-                "cancellation cannot be backdated; ask the customer for a date in that range"
-            ]
-        )
-    return effective
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year - years, day=28)
-
-
 # ---------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------
 
 
-def _ok(data: dict[str, Any], summary: str) -> ToolResult:
+def _ok(data: Mapping[str, Any], summary: str) -> ToolResult:
     content = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return ToolResult(content=content, is_error=False, summary=summary, data=data)
+    return ToolResult(content=content, is_error=False, summary=summary, data=dict(data))
 
 
 def _error(message: str, summary: str, data: dict[str, Any] | None = None) -> ToolResult:
@@ -1078,13 +626,14 @@ REGISTRY: tuple[Tool, ...] = (
             "make, model, model year, annual mileage and the main driver's age, and ask for "
             "anything missing instead of guessing. Coverage level and deductible default to "
             "standard and $500 when the customer has no preference. Returns the premium, a "
-            "factor-by-factor breakdown to explain the price, and a quote_id valid for 30 days. "
+            "factor-by-factor breakdown to explain the price, and a quote_id valid for "
+            f"{rating.QUOTE_VALID_DAYS} days. "
             "It is an estimate, not a binding offer, and needs no identity check."
         ),
         input_schema={
             "type": "object",
             "properties": {
-                "vehicle_type": {"type": "string", "enum": VEHICLE_TYPES},
+                "vehicle_type": {"type": "string", "enum": rating.VEHICLE_TYPES},
                 "make": {"type": "string", "minLength": 1, "maxLength": 40},
                 "model": {"type": "string", "minLength": 1, "maxLength": 40},
                 "year": {
@@ -1107,7 +656,7 @@ REGISTRY: tuple[Tool, ...] = (
                 },
                 "coverage_level": {
                     "type": "string",
-                    "enum": COVERAGE_LEVELS,
+                    "enum": rating.COVERAGE_LEVELS,
                     "default": "standard",
                     "description": (
                         "liability: damage to others only; standard: adds collision damage to "
@@ -1116,7 +665,7 @@ REGISTRY: tuple[Tool, ...] = (
                 },
                 "deductible": {
                     "type": "integer",
-                    "enum": list(RATING_TABLES["deductible"]),
+                    "enum": rating.DEDUCTIBLES,
                     "default": 500,
                     "description": "USD the customer pays per claim; ignored for liability.",
                 },
@@ -1138,8 +687,9 @@ REGISTRY: tuple[Tool, ...] = (
             "birth or the ZIP code on the policy, exactly as the customer gave them (never "
             "guess or fill in). On success the conversation is bound to that policy, and only "
             "one policy can be verified per conversation. A failure does not say which detail "
-            "was wrong; after 3 failures verification is locked and the customer must call "
-            f"customer service on {CUSTOMER_SERVICE_PHONE}."
+            f"was wrong; after {accounts.MAX_VERIFICATION_ATTEMPTS} failures verification is "
+            "locked and the customer must call customer service on "
+            f"{accounts.CUSTOMER_SERVICE_PHONE}."
         ),
         input_schema={
             "type": "object",
@@ -1226,9 +776,12 @@ REGISTRY: tuple[Tool, ...] = (
                 "incident_date": {
                     "type": "string",
                     "format": "date",
-                    "description": "YYYY-MM-DD; not in the future, at most 3 years ago.",
+                    "description": (
+                        "YYYY-MM-DD; not in the future, at most "
+                        f"{accounts.CLAIM_WINDOW_YEARS} years ago."
+                    ),
                 },
-                "incident_type": {"type": "string", "enum": INCIDENT_TYPES},
+                "incident_type": {"type": "string", "enum": accounts.INCIDENT_TYPES},
                 "description": {
                     "type": "string",
                     "minLength": 10,
@@ -1265,7 +818,7 @@ REGISTRY: tuple[Tool, ...] = (
             "properties": {
                 "subject": {"type": "string", "minLength": 3, "maxLength": 150},
                 "description": {"type": "string", "minLength": 10, "maxLength": 4000},
-                "category": {"type": "string", "enum": TICKET_CATEGORIES},
+                "category": {"type": "string", "enum": accounts.TICKET_CATEGORIES},
                 "policy_number": _POLICY_NUMBER,
                 "contact_email": {"type": "string", "maxLength": 120},
             },
@@ -1295,7 +848,8 @@ REGISTRY: tuple[Tool, ...] = (
             "type": "object",
             "properties": {
                 "reason": {"type": "string", "minLength": 3, "maxLength": 500},
-                "priority": {"type": "string", "enum": PRIORITIES},
+                # Least urgent first: store.PRIORITIES (the one order) reversed.
+                "priority": {"type": "string", "enum": list(reversed(PRIORITIES))},
                 "summary": {"type": "string", "minLength": 10, "maxLength": 4000},
             },
             "required": ["reason", "priority", "summary"],
@@ -1317,11 +871,12 @@ REGISTRY: tuple[Tool, ...] = (
             "taken twice. Use it only when the customer asks for a refund of a specific amount "
             "and has told you why; never suggest or round up an amount yourself. It only works "
             "for the policy verified with lookup_policy, and the amount can be at most "
-            f"{REFUND_CAP_MONTHS} monthly premiums. Up to {_LIMIT} the refund is made at once: "
-            "it returns a refund reference, and the money reaches the original payment method "
-            f"within {REFUND_PAYOUT_TIME}. Above {_LIMIT} nothing is refunded: the request goes "
-            "to a colleague, who reviews it and contacts the customer; the result then says "
-            "handed_off and gives a handoff reference. To end the policy, use cancel_policy."
+            f"{money.REFUND_CAP_MONTHS} monthly premiums. Up to {_LIMIT} the refund is made at "
+            "once: it returns a refund reference, and the money reaches the original payment "
+            f"method within {money.REFUND_PAYOUT_TIME}. Above {_LIMIT} nothing is refunded: the "
+            "request goes to a colleague, who reviews it and contacts the customer; the result "
+            "then says handed_off and gives a handoff reference. To end the policy, use "
+            "cancel_policy."
         ),
         input_schema={
             "type": "object",
@@ -1359,7 +914,7 @@ REGISTRY: tuple[Tool, ...] = (
             "pro rata: monthly premium × 12 × days from the effective date to the renewal date "
             "÷ 365. Use it only when the customer has clearly asked to cancel and confirmed the "
             "date, after you have told them their cover ends on it. The effective date must be "
-            f"today or later, at most {CANCEL_WITHIN_DAYS} days ahead. It only works for the "
+            f"today or later, at most {money.CANCEL_WITHIN_DAYS} days ahead. It only works for the "
             f"policy verified with lookup_policy. If the refund is {_LIMIT} or less, the policy "
             "is cancelled at once and the result gives the refund, its reference (none when "
             "nothing is refunded) and how it was worked out. "
@@ -1375,7 +930,7 @@ REGISTRY: tuple[Tool, ...] = (
                     "type": "string",
                     "format": "date",
                     "description": (
-                        f"YYYY-MM-DD: today or up to {CANCEL_WITHIN_DAYS} days ahead; cover "
+                        f"YYYY-MM-DD: today or up to {money.CANCEL_WITHIN_DAYS} days ahead; cover "
                         "ends on this date."
                     ),
                 },

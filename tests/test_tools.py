@@ -1,4 +1,7 @@
-"""Tools as the model and the customer experience them: prices, checks, identity, persistence."""
+"""Tools as the model and the customer experience them: prices, checks, identity, persistence.
+
+The back office's rules on their own (the rating formula, verification, money) are tested in
+tests/test_insurance.py; here they are reached through the tools, as the model reaches them."""
 
 from __future__ import annotations
 
@@ -19,26 +22,15 @@ import config
 import request
 from escalation import open_handoff, team_available
 from store import Store
+from test_insurance import BASE_QUOTE, HAND_CALCULATED, HAND_CALCULATED_FIELDS, THIS_YEAR
 from tools import TOOLS, ToolContext, ToolResult, run_tool
 
-THIS_YEAR = datetime.now(UTC).year
 TODAY = datetime.now(UTC).date()
 ET = ZoneInfo("America/New_York")
 
 # From fixtures/customers.json: the EV customer with the stolen charging cable, and another.
 EV_POLICY, EV_DOB, EV_ZIP, EV_CLAIM = "ACM-100458", "1991-08-27", "94110", "CLM-48210"
 CAR_POLICY, CAR_DOB = "ACM-100231", "1985-03-14"
-
-BASE_QUOTE = {
-    "vehicle_type": "car",
-    "make": "Toyota",
-    "model": "RAV4",
-    "year": THIS_YEAR - 4,
-    "mileage": 12_000,
-    "driver_age": 35,
-    "coverage_level": "comprehensive",
-    "deductible": 500,
-}
 
 
 @pytest.fixture
@@ -76,35 +68,11 @@ def claim_input(**changes: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# get_quote: the formula
+# get_quote: the formula through the tool (the rules alone: tests/test_insurance.py)
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("vehicle_type", "coverage", "vehicle_age", "mileage", "driver_age", "deductible", "expected"),
-    [
-        # (52 + 64 × 1.10 age 3-5 × 1.00 $500) × 1.00 miles × 1.00 age 30-64 = 122.40
-        ("car", "comprehensive", 4, 12_000, 35, 500, (122.40, 1468.80)),
-        # (52 + 78 × 1.20 × 0.88 $1000 × 0.90 EV) × 0.95 miles × 1.40 age 21-24
-        # = 126.1312 × 1.33 = 167.754496
-        ("electric_car", "comprehensive", 1, 8_000, 22, 1000, (167.75, 2013.00)),
-        # liability only: 24 × 0.85 miles ≤5,000 × 1.10 age 65-74 = 22.44; deductible ignored
-        ("two_wheeler", "liability", 15, 3_000, 70, 2000, (22.44, 269.28)),
-        # (52 + 38 × 0.75 age 21+ × 1.15 $250) × 1.20 miles × 1.80 age 16-20 = 84.775 × 2.16
-        # = 183.114
-        ("car", "standard", 25, 25_000, 18, 250, (183.11, 2197.32)),
-        # next year's model counts as age 0: (24 + 16 × 1.20) × 1.35 miles 30,001+ × 1.30 age 75+
-        # = 43.2 × 1.755 = 75.816
-        ("two_wheeler", "standard", -1, 40_000, 80, 500, (75.82, 909.84)),
-        # band edges: 15,000 miles and age 30 are both ×1.00; liability ignores vehicle age
-        ("car", "liability", 1, 15_000, 30, 500, (52.00, 624.00)),
-        # (52 + 46 × 1.00 age 6-10 × 0.78 $2000 × 0.90 EV) × 0.85 miles × 1.15 age 25-29
-        # = 84.292 × 0.9775 = 82.39543
-        ("electric_car", "standard", 6, 5_000, 25, 2000, (82.40, 988.80)),
-        # (52 + 64 × 1.10) × 0.95 miles 5,001-10,000 × 1.10 age 65-74 = 122.4 × 1.045 = 127.908
-        ("car", "comprehensive", 3, 5_001, 65, 500, (127.91, 1534.92)),
-    ],
-)
+@pytest.mark.parametrize(HAND_CALCULATED_FIELDS, HAND_CALCULATED)
 def test_quote_premium_matches_hand_calculation(
     ctx: ToolContext,
     vehicle_type: str,
@@ -150,53 +118,6 @@ def test_quote_defaults_to_standard_cover_and_500_deductible(ctx: ToolContext) -
     assert result.data["inputs"]["coverage_level"] == "standard"
     assert result.data["inputs"]["deductible"] == 500
     assert result.data["monthly_premium"] == monthly(ctx, coverage_level="standard")
-
-
-@pytest.mark.parametrize(("dearer", "cheaper"), [(18, 40), (23, 40), (27, 40), (85, 40), (70, 40)])
-def test_young_and_very_old_drivers_pay_more(ctx: ToolContext, dearer: int, cheaper: int) -> None:
-    assert monthly(ctx, driver_age=dearer) > monthly(ctx, driver_age=cheaper)
-
-
-def test_higher_deductible_is_cheaper(ctx: ToolContext) -> None:
-    prices = [monthly(ctx, deductible=d) for d in (250, 500, 1000, 2000)]
-
-    assert prices == sorted(prices, reverse=True)
-    assert len(set(prices)) == 4
-
-
-def test_deductible_does_not_change_liability_only_price(ctx: ToolContext) -> None:
-    prices = {monthly(ctx, coverage_level="liability", deductible=d) for d in (250, 2000)}
-
-    assert len(prices) == 1
-
-
-def test_more_mileage_costs_more(ctx: ToolContext) -> None:
-    prices = [monthly(ctx, mileage=m) for m in (3_000, 8_000, 12_000, 18_000, 25_000, 60_000)]
-
-    assert prices == sorted(prices)
-    assert len(set(prices)) == 6
-
-
-def test_newer_vehicles_cost_more_for_own_vehicle_cover_only(ctx: ToolContext) -> None:
-    ages = (1, 4, 8, 15, 25)
-    comprehensive = [monthly(ctx, year=THIS_YEAR - age) for age in ages]
-    liability = {monthly(ctx, year=THIS_YEAR - age, coverage_level="liability") for age in ages}
-
-    assert comprehensive == sorted(comprehensive, reverse=True)
-    assert len(set(comprehensive)) == 5
-    assert len(liability) == 1
-
-
-def test_ev_discount_applies_to_own_vehicle_cover_not_liability(ctx: ToolContext) -> None:
-    ev = quote(ctx, vehicle_type="electric_car")
-    discount = next(r for r in ev.data["breakdown"] if r["factor"] == "Electric car discount")
-
-    assert discount["value"] == "10%"
-    assert monthly(ctx, vehicle_type="electric_car", coverage_level="liability") == monthly(
-        ctx, vehicle_type="car", coverage_level="liability"
-    )
-    car = quote(ctx, vehicle_type="car")
-    assert not any(r["factor"] == "Electric car discount" for r in car.data["breakdown"])
 
 
 def test_quote_id_is_deterministic_and_well_formed(ctx: ToolContext) -> None:
