@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 import config
 import settings
-import store as store_module
-from store import Base, Handoff, Store
+from store import Base, Handoff, Store, records, schema, tables
 
 REFERENCE_CODE = "[A-HJKMNP-Z2-9]{6}"  # no 0/O or 1/I/L
 
@@ -145,7 +144,7 @@ def test_references_are_unique_and_well_formed(store: Store) -> None:
 
 def test_a_taken_reference_is_redrawn(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     drawn = iter(["TCK-AAAAAA", "TCK-AAAAAA", "TCK-BBBBBB"])
-    monkeypatch.setattr(store_module, "_ticket_reference", lambda: next(drawn))
+    monkeypatch.setattr(records, "ticket_reference", lambda: next(drawn))
 
     first, second = add_ticket(store), add_ticket(store)
 
@@ -483,7 +482,7 @@ def test_concurrent_turns_of_a_new_conversation_are_all_stored(store: Store) -> 
 # Columns added since the first release. The old database holds only these two tables and the
 # customers they refer to, so opening it must also create every other table.
 ADDED_SINCE_FIRST_RELEASE = {
-    "handoffs": store_module.HANDOFF_DETAILS,
+    "handoffs": tables.HANDOFF_DETAILS,
     "policies": ("cancelled_on",),
 }
 
@@ -526,7 +525,7 @@ def columns(url: str, table: str) -> set[str]:
 
 
 def test_old_database_lacks_what_was_added_since(old_database: str) -> None:
-    assert not set(store_module.HANDOFF_DETAILS) & columns(old_database, "handoffs")
+    assert not set(tables.HANDOFF_DETAILS) & columns(old_database, "handoffs")
     assert "cancelled_on" not in columns(old_database, "policies")
 
 
@@ -581,7 +580,7 @@ def test_opening_an_upgraded_database_again_changes_nothing(old_database: str) -
 def test_upgrade_survives_another_process_adding_a_column_first(
     old_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_engine = store_module._engine
+    real_engine = schema.make_engine
     raced: list[str] = []
 
     def engine_with_a_rival(url: str) -> Engine:
@@ -599,7 +598,7 @@ def test_upgrade_survives_another_process_adding_a_column_first(
 
         return engine
 
-    monkeypatch.setattr(store_module, "_engine", engine_with_a_rival)
+    monkeypatch.setattr(schema, "make_engine", engine_with_a_rival)
 
     store = Store(old_database)
 

@@ -1,0 +1,69 @@
+"""The store: customers, policies, claims, tickets, refunds, handoffs and conversations.
+
+Everything leaves it as plain dicts of JSON types, so callers never hold an ORM object whose
+session has closed, and tool results can be serialised as they are. The same models run on
+the prototype's SQLite file and on the pilot's PostgreSQL. It is the only place text is masked
+for storage (guardrails.for_storage, the one rule), and opening a database made by an earlier
+version adds the tables, columns and indexes it lacks.
+
+Modules: tables (models, PRIORITIES), schema (engine, tables brought up to date), records
+(row ↔ plain data, references), fixtures (demo customers), sessions (what each part shares),
+and Store's parts: accounts, backoffice, handoffs, conversations, insights. Store itself only
+wires them together; it holds no logic of its own.
+"""
+
+from __future__ import annotations
+
+import settings
+from store import fixtures, schema
+from store.accounts import Accounts
+from store.backoffice import BackOffice
+from store.conversations import Conversations
+from store.handoffs import Handoffs
+from store.insights import Insights
+from store.records import REFERENCE_ALPHABET
+from store.tables import (
+    PRIORITIES,
+    Base,
+    Claim,
+    Conversation,
+    Customer,
+    Feedback,
+    Handoff,
+    Policy,
+    Refund,
+    Ticket,
+    Turn,
+    Vehicle,
+    most_urgent,
+)
+
+__all__ = [
+    "PRIORITIES",
+    "REFERENCE_ALPHABET",
+    "Base",
+    "Claim",
+    "Conversation",
+    "Customer",
+    "Feedback",
+    "Handoff",
+    "Policy",
+    "Refund",
+    "Store",
+    "Ticket",
+    "Turn",
+    "Vehicle",
+    "most_urgent",
+]
+
+
+class Store(Accounts, BackOffice, Handoffs, Conversations, Insights):
+    """One engine shared by every thread; each method opens and closes its own session."""
+
+    def __init__(self, url: str | None = None) -> None:
+        engine = schema.make_engine(url or settings.DATABASE_URL)
+        super().__init__(engine)
+        schema.create_tables(engine)
+        schema.add_missing_columns(engine)
+        schema.add_missing_indexes(engine)
+        fixtures.seed_if_empty(self._sessions, settings.FIXTURES_DIR / "customers.json")
