@@ -3,19 +3,19 @@
 Everything leaves it as plain dicts of JSON types, so callers never hold an ORM object whose
 session has closed, and tool results can be serialised as they are. The same models run on
 the prototype's SQLite file and on the pilot's PostgreSQL. It is the only place text is masked
-for storage (guardrails.for_storage, the one rule), and opening a database made by an earlier
-version adds the tables, columns and indexes it lacks.
+for storage (guardrails.for_storage, the one rule), and opening a database applies the numbered
+migrations it has not had yet.
 
-Modules: tables (models, PRIORITIES), schema (engine, tables brought up to date), records
-(row ↔ plain data, references), fixtures (demo customers), sessions (what each part shares),
-and Store's parts: accounts, backoffice, handoffs, conversations, insights. Store itself only
-wires them together; it holds no logic of its own.
+Modules: tables (models, PRIORITIES), schema (engine, schema steps), migrations (numbered,
+recorded, applied under a lock), records (row ↔ plain data, references), fixtures (demo
+customers), sessions (what each part shares), and Store's parts: accounts, backoffice,
+handoffs, conversations, insights. Store itself only wires them together; it holds no logic.
 """
 
 from __future__ import annotations
 
 import settings
-from store import fixtures, schema
+from store import fixtures, migrations, schema
 from store.accounts import Accounts
 from store.backoffice import BackOffice
 from store.conversations import Conversations
@@ -63,7 +63,5 @@ class Store(Accounts, BackOffice, Handoffs, Conversations, Insights):
     def __init__(self, url: str | None = None) -> None:
         engine = schema.make_engine(url or settings.DATABASE_URL)
         super().__init__(engine)
-        schema.create_tables(engine)
-        schema.add_missing_columns(engine)
-        schema.add_missing_indexes(engine)
+        migrations.migrate(engine)
         fixtures.seed_if_empty(self._sessions, settings.FIXTURES_DIR / "customers.json")

@@ -1,9 +1,9 @@
 """Schema set-up: the engine for a database URL, and the steps that bring its tables up to date.
 
 Owns how a database is opened (SQLite tuned for threads, PostgreSQL with pre-ping) and the
-idempotent steps Store runs on every start: create the missing tables, add the columns and
-indexes an older database lacks, each safe when another process does the same at once. It
-must not read or write rows.
+idempotent steps the baseline migration is made of: create the missing tables, add the columns
+and indexes an older database lacks, each safe when another process does the same at once.
+It must not decide when they run (store.migrations does) nor read or write rows.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Owns the shape of every row (portable column types only, so the same models run on SQLite and
 on PostgreSQL) and the one priority order of the project (PRIORITIES, most_urgent). It must not
-open a session, mask text or change a database's schema (that is store.schema; a column added
-here must be nullable, so an older database can be given it).
+open a session, mask text or change a database's schema (that is store.schema and
+store.migrations): a new column here needs a numbered migration there.
 """
 
 from __future__ import annotations
