@@ -445,11 +445,11 @@ def decide(body: dict[str, Any]) -> Reply:
     # The labels guardrails put in place of personal data are not the customer's words.
     question = re.sub(r"\[[a-z ]+ removed\]", " ", _customer_words(_text_of(last)))
     reply = _answer(question, messages, offered, body)
-    language = re.search(r'reply_in="([^"]+)"', _text_of(last))
-    if language and language.group(1) != "English" and reply.blocks[0].get("type") == "text":
+    language = envelope.reply_in(_text_of(last))
+    if language and language != "English" and reply.blocks[0].get("type") == "text":
         # It cannot write Spanish or Russian; it says so rather than pretend.
         first = reply.blocks[0]
-        note = f"(Offline demo model: I can only answer in English, not {language.group(1)}.)"
+        note = f"(Offline demo model: I can only answer in English, not {language}.)"
         text = first["text"] if note in first["text"] else f"{note}\n\n{first['text']}"
         return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
     return reply
