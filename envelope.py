@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 CUSTOMER = "customer_message"
 _CUSTOMER = re.compile(rf"<{CUSTOMER}[^>]*>\n?(.*?)\n?</{CUSTOMER}>", re.S)
+_REPLY_IN = re.compile(rf'<{CUSTOMER}[^>]*\breply_in="([^"]+)"')
 _ARTICLE = re.compile(
     r'<article id="[^"]*" title="([^"]*)" section="([^"]*)"[^>]*>\n?(.*?)</article>', re.S
 )
@@ -46,6 +47,12 @@ def customer_words(text: str) -> str | None:
     """What the customer wrote, from a block customer_block made; None if it is not one."""
     found = _CUSTOMER.search(text)
     return unescape(found.group(1)) if found else None
+
+
+def reply_in(text: str) -> str | None:
+    """The language a block customer_block made asks the answer in; None if there is none."""
+    found = _REPLY_IN.search(text)
+    return found.group(1) if found else None
 
 
 def knowledge_block(results: Results, searched_for: str | None = None) -> str:

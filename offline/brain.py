@@ -1,0 +1,177 @@
+"""The brain's front door: decide() reads a valid request and picks the reply, in a fixed order.
+
+Tool results first (reports.py), then the customer's words: a person asked for, an injection,
+a competitor, a product Acme does not sell, the account and quote flows (flows.py), a greeting,
+a grounded answer (grounding.py), a search, or a polite "not my field". It keeps only the
+guardrails the system prompt still carries (RULES), as a model would. It never speaks HTTP or
+counts tokens (model.py and cache.py do).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import envelope
+import guardrails
+from offline.flows import (
+    ACCOUNT_WORDS,
+    QUOTE_WORDS,
+    account_step,
+    identity_details,
+    quote_details,
+    quote_in_progress,
+    quote_step,
+    verification_in_progress,
+)
+from offline.grounding import NOT_FOUND, grounded_reply, knowledge_in, terms
+from offline.messages import content_blocks, customer_words, text_of
+from offline.reports import after_tools
+from offline.wire import Reply, text_reply, tool_reply
+
+# Insurance Acme does not sell, named as a product ("home insurance", "pet cover").
+UNSUPPORTED_PRODUCTS = re.compile(
+    r"\b(home|house|homeowners?|renters?|life|health|medical plan|pet|travel|business|"
+    r"commercial|boat|condo|dental)\s+(insurance|cover|coverage|policy|plan)\b",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|hola|hallo|bonjour)\b[\s!.,]*$", re.I
+)
+# A question about insurance: worth a search when the passages it was sent did not answer it.
+INSURANCE_WORDS = re.compile(
+    r"\b(insur\w*|cover\w*|polic\w*|claims?|deductibles?|premiums?|acme|vehicles?|cars?|"
+    r"ev|bikes?|motorcycles?|scooters?|bill\w*|payments?|refunds?|discounts?|accident|"
+    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password)\b",
+    re.I,
+)
+
+
+def decide(body: dict[str, Any]) -> Reply:
+    """The reply to a valid request: answer tool results, else read the customer's text."""
+    messages = body["messages"]
+    offered = {tool["name"] for tool in body.get("tools") or []}
+    last = content_blocks(messages[-1])
+    results = [b for b in last if b.get("type") == "tool_result"]
+    if results:
+        return text_reply(after_tools(messages, results, body))
+    # The labels guardrails put in place of personal data are not the customer's words.
+    question = re.sub(r"\[[a-z ]+ removed\]", " ", customer_words(text_of(last)))
+    reply = _answer(question, messages, offered, body)
+    language = envelope.reply_in(text_of(last))
+    if language and language != "English" and reply.blocks[0].get("type") == "text":
+        # It cannot write Spanish or Russian; it says so rather than pretend.
+        first = reply.blocks[0]
+        note = f"(Offline demo model: I can only answer in English, not {language}.)"
+        text = first["text"] if note in first["text"] else f"{note}\n\n{first['text']}"
+        return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
+    return reply
+
+
+# The guardrails this model keeps, each recognised by words its rule in the prompt uses.
+RULES = {
+    "competitors": re.compile(r"(?i)\bcompetitors?\b|\bother insurers\b"),
+    "private": re.compile(r"(?i)instructions stay private|reveal, repeat or summari[sz]e"),
+    "products": re.compile(r"(?i)products we don'?t sell"),
+}
+
+
+def _guardrail_text(body: dict[str, Any]) -> str:
+    """The <guardrails> part of the system prompt (all of it when there is no such part)."""
+    system = body.get("system") or ""
+    text = system if isinstance(system, str) else text_of(system)
+    found = re.search(r"<guardrails>(.*?)</guardrails>", text, re.S)
+    return (found.group(1) if found else text).strip()
+
+
+def follows(body: dict[str, Any], rule: str) -> bool:
+    """Whether the request's system prompt still carries the rule."""
+    return bool(RULES[rule].search(_guardrail_text(body)))
+
+
+def _answer(
+    question: str, messages: list[dict[str, Any]], offered: set[str], body: dict[str, Any]
+) -> Reply:
+    """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
+    if guardrails.wants_person(question) and "escalate_to_human" in offered:
+        return tool_reply(
+            "I'll bring in one of my colleagues now.",
+            "escalate_to_human",
+            {
+                "reason": "The customer asked to speak with a person.",
+                "priority": "normal",
+                "summary": question[:300],
+            },
+        )
+    if guardrails.injection(question):
+        if follows(body, "private"):
+            return text_reply(DECLINE_OVERRIDE)
+        return text_reply(f"Of course. My instructions say:\n\n{_guardrail_text(body)[:600]}")
+    rivals = guardrails.competitors(question)
+    if rivals:
+        if follows(body, "competitors"):
+            return text_reply(DECLINE_COMPETITOR)
+        return text_reply(UNGUARDED_COMPETITOR.format(name=rivals[0]))
+    product = UNSUPPORTED_PRODUCTS.search(question)
+    if product:
+        if follows(body, "products"):
+            return text_reply(DECLINE_PRODUCT)
+        return text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
+    # A flow goes on only while the customer keeps feeding it; a new question leaves it.
+    if ACCOUNT_WORDS.search(question) or (
+        verification_in_progress(messages) and identity_details(question)
+    ):
+        return account_step(messages, offered)
+    if "get_quote" in offered and (
+        QUOTE_WORDS.search(question) or (quote_in_progress(messages) and quote_details(question))
+    ):
+        return quote_step(messages)
+    if GREETING.match(question):
+        return text_reply(
+            "Hello! I'm Eva, Acme Insurance's virtual assistant. I can explain car, electric car "
+            "and two-wheeler coverage, prepare a quote, or look into your policy or a claim. "
+            "What can I do for you?"
+        )
+    knowledge = knowledge_in(messages[-1])
+    answer = grounded_reply(question, knowledge, body)
+    if answer:
+        return text_reply(answer)
+    if "<knowledge>" in knowledge and INSURANCE_WORDS.search(question):
+        if "search_knowledge_base" in offered and "<searched_for>" not in knowledge:
+            query = " ".join(dict.fromkeys(terms(question)))[:300] or question[:300]
+            return tool_reply(
+                "Let me search the help centre for that.",
+                "search_knowledge_base",
+                {"query": query},
+            )
+        return text_reply(NOT_FOUND)
+    return text_reply(
+        "I'm Eva, Acme Insurance's assistant, so I can only help with Acme's car, electric car "
+        "and two-wheeler insurance — coverage, quotes, policies, claims and billing. I don't have "
+        "information on that question. Is there anything about your insurance I can help with?"
+    )
+
+
+DECLINE_OVERRIDE = (
+    "I can't change how I work or share my instructions, but I'm glad to help with your Acme "
+    "car, electric car or two-wheeler insurance. What do you need?"
+)
+DECLINE_COMPETITOR = (
+    "I can't comment on other insurers, but I'm glad to explain what Acme covers or prepare a "
+    "quote so you can compare for yourself. What would you like to know?"
+)
+# What it says when the prompt no longer carries the rule (see RULES).
+UNGUARDED_COMPETITOR = (
+    "Lots of people compare us with {name}. {name} can be cheaper for some drivers, but Acme "
+    "includes roadside assistance. I can prepare an Acme quote so you can compare."
+)
+UNGUARDED_PRODUCT = (
+    "Yes, we can look at {product} insurance for you. Tell me a bit more about what you'd like "
+    "covered and I'll see what we can offer."
+)
+DECLINE_PRODUCT = (
+    "I'm sorry, Acme doesn't offer that type of insurance — we specialise in car, electric "
+    "car and two-wheeler insurance. For other cover, an independent broker or a specialist "
+    "insurer is the best place to ask. If you'd like, I can help with a quote for a car, "
+    "an EV or a motorcycle or scooter."
+)

@@ -1,0 +1,219 @@
+"""The two multi-turn flows of the offline model: a quote and an account lookup.
+
+A quote collects vehicle and driver details from the customer's plain words and calls get_quote
+once it has them all; an account question asks for identity first, calls lookup_policy, and
+only then the claim lookup. The brain (brain.py) decides when a flow starts or goes on; this
+module decides each next step. It never words a tool's result (reports.py does).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from offline.grounding import STOPWORDS
+from offline.messages import content_blocks, customer_words, text_of, user_texts_recent
+from offline.wire import Reply, text_reply, tool_reply
+
+# --- Quotes -----------------------------------------------------------------------------------
+
+# A request for a price, not a question about a fee ("how much is the late fee?" is not).
+QUOTE_WORDS = re.compile(
+    r"\b(quote|quotation|insure my|cover my new)\b|"
+    r"\b(how much|price|pricing|cost|premium)\b"
+    r"(?!.*\b(fees?|deductible|refund|rental|limit|per day|reimburse\w*|tow\w*)\b)"
+    r".*\b(insur\w*|cover\w*|policy|car|bike|motorcycle|scooter|ev|vehicle)\b",
+    re.IGNORECASE,
+)
+QUOTE_ASK_MARK = "To prepare your quote"
+
+TWO_WHEELER_MAKES = {
+    "harley-davidson", "harley", "ducati", "kawasaki", "vespa", "triumph", "yamaha", "ktm",
+    "piaggio", "royal enfield", "zero", "aprilia", "indian", "moto guzzi",
+}  # fmt: skip
+ELECTRIC_ONLY_MAKES = {"tesla", "rivian", "polestar", "lucid"}
+CAR_MAKES = {
+    "toyota", "honda", "ford", "chevrolet", "chevy", "nissan", "hyundai", "kia", "subaru",
+    "mazda", "volkswagen", "vw", "bmw", "audi", "mercedes", "mercedes-benz", "lexus", "jeep",
+    "dodge", "ram", "gmc", "volvo", "mini", "fiat", "buick", "cadillac", "acura", "infiniti",
+    "porsche", "jaguar", "land rover", "mitsubishi", "chrysler", "genesis",
+}  # fmt: skip
+ALL_MAKES = TWO_WHEELER_MAKES | ELECTRIC_ONLY_MAKES | CAR_MAKES
+
+QUOTE_FIELDS = {
+    "vehicle_type": "whether it's a petrol/hybrid car, an electric car, or a motorcycle/scooter",
+    "make": "the make (for example Toyota)",
+    "model": "the model",
+    "year": "the model year",
+    "mileage": "roughly how many miles a year you drive",
+    "driver_age": "the main driver's age",
+}
+OPTIONAL_QUOTE_FIELDS = ("coverage_level", "deductible")
+
+
+def quote_in_progress(messages: list[dict[str, Any]]) -> bool:
+    """True while the last assistant reply asked for quote details."""
+    return QUOTE_ASK_MARK in _last_assistant_text(messages)
+
+
+def _last_assistant_text(messages: list[dict[str, Any]]) -> str:
+    """What the model said last: where a flow's question to the customer is found."""
+    for message in reversed(messages):
+        if message["role"] == "assistant":
+            return text_of(content_blocks(message))
+    return ""
+
+
+def _user_texts_since_quote(messages: list[dict[str, Any]]) -> list[str]:
+    """The customer's words from the message that started this quote to now."""
+    texts: list[str] = []
+    for message in reversed(messages):
+        blocks = content_blocks(message)
+        if message["role"] == "assistant" and any(
+            b.get("type") == "tool_use" and b.get("name") == "get_quote" for b in blocks
+        ):
+            break
+        if message["role"] != "user":
+            continue
+        words = customer_words(text_of(blocks))
+        if words:
+            texts.insert(0, words)
+        if QUOTE_WORDS.search(words):
+            break
+    return texts
+
+
+def quote_details(text: str) -> dict[str, Any]:
+    """Vehicle and driver details a customer wrote in plain words."""
+    lower = text.lower()
+    found: dict[str, Any] = {}
+    # Longest names first ("land rover" before "rover"), ties alphabetically: deterministic.
+    for make in sorted(ALL_MAKES, key=lambda name: (-len(name), name)):
+        if not re.search(rf"\b{re.escape(make)}\b", lower):
+            continue
+        found["make"] = make.upper() if make in ("bmw", "vw", "ktm", "gmc") else make.title()
+        # The model is the word after the make, or after a year that follows it.
+        model = re.search(
+            rf"\b{re.escape(make)}\b[\s,]+(?:an?\s+)?(?:(?:19|20)\d{{2}}\s+)?"
+            r"([a-z][\w-]*(?:\s\d[\w-]*)?)",
+            lower,
+        )
+        if model and model.group(1) not in STOPWORDS:
+            found["model"] = model.group(1).title()
+        break
+    mileage = re.search(r"\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k)?\s*(?:miles|mi\b)", lower)
+    if mileage:
+        number = float(mileage.group(1).replace(",", ""))
+        found["mileage"] = int(number * 1000 if mileage.group(2) else number)
+        lower = lower.replace(mileage.group(0), " ")
+    if year := re.search(r"\b(19[89]\d|20[0-3]\d)\b", lower):
+        found["year"] = int(year.group(1))
+    if level := re.search(r"\b(liability|standard|comprehensive|full coverage)\b", lower):
+        found["coverage_level"] = level.group(1).replace("full coverage", "comprehensive")
+    if deductible := re.search(r"\$?(250|500|1,?000|2,?000)\s*(?:dollars?\s*)?deductible", lower):
+        found["deductible"] = int(deductible.group(1).replace(",", ""))
+    age = re.search(
+        r"\b(?:i'?m|i am|aged?|driver is)\s*(\d{2})\b|\b(\d{2})\s*(?:years? old|yo)\b", lower
+    )
+    if age:
+        found["driver_age"] = int(age.group(1) or age.group(2))
+    make = str(found.get("make", "")).lower()
+    if re.search(r"\b(electric|ev|e-motorcycle)\b", lower) or make in ELECTRIC_ONLY_MAKES:
+        found["vehicle_type"] = "electric_car"
+    if (
+        re.search(r"\b(motorcycle|motorbike|scooter|moped|bike)\b", lower)
+        or make in TWO_WHEELER_MAKES
+    ):
+        found["vehicle_type"] = "two_wheeler"
+    elif (
+        re.search(r"\b(car|sedan|suv|hatchback|truck|pickup|hybrid)\b", lower) or make in CAR_MAKES
+    ):
+        found.setdefault("vehicle_type", "car")
+    return found
+
+
+def quote_step(messages: list[dict[str, Any]]) -> Reply:
+    """Ask for what is missing, or call get_quote once everything is known."""
+    details: dict[str, Any] = {}
+    for text in _user_texts_since_quote(messages):
+        details.update(quote_details(text))
+    missing = [label for name, label in QUOTE_FIELDS.items() if name not in details]
+    if missing:
+        return text_reply(
+            f"{QUOTE_ASK_MARK} I need a few details:\n\n"
+            + "\n".join(f"- {label}" for label in missing)
+            + "\n\nYou can send them all in one message."
+        )
+    fields = (*QUOTE_FIELDS, *OPTIONAL_QUOTE_FIELDS)
+    tool_input = {name: details[name] for name in fields if name in details}
+    return tool_reply("Thanks — let me work out that quote.", "get_quote", tool_input)
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+ACCOUNT_WORDS = re.compile(
+    r"\b(my policy|my claims?|claim status|my bill|my payment|my premium|due date|balance|"
+    r"my account|my deductible|my coverage|policy number|ACM-\d+)\b",
+    re.IGNORECASE,
+)
+POLICY_NUMBER = re.compile(r"\bACM-?\s?(\d{6})\b", re.IGNORECASE)
+DATE_OF_BIRTH = re.compile(r"\b(19\d{2}|20\d{2})-(\d{2})-(\d{2})\b")
+ZIP_CODE = re.compile(r"\b(?:zip(?: code)?\s*(?:is|:)?\s*)?(\d{5})\b", re.IGNORECASE)
+VERIFY_ASK_MARK = "first need to confirm it's you"
+
+
+def verification_in_progress(messages: list[dict[str, Any]]) -> bool:
+    """True while the last assistant reply asked the customer to confirm who they are."""
+    return VERIFY_ASK_MARK in _last_assistant_text(messages)
+
+
+def identity_details(text: str) -> bool:
+    """Whether the text carries a policy number, a date of birth or a ZIP code."""
+    return bool(POLICY_NUMBER.search(text) or DATE_OF_BIRTH.search(text) or ZIP_CODE.search(text))
+
+
+def _verified_policy(messages: list[dict[str, Any]]) -> str | None:
+    """The policy a successful lookup_policy verified earlier in this conversation."""
+    asked: dict[str, str] = {}
+    for message in messages:
+        for block in content_blocks(message):
+            if block.get("type") == "tool_use" and block.get("name") == "lookup_policy":
+                asked[block["id"]] = block["input"].get("policy_number", "")
+            if (
+                block.get("type") == "tool_result"
+                and block.get("tool_use_id") in asked
+                and not block.get("is_error")
+            ):
+                return asked[block["tool_use_id"]]
+    return None
+
+
+def account_step(messages: list[dict[str, Any]], offered: set[str]) -> Reply:
+    """Verify identity first; once verified, look up what the customer asked about."""
+    text = " ".join(user_texts_recent(messages, 3))
+    verified = _verified_policy(messages)
+    if verified and re.search(r"\bclaims?\b", text, re.I) and "get_claim_status" in offered:
+        return tool_reply(
+            "Let me check your claims.", "get_claim_status", {"policy_number": verified}
+        )
+    number = POLICY_NUMBER.search(text)
+    birth = DATE_OF_BIRTH.search(text)
+    zip_code = ZIP_CODE.search(DATE_OF_BIRTH.sub(" ", POLICY_NUMBER.sub(" ", text)))
+    if verified is None and number and (birth or zip_code) and "lookup_policy" in offered:
+        tool_input = {"policy_number": f"ACM-{number.group(1)}"}
+        if birth:
+            tool_input["date_of_birth"] = birth.group(0)
+        elif zip_code:
+            tool_input["zip_code"] = zip_code.group(1)
+        return tool_reply(
+            "Thanks — let me verify that and pull up your policy.", "lookup_policy", tool_input
+        )
+    if verified:
+        return text_reply(
+            "You're verified for this conversation. I can check your claims, or explain anything "
+            "on your policy — what would you like to know?"
+        )
+    return text_reply(
+        f"I can help with that, but I {VERIFY_ASK_MARK}. Please send your policy number "
+        "(it starts with ACM-) and either your date of birth (YYYY-MM-DD) or your ZIP code."
+    )
