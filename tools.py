@@ -1,37 +1,37 @@
-"""Eva's tools: one record per tool (schema, handler, card label, flags), dispatch, and the
-handlers that turn a checked input into a result the model reads and the page shows.
+"""Eva's tools: one record per tool (REGISTRY), the tables derived from it, and dispatch.
 
-Every input is checked against the same schema the model was given (tool_input), so a mistake
-comes back as a sentence the model can act on instead of an exception. Identity is enforced
-here, not in the prompt: policy details and claims are only returned for the one policy
-verified in the conversation. So are the limits on what Eva may do alone: money moves only up
-to config.MONEY_LIMIT_USD, and a change to the contract never; above that the tools open a
-handoff instead, and nothing in a tool's input can change it. The rules themselves (prices,
-who may see a policy, refund limits) live in insurance/; a handler parses, calls them and
-shapes the result. Tool identity lives only in REGISTRY: nothing else lists the tools.
+Tool identity lives only here: the API's tool list, card labels, storage masking, the offline
+model's reports and the prompt's list of what Eva can do all derive from REGISTRY. To add a
+tool, write one Tool(...) record below (its fields are explained in tool_types.Tool), its
+handler in the right module of tool_handlers/ (public: no identity needed; accounts: identity
+first; support: tickets and handoff; money: within limits), and its tests. Every input is
+checked against the schema the model was given (tool_input), so a mistake comes back as a
+sentence the model can act on, never an exception. Identity and the limits on what Eva may do
+alone are enforced in code (the handlers and the rules of insurance/), not in the prompt; this
+module holds no rule and words no handler's result.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import config
-import envelope
-import escalation
 import guardrails
 import tool_input
 from insurance import accounts, money, rating
 from insurance.money import usd
-from knowledge import KnowledgeBase
-from store import PRIORITIES, Store
-from tool_input import InputError
+from store import PRIORITIES
+from tool_handlers.accounts import file_claim, get_claim_status, lookup_policy
+from tool_handlers.money import cancel_policy, request_policy_change, request_refund
+from tool_handlers.public import get_office_hours, get_quote, search_knowledge_base
+from tool_handlers.support import create_ticket, escalate_to_human
+from tool_input import InputError as InputError
+from tool_types import Tool as Tool
+from tool_types import ToolContext as ToolContext
+from tool_types import ToolResult as ToolResult
+from tool_types import clipped, error
 
 _POLICY_NUMBER = {
     "type": "string",
@@ -44,68 +44,7 @@ _LIMIT = usd(money.money_limit())
 # one that hands the conversation to a person (code triggers log their handoffs under it).
 SEARCH = "search_knowledge_base"
 HANDOFF = "escalate_to_human"
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    """One tool call's outcome: what the model reads and what the page shows."""
-
-    content: str
-    is_error: bool
-    summary: str
-    data: dict[str, Any]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class ToolContext:
-    """One per turn, built from the conversation's facts; tools read them and may update them."""
-
-    store: Store
-    conversation_id: str
-    verified_policy: str | None = None
-    failed_verifications: int = 0
-    knowledge: KnowledgeBase | None = None
-    language: str = "en"
-    # The time now, as an aware datetime; tests pass a fixed one.
-    clock: Callable[[], datetime] = _utc_now
-
-
-Handler = Callable[[dict[str, Any], ToolContext], ToolResult]
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Tool:
-    """Everything about one tool, in one place (see REGISTRY)."""
-
-    name: str
-    # One line of the prompt's list of what Eva can do (config.IDENTITY), in the prompt's voice.
-    capability: str
-    description: str
-    input_schema: dict[str, Any]
-    handler: Handler
-    # The card's label on the page while the tool runs and in the transcript.
-    label: str
-    # Fields of free text the tool writes to the database: masked for storage first (a
-    # dedicated field such as contact_email is there to be kept, and validated).
-    stored_free_text: tuple[str, ...] = ()
-    # Moves money or ends cover: once it has succeeded, the reply may say it is done.
-    acts_on_money: bool = False
-    # How the offline model words a successful result (offline.REPORTS); None: "Done: …".
-    report: str | None = None
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        """The tool as the Messages API takes it."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "input_schema": self.input_schema,
-        }
 
 
 def capabilities() -> list[str]:
@@ -134,7 +73,7 @@ def run_tool(name: str, given: object, ctx: ToolContext) -> ToolResult:
     """Never raises: unknown tools, invalid input and failures all become is_error results."""
     tool = BY_NAME.get(name)
     if tool is None:
-        return _error(
+        return error(
             f"There is no tool called '{name}'. The tools are: {', '.join(BY_NAME)}.",
             summary=f"Unknown tool: {name}",
         )
@@ -150,7 +89,7 @@ def run_tool(name: str, given: object, ctx: ToolContext) -> ToolResult:
         return _invalid_input(name, problem.problems)
     except Exception as exc:
         logger.exception("tool %s failed", name)
-        return _error(
+        return error(
             f"{name} failed because of an internal error, not because of anything the customer "
             "did. Apologise, do not retry it, and offer to create a ticket or hand over to a "
             "colleague instead.",
@@ -158,426 +97,12 @@ def run_tool(name: str, given: object, ctx: ToolContext) -> ToolResult:
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# search_knowledge_base, get_quote, get_office_hours: no identity needed
-# ---------------------------------------------------------------------------------------------
-
-
-def _search_knowledge_base(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    query = args["query"]
-    if ctx.knowledge is None:
-        return _error(
-            "The help centre search is not available right now. Do not answer from memory: "
-            "offer to create a ticket or connect the customer with a colleague.",
-            summary="Help centre search unavailable",
-        )
-    results = ctx.knowledge.search(query)
-    found = len(results.articles)
-    return ToolResult(
-        content=envelope.knowledge_block(results, searched_for=query),
-        is_error=False,
-        summary=f"Searched the help centre for “{_clipped(query)}”: "
-        + (f"{found} article section{'s' if found != 1 else ''}" if found else "nothing found"),
-        data={"query": query, "sources": [hit.source() for hit in results.hits()]},
-    )
-
-
-def _get_quote(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    # Priced on the context's clock: the evals pin it, so their expected premiums do not drift
-    # as vehicles age with the calendar.
-    request = rating.QuoteRequest(**args)
-    quote = rating.quote(request, ctx.clock().date())
-    vehicle = f"{request.year} {request.make} {request.model}"
-    return _ok(
-        quote,
-        summary=(
-            f"Quote {quote['quote_id']}: ${quote['monthly_premium']:,.2f}/month "
-            f"({vehicle}, {request.coverage_level})"
-        ),
-    )
-
-
-def _get_office_hours(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    now = ctx.clock().astimezone(ZoneInfo(escalation.TEAM_TIMEZONE))
-    data: dict[str, Any] = {
-        "open_now": escalation.team_available(now),
-        "now": f"{now:%A %H:%M} Eastern Time",
-        "hours": [config.FACTS["hours_weekdays"], config.FACTS["hours_saturday"], "Sunday closed"],
-    }
-    if data["open_now"]:
-        closes = now.replace(hour=escalation.TEAM_HOURS_ET[now.weekday()][1], minute=0)
-        data["closes_at"] = escalation.spoken(closes)
-        return _ok(data, f"Open now, until {config.spoken_hour(closes.hour)} ET")
-    data["opens_next"] = escalation.spoken(escalation.next_opening(now))
-    return _ok(data, f"Closed now; opens {data['opens_next']}")
-
-
-# ---------------------------------------------------------------------------------------------
-# lookup_policy, get_claim_status, file_claim: identity first
-# ---------------------------------------------------------------------------------------------
-
-
-def _lookup_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    if accounts.verification_locked(ctx.failed_verifications):
-        return _verification_locked()
-    number = tool_input.policy_number(args["policy_number"])
-    birth_date = tool_input.date_of_birth(args.get("date_of_birth"))
-    zip_code = tool_input.zip_code(args.get("zip_code"))
-    if birth_date is None and zip_code is None:
-        raise InputError(["give date_of_birth or zip_code (or both) with the policy_number"])
-    if ctx.verified_policy not in (None, number):
-        return _error(
-            f"This conversation is already verified for policy {ctx.verified_policy}, and only "
-            "one policy can be verified per conversation. To discuss another policy the "
-            "customer needs to start a new conversation.",
-            summary=f"Refused: already verified for {ctx.verified_policy}",
-        )
-    policy = ctx.store.policy(number)
-    if policy is None or not accounts.holder_matches(policy["holder"], birth_date, zip_code):
-        return _failed_verification(ctx)
-    ctx.verified_policy = number
-    summary = accounts.policy_summary(policy)
-    return _ok(summary, summary=f"Verified {number} ({summary['holder']})")
-
-
-def _failed_verification(ctx: ToolContext) -> ToolResult:
-    """The same words whatever was wrong, so the reply never confirms a policy or a detail."""
-    ctx.failed_verifications += 1
-    attempts, most = ctx.failed_verifications, accounts.MAX_VERIFICATION_ATTEMPTS
-    if accounts.verification_locked(attempts):
-        message = (
-            f"Could not verify those details, and that was attempt {attempts} of {most}, so "
-            "verification is now locked for this conversation. Do not try again; the customer "
-            f"can call customer service on {accounts.CUSTOMER_SERVICE_PHONE}."
-        )
-    else:
-        left = accounts.attempts_left(attempts)
-        message = (
-            "Could not verify those details. Ask the customer to check the policy number and "
-            "the date of birth or ZIP code against their policy documents. "
-            f"{left} attempt{'s' if left > 1 else ''} left in this conversation."
-        )
-    return _error(
-        message,
-        summary=f"Verification failed ({attempts} of {most})",
-        data={"verified": False, "failed_attempts": attempts},
-    )
-
-
-def _verification_locked() -> ToolResult:
-    return _error(
-        f"Verification is locked after {accounts.MAX_VERIFICATION_ATTEMPTS} failed attempts in "
-        "this conversation. Do not try again; the customer can call customer service on "
-        f"{accounts.CUSTOMER_SERVICE_PHONE}.",
-        summary="Verification locked",
-        data={"verified": False, "locked": True},
-    )
-
-
-def _not_verified(ctx: ToolContext, number: str) -> ToolResult:
-    """Refuses without a hint of whether the policy exists or what it holds."""
-    if ctx.verified_policy is None and accounts.verification_locked(ctx.failed_verifications):
-        how = f"Verification is locked; the customer can call {accounts.CUSTOMER_SERVICE_PHONE}."
-    elif ctx.verified_policy is None:
-        how = (
-            "Verify it first with lookup_policy (policy number plus date of birth or ZIP code), "
-            "then call this tool again."
-        )
-    else:
-        how = (
-            f"This conversation is verified for {ctx.verified_policy} only; another policy "
-            "needs a new conversation."
-        )
-    return _error(
-        f"The customer's identity has not been verified for policy {number} in this "
-        f"conversation, so no details can be given. {how}",
-        summary=f"Refused: {number} not verified",
-    )
-
-
-def _verified_number(args: dict[str, Any], ctx: ToolContext) -> str | ToolResult:
-    """The input's policy number if this conversation verified it, else the refusal to return."""
-    number = tool_input.policy_number(args["policy_number"])
-    return number if ctx.verified_policy == number else _not_verified(ctx, number)
-
-
-def _get_claim_status(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _verified_number(args, ctx)
-    if isinstance(number, ToolResult):
-        return number
-    claims = ctx.store.claims(number)
-    if args.get("claim_number") is None:
-        listed = ", ".join(f"{c['claim_number']} {c['status']}" for c in claims) or "none"
-        return _ok(
-            {"policy_number": number, "claims": claims},
-            summary=f"{len(claims)} claim(s) on {number}: {listed}",
-        )
-    wanted = tool_input.claim_number(args["claim_number"])
-    matching = [c for c in claims if c["claim_number"] == wanted]
-    if not matching:
-        known = ", ".join(c["claim_number"] for c in claims) or "none"
-        return _error(
-            f"There is no claim {wanted} on policy {number}. Its claims are: {known}. Check the "
-            "number with the customer, or leave claim_number out to list every claim.",
-            summary=f"No claim {wanted} on {number}",
-        )
-    claim = matching[0]
-    return _ok(
-        {"policy_number": number, "claims": matching},
-        summary=f"{wanted}: {claim['status']} ({claim['type']}, {claim['incident_date']})",
-    )
-
-
-def _file_claim(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _verified_number(args, ctx)
-    if isinstance(number, ToolResult):
-        return number
-    incident_date = tool_input.incident_date(args["incident_date"], ctx.clock().date())
-    claim = ctx.store.add_claim(
-        number,
-        incident_date,
-        args["incident_type"],
-        args["description"],
-        location=args.get("location"),
-        police_report_number=args.get("police_report_number"),
-    )
-    policy = ctx.store.policy(number)
-    next_steps = accounts.claim_next_steps(
-        args["incident_type"],
-        args.get("police_report_number"),
-        policy["status"] if policy else "unknown",
-    )
-    result = {
-        "claim_number": claim["claim_number"],
-        "policy_number": number,
-        "status": claim["status"],
-        "incident_type": claim["type"],
-        "incident_date": claim["incident_date"],
-        "next_steps": next_steps,
-    }
-    return _ok(
-        result,
-        summary=(
-            f"Claim {claim['claim_number']} filed on {number} "
-            f"({claim['type']}, {claim['incident_date']})"
-        ),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# create_ticket, escalate_to_human
-# ---------------------------------------------------------------------------------------------
-
-
-def _create_ticket(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    policy_number = args.get("policy_number")
-    email = tool_input.contact_email(args.get("contact_email"))
-    number = tool_input.policy_number(policy_number) if policy_number else None
-    # Only a policy verified in this conversation is attached: a named one could be anyone's,
-    # and a colleague must not act on it (or email its documents) on the chat's word alone.
-    verified = number is not None and number == ctx.verified_policy
-    description = args["description"]
-    if number and not verified:
-        description += (
-            f"\n\n[Unverified: the customer named policy {number}; identity not checked.]"
-        )
-    ticket = ctx.store.add_ticket(
-        args["subject"],
-        description,
-        args["category"],
-        policy_number=number if verified else None,
-        contact_email=email,
-        conversation_id=ctx.conversation_id,
-    )
-    reply_to = f" by email to {email}" if email else ""
-    result = {
-        "reference": ticket["reference"],
-        "category": ticket["category"],
-        "status": ticket["status"],
-        "policy_verified": verified,
-        "next_steps": f"A colleague replies within 1 business day{reply_to}.",
-    }
-    summary = f"Ticket {ticket['reference']} ({ticket['category']}): {_clipped(args['subject'])}"
-    return _ok(result, summary=summary)
-
-
-def _escalate_to_human(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    result = escalation.open_handoff(
-        ctx, args["reason"], args["priority"], args["summary"], trigger="model", source="model"
-    )
-    summary = f"Handoff {result['reference']} ({args['priority']}): {_clipped(args['reason'])}"
-    return _ok(result, summary=summary)
-
-
-# ---------------------------------------------------------------------------------------------
-# request_refund, cancel_policy, request_policy_change: agency within limits set in code
-# ---------------------------------------------------------------------------------------------
-
-
-def _request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _verified_number(args, ctx)
-    if isinstance(number, ToolResult):
-        return number
-    policy = _known_policy(ctx, number)
-    amount: Decimal = args["amount_usd"]
-    cap = money.refund_cap(policy["monthly_premium"])
-    if amount > cap:
-        raise InputError(
-            [
-                f"amount_usd can be at most {money.REFUND_CAP_MONTHS} monthly premiums "
-                f"({usd(cap)}) on {number}; got {usd(amount)}. Check the amount with the "
-                "customer"
-            ]
-        )
-    limit = money.money_limit()
-    earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
-    if not money.within_limit(earlier, amount):
-        return _handed_off(
-            ctx,
-            "refund_over_limit",
-            f"Refund of {usd(amount)} requested on {number} (after {usd(earlier)} refunded "
-            f"by the chat in the last {money.REFUND_WINDOW_DAYS} days), above the {usd(limit)} "
-            f"the chat may refund; nothing was refunded. Reason given: {args['reason']}",
-            not_done=f"The refund of {usd(amount)} was NOT made: it is above the "
-            f"{usd(limit)} limit for refunds in the chat.",
-            extra={"amount_usd": float(amount), "limit_usd": float(limit)},
-        )
-    refund = ctx.store.add_refund(
-        number, amount, args["reason"], kind="refund", conversation_id=ctx.conversation_id
-    )
-    result = {
-        "reference": refund["reference"],
-        "policy_number": number,
-        "amount_usd": refund["amount"],
-        "status": refund["status"],
-        "next_steps": money.payout(amount, policy["billing"]["payment_method"]),
-    }
-    return _ok(result, summary=f"Refund {refund['reference']}: {usd(amount)} on {number}")
-
-
-def _cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _verified_number(args, ctx)
-    if isinstance(number, ToolResult):
-        return number
-    policy = _known_policy(ctx, number)
-    if policy["status"] == "cancelled":
-        since = f" since {policy['cancelled_on']}" if policy["cancelled_on"] else ""
-        return _error(
-            f"Policy {number} is already cancelled{since}, so there is nothing to cancel. If "
-            "the customer disputes a charge, create a ticket.",
-            summary=f"Refused: {number} already cancelled",
-        )
-    today = money.business_date(ctx.clock())
-    effective = tool_input.effective_date(args["effective_date"], today)
-    renewal = date.fromisoformat(policy["renewal_date"])
-    refund, working = money.pro_rata_refund(policy["monthly_premium"], renewal, effective)
-    limit = money.money_limit()
-    earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
-    if not money.within_limit(earlier, refund):
-        return _handed_off(
-            ctx,
-            "refund_over_limit",
-            f"Cancellation of {number} from {effective} requested; its pro-rata refund "
-            f"({working}) is above the {usd(limit)} the chat may refund, so nothing was "
-            f"cancelled. Reason given: {args['reason']}",
-            not_done=f"The policy was NOT cancelled: its refund of {usd(refund)} is above the "
-            f"{usd(limit)} limit for refunds in the chat.",
-            extra={"refund_usd": float(refund), "limit_usd": float(limit)},
-        )
-    cancelled = ctx.store.cancel_policy(
-        number,
-        effective,
-        refund_usd=refund if refund else None,
-        reason=args["reason"],
-        conversation_id=ctx.conversation_id,
-    )
-    refunded = cancelled.get("refund")
-    payout = money.payout(refund, policy["billing"]["payment_method"])
-    result = {
-        "policy_number": number,
-        "status": cancelled["status"],
-        "effective_date": effective.isoformat(),
-        "refund_usd": float(refund),
-        "reference": refunded["reference"] if refunded else None,
-        "calculation": working,
-        "next_steps": (
-            f"Cover ends on {effective.isoformat()}. "
-            + (payout if refunded else "No premium is refunded: none is unused.")
-        ),
-    }
-    return _ok(result, summary=f"Cancelled {number} from {effective}; refund {usd(refund)}")
-
-
-def _request_policy_change(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    number = _verified_number(args, ctx)
-    if isinstance(number, ToolResult):
-        return number
-    return _handed_off(
-        ctx,
-        "contract_change",
-        f"Policy change requested on {number}: {args['change']}",
-        not_done="The change was NOT made: changes to the policy are only made by a colleague.",
-    )
-
-
-def _handed_off(
-    ctx: ToolContext,
-    trigger: str,
-    summary: str,
-    not_done: str,
-    extra: dict[str, Any] | None = None,
-) -> ToolResult:
-    """Not an error: the request is in good hands, and the model is told it was not done."""
-    reason, priority = config.TRIGGERS[trigger]
-    handoff = escalation.open_handoff(
-        ctx, reason, priority, summary, trigger=trigger, source="code"
-    )
-    data = {"handed_off": True, **handoff, **(extra or {})}
-    content = (
-        f"{not_done} A colleague will review the request and contact the customer; the "
-        f"handoff reference is {handoff['reference']}. Tell the customer it has not been done "
-        f"yet, give them the reference, and do not promise the outcome. {handoff['next_steps']}"
-    )
-    return ToolResult(
-        content=content,
-        is_error=False,
-        summary=f"Handed off {handoff['reference']} ({trigger})",
-        data=data,
-    )
-
-
-def _known_policy(ctx: ToolContext, number: str) -> dict[str, Any]:
-    policy = ctx.store.policy(number)
-    if policy is None:  # verified earlier in this conversation, so only if it was deleted since
-        raise LookupError(f"verified policy {number} is gone")
-    return policy
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-# ---------------------------------------------------------------------------------------------
-
-
-def _ok(data: Mapping[str, Any], summary: str) -> ToolResult:
-    content = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return ToolResult(content=content, is_error=False, summary=summary, data=dict(data))
-
-
-def _error(message: str, summary: str, data: dict[str, Any] | None = None) -> ToolResult:
-    return ToolResult(content=message, is_error=True, summary=summary, data=data or {})
-
-
-def _clipped(text: str, limit: int = 60) -> str:
-    """Keeps a tool card to one line."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _invalid_input(name: str, problems: list[str]) -> ToolResult:
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-    return _error(
+    return error(
         f"Invalid input for {name}: {'. '.join(problems)}. Correct the input (ask the customer "
         f"if you need to) and call {name} again.",
-        summary=f"Invalid input: {_clipped(problems[0], 80)}{more}",
+        summary=f"Invalid input: {clipped(problems[0], 80)}{more}",
         data={"problems": problems},
     )
 
@@ -614,7 +139,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["query"],
             "additionalProperties": False,
         },
-        handler=_search_knowledge_base,
+        handler=search_knowledge_base,
         label="Searching the help centre",
     ),
     Tool(
@@ -673,7 +198,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["vehicle_type", "make", "model", "year", "mileage", "driver_age"],
             "additionalProperties": False,
         },
-        handler=_get_quote,
+        handler=get_quote,
         label="Preparing a quote",
         report="quote",
     ),
@@ -708,7 +233,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number"],
             "additionalProperties": False,
         },
-        handler=_lookup_policy,
+        handler=lookup_policy,
         label="Verifying identity and finding the policy",
         report="policy",
     ),
@@ -735,7 +260,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number"],
             "additionalProperties": False,
         },
-        handler=_get_claim_status,
+        handler=get_claim_status,
         label="Checking claim status",
         report="claims",
     ),
@@ -754,7 +279,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": [],
             "additionalProperties": False,
         },
-        handler=_get_office_hours,
+        handler=get_office_hours,
         label="Checking the team's hours",
     ),
     Tool(
@@ -794,7 +319,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number", "incident_date", "incident_type", "description"],
             "additionalProperties": False,
         },
-        handler=_file_claim,
+        handler=file_claim,
         label="Filing a claim",
         stored_free_text=("description", "location"),
         report="reference",
@@ -825,7 +350,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["subject", "description", "category"],
             "additionalProperties": False,
         },
-        handler=_create_ticket,
+        handler=create_ticket,
         label="Creating a follow-up ticket",
         stored_free_text=("subject", "description"),
         report="reference",
@@ -855,7 +380,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["reason", "priority", "summary"],
             "additionalProperties": False,
         },
-        handler=_escalate_to_human,
+        handler=escalate_to_human,
         label="Handing over to a colleague",
         stored_free_text=("reason", "summary"),
         report="handoff",
@@ -897,7 +422,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number", "amount_usd", "reason"],
             "additionalProperties": False,
         },
-        handler=_request_refund,
+        handler=request_refund,
         label="Requesting a refund",
         stored_free_text=("reason",),
         acts_on_money=True,
@@ -944,7 +469,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number", "effective_date", "reason"],
             "additionalProperties": False,
         },
-        handler=_cancel_policy,
+        handler=cancel_policy,
         label="Cancelling the policy",
         stored_free_text=("reason",),
         acts_on_money=True,
@@ -979,7 +504,7 @@ REGISTRY: tuple[Tool, ...] = (
             "required": ["policy_number", "change"],
             "additionalProperties": False,
         },
-        handler=_request_policy_change,
+        handler=request_policy_change,
         label="Passing a policy change to a colleague",
         stored_free_text=("change",),
         report="money",
