@@ -1,0 +1,64 @@
+"""The pilot's numbers (in the chat page's sidebar for now): conversations and turns,
+deflection, thumbs up, cost per conversation, cache share, reply times, conversations per day
+and handoffs by reason, for the last 30 days.
+
+Reads the store's aggregates only: no conversation text, and nothing written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from ui.session import store
+
+INSIGHT_DAYS = 30
+
+
+def render() -> None:
+    """The pilot's numbers for the last 30 days, from the database (no conversation text)."""
+    since = datetime.now(UTC) - timedelta(days=INSIGHT_DAYS)
+    numbers = store().insights(since)
+    with st.expander("Insights (30 days)", icon="📊"):
+        if not numbers["conversations"]:
+            st.caption("No conversations recorded yet.")
+            return
+
+        def share(value: float | None) -> str:
+            return "–" if value is None else f"{value:.0%}"
+
+        cost = numbers["cost_per_conversation"]
+        p50, p95 = numbers["latency_p50_ms"], numbers["latency_p95_ms"]
+        st.markdown(
+            "| | |\n| --- | ---: |\n"
+            f"| Conversations | {numbers['conversations']:,} ({numbers['turns']:,} turns) |\n"
+            f"| Resolved without a person | {share(numbers['deflection'])} |\n"
+            f"| Thumbs up | {share(numbers['thumbs_up_rate'])} of {numbers['ratings']} |\n"
+            f"| Cost per conversation | {'–' if cost is None else f'${cost:.4f}'} |\n"
+            f"| Input read from cache | {share(numbers['cache_read_share'])} |\n"
+            f"| Reply time p50 / p95 | {p50 or '–'} / {p95 or '–'} ms |"
+        )
+        st.caption("Conversations per day")
+        st.bar_chart(
+            {"day": list(numbers["per_day"]), "conversations": list(numbers["per_day"].values())},
+            x="day",
+            y="conversations",
+            x_label="",
+            y_label="",
+            height=200,
+        )
+        if numbers["escalation_by_trigger"]:
+            st.caption("Handed to a person, by reason (share of conversations)")
+            st.bar_chart(
+                {
+                    "reason": list(numbers["escalation_by_trigger"]),
+                    "share": list(numbers["escalation_by_trigger"].values()),
+                },
+                x="reason",
+                y="share",
+                x_label="",
+                y_label="",
+                height=180,
+                horizontal=True,
+            )
