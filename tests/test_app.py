@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from scripted import ScriptedAPI, error, served, text
 from store import Store
 from test_escalation import PERSON, TRIGGERED
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
@@ -427,3 +430,21 @@ def test_each_turn_logs_one_json_line_to_the_server_output(page):
     handlers = [h for h in logging.getLogger("acme.turns").handlers if h.get_name()]
     assert [h.get_name() for h in handlers] == ["acme-turns-stderr"], "once, however many runs"
     assert logging.getLogger("acme.turns").isEnabledFor(logging.INFO)
+
+
+def test_the_customer_page_loads_no_development_tooling():
+    """evals/ and bench/ are loaded only when the Prompt lab's quick eval is pressed."""
+    probe = "import sys, ui.chat; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "'ui'" in loaded.stdout
+    assert "'evals'" not in loaded.stdout and "'bench'" not in loaded.stdout
+
+
+def test_no_pages_folder_beside_the_entry():
+    """Streamlit 1.67 decides once per server process, at its first session, whether a pages/
+    folder beside the entry makes the pages; that first run happens before app.py can call
+    st.navigation. It listed every module of the folder as a page for seconds and served
+    /desk as a bare script without the front door: the pages live in ui/."""
+    assert not (ROOT / "pages").exists()
