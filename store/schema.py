@@ -8,6 +8,8 @@ It must not decide when they run (store.migrations does) nor read or write rows.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,28 @@ def make_engine(url: str) -> Engine:
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets page reads proceed during a write; the busy timeout queues concurrent writers."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+    _wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Switch a new database file to WAL (the mode then stays with the file).
+
+    Several connections opening a brand-new file at once (replicas starting together) race to
+    switch it; SQLite answers the losers "database is locked" at once, without waiting on the
+    busy timeout, so they try again until the winner has switched it.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def create_tables(engine: Engine) -> None:
