@@ -91,7 +91,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
-def estimate_tokens(text: str) -> int:
+def chunk_tokens(text: str) -> int:
     """Sub-word tokens of a passage as the embedders cut it (words and punctuation, plus a
     little for long words): sizes chunks, not requests (that is budget.estimate_tokens)."""
     pieces = re.findall(r"\w+|[^\w\s]", text)
@@ -150,12 +150,12 @@ def paragraphs(text: str) -> list[str]:
 
 def parts(text: str) -> list[str]:
     """A long section cut at paragraphs, each part opening with the tail of the one before."""
-    if estimate_tokens(text) <= settings.CHUNK_MAX_TOKENS:
+    if chunk_tokens(text) <= settings.CHUNK_MAX_TOKENS:
         return [text]
     pieces: list[str] = []
     current: list[str] = []
     for paragraph in paragraphs(text):
-        if current and estimate_tokens("\n\n".join([*current, paragraph])) > (
+        if current and chunk_tokens("\n\n".join([*current, paragraph])) > (
             settings.CHUNK_MAX_TOKENS
         ):
             pieces.append("\n\n".join(current))
@@ -170,7 +170,7 @@ def overlap(paragraph: str) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", paragraph)
     kept: list[str] = []
     for sentence in reversed(sentences):
-        if estimate_tokens(" ".join([sentence, *kept])) > settings.CHUNK_OVERLAP_TOKENS:
+        if chunk_tokens(" ".join([sentence, *kept])) > settings.CHUNK_OVERLAP_TOKENS:
             break
         kept.insert(0, sentence)
     return " ".join(kept) or "…"

@@ -123,7 +123,7 @@ def test_every_chunk_keeps_its_article_title_heading_and_a_stable_id():
     ev = [c for c in chunks if c.doc == "electric-car-insurance"]
     assert ev and all(c.title == "Electric car insurance" for c in ev)
     assert all(c.id.startswith("electric-car-insurance#") for c in ev)
-    assert all(knowledge.estimate_tokens(c.indexed_text) <= 520 for c in chunks)
+    assert all(knowledge.chunk_tokens(c.indexed_text) <= 520 for c in chunks)
 
 
 def test_facts_are_filled_in_and_an_unknown_placeholder_names_its_file(small_kb):
@@ -162,7 +162,7 @@ def test_a_long_section_is_split_into_parts_that_overlap(small_kb, monkeypatch):
     assert all(c.section_id == "long#rules" for c in rules)
     seam = rules[1].text.split(". ")[0]
     assert seam in rules[0].text.rsplit("\n\n", 1)[-1]
-    assert all(knowledge.estimate_tokens(c.text) <= settings.CHUNK_MAX_TOKENS + 80 for c in rules)
+    assert all(knowledge.chunk_tokens(c.text) <= settings.CHUNK_MAX_TOKENS + 80 for c in rules)
 
 
 # --- Incremental indexing -------------------------------------------------------------------------
