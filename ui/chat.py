@@ -10,7 +10,7 @@ the store, and nothing here is kept outside st.session_state.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -34,6 +34,9 @@ from ui.session import (
     within_rate_limit,
 )
 from ui.turn import RATE_LIMITED, failed_turn, queue, stream_turn
+
+if TYPE_CHECKING:
+    from events import Entry
 
 
 def render() -> None:
@@ -176,7 +179,7 @@ def conversation_end() -> None:
     )
 
 
-def transcript_markdown(entries: list[dict[str, Any]]) -> str:
+def transcript_markdown(entries: list[Entry]) -> str:
     """The conversation as a person reads it: who said what, tool steps, sources, handoffs."""
     lines = ["# Conversation with Eva, Acme Insurance", ""]
     for entry in entries:
@@ -188,8 +191,8 @@ def transcript_markdown(entries: list[dict[str, Any]]) -> str:
                 lines.append(f"> {tools.label(segment['name'])} — {segment['summary']}")
         for source in entry.get("sources") or []:
             lines.append(f"- Source: {source['title']} — {source['section']}")
-        if entry.get("handoff"):
-            reference = entry["handoff"]["reference"]
+        if handoff := entry.get("handoff"):
+            reference = handoff["reference"]
             lines.append(f"> Handed over to a colleague — reference {reference}")
         lines.append("")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ Draws what it is given and keeps the customer's ratings; it never changes the co
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import streamlit as st
 
@@ -17,7 +17,7 @@ import tools
 from ui.session import store
 
 if TYPE_CHECKING:
-    from events import Source
+    from events import Entry, HandoffLine, Source, ToolCard
 
 AVATARS = {"user": "🙂", "assistant": "🛡️"}
 FOLD_HELP = (
@@ -26,7 +26,7 @@ FOLD_HELP = (
 )
 
 
-def tool_card(tool: dict[str, Any]) -> None:
+def tool_card(tool: ToolCard) -> None:
     """A finished tool call: what was asked, with what, and how it went."""
     label = tools.label(tool["name"])
     state: Literal["error", "complete"] = "error" if tool["is_error"] else "complete"
@@ -35,7 +35,7 @@ def tool_card(tool: dict[str, Any]) -> None:
         st.code(json.dumps(tool["input"], indent=2), language="json")
 
 
-def handoff_banner(handoff: dict[str, Any]) -> None:
+def handoff_banner(handoff: HandoffLine) -> None:
     """Who has the conversation now, the reference to quote, and what happens next."""
     next_steps = handoff.get("next_steps") or "A person will pick this conversation up."
     st.info(
@@ -91,7 +91,7 @@ def feedback_row(turn_id: int) -> None:
         )
 
 
-def render_entry(entry: dict[str, Any]) -> None:
+def render_entry(entry: Entry) -> None:
     """One committed message: its text and tool cards in the order they happened."""
     if entry.get("folded"):
         st.caption(entry["folded"], help=FOLD_HELP)
@@ -106,7 +106,7 @@ def render_entry(entry: dict[str, Any]) -> None:
         st.caption(entry["notice"])
     if entry.get("sources"):
         sources_list(entry["sources"])
-    if entry.get("handoff"):
-        handoff_banner(entry["handoff"])
-    if entry.get("turn_id") is not None:
-        feedback_row(entry["turn_id"])
+    if handoff := entry.get("handoff"):
+        handoff_banner(handoff)
+    if (turn_id := entry.get("turn_id")) is not None:
+        feedback_row(turn_id)

@@ -14,6 +14,7 @@ import streamlit as st
 
 import chatbot
 import tools
+from events import Entry, HandoffLine, TextSegment, ToolCard
 from ui.messages import AVATARS, FOLD_HELP, sources_list, tool_card
 from ui.session import save_conversation
 
@@ -40,11 +41,13 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
         privacy = st.empty()
     shown, privacy_notice = text, ""
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        segments: list[dict[str, Any]] = []
+        segments: list[TextSegment | ToolCard] = []
+        # The text segment the reply is streaming into, while its box is open.
+        current: TextSegment = {"kind": "text", "text": ""}
         status_line = st.empty()
         box = None
         boxes: list[Any] = []
-        handoff = None
+        handoff: HandoffLine | None = None
         folded = ""
         for event in bot.respond(state.history, text, state.facts):
             if isinstance(event, chatbot.Masked):
@@ -54,11 +57,12 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                     privacy.info(privacy_notice, icon="🔒")
             elif isinstance(event, chatbot.TextDelta):
                 if box is None:
-                    segments.append({"kind": "text", "text": ""})
+                    current = {"kind": "text", "text": ""}
+                    segments.append(current)
                     box = st.empty()
                     boxes.append(box)
-                segments[-1]["text"] += event.text
-                box.markdown(segments[-1]["text"] + "▌")
+                current["text"] += event.text
+                box.markdown(current["text"] + "▌")
                 status_line.empty()
             elif isinstance(event, chatbot.Folded):
                 folded = event.notice
@@ -67,17 +71,17 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 status_line.caption("Eva is thinking…")
             elif isinstance(event, chatbot.ToolStarted):
                 if box is not None:
-                    box.markdown(segments[-1]["text"])
+                    box.markdown(current["text"])
                 box = None
                 label = tools.label(event.name)
                 status_line.caption(f"{label}…")
             elif isinstance(event, chatbot.ToolFinished):
                 # A card opened by code comes with no ToolStarted: close the text above it.
                 if box is not None:
-                    box.markdown(segments[-1]["text"])
+                    box.markdown(current["text"])
                 box = None
                 status_line.empty()
-                card = {
+                card: ToolCard = {
                     "kind": "tool",
                     "name": event.name,
                     "input": event.input,
@@ -97,13 +101,14 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 for shown_box in boxes:
                     shown_box.empty()
                 segments = [s for s in segments if s["kind"] != "text"]
-                segments.append({"kind": "text", "text": event.text})
+                current = {"kind": "text", "text": event.text}
+                segments.append(current)
                 box = st.empty()
                 boxes.append(box)
                 box.markdown(event.text)
             elif isinstance(event, chatbot.Sources):
                 if box is not None:
-                    box.markdown(segments[-1]["text"])
+                    box.markdown(current["text"])
                 sources_list(event.items)
             elif isinstance(event, chatbot.TurnError):
                 state.failed = {"text": text, "shown": shown, "message": event.message}
@@ -117,8 +122,8 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
 def commit(
     text: str,
     done: chatbot.TurnDone,
-    segments: list[dict[str, Any]],
-    handoff: dict[str, Any] | None,
+    segments: list[TextSegment | ToolCard],
+    handoff: HandoffLine | None,
     privacy_notice: str = "",
     folded: str = "",
 ) -> None:
@@ -128,7 +133,7 @@ def commit(
         segments = []
     # Everything is computed first and assigned last, so nothing can half-apply.
     history = done.history(state.history)
-    display = [
+    display: list[Entry] = [
         *state.display,
         {"role": "user", "segments": [{"kind": "text", "text": text}], "privacy": privacy_notice},
         {
