@@ -61,24 +61,6 @@ from store import Store
 from transcripts import evidence_of, fold_transcript, transcript_of
 from turn import Turn
 
-# The page, the evals and the benches read the events through here too (events.py owns them).
-__all__ = [
-    "ChatBot",
-    "Event",
-    "Folded",
-    "Handoff",
-    "Masked",
-    "Sources",
-    "TextDelta",
-    "Thinking",
-    "ToolFinished",
-    "ToolStarted",
-    "TurnDone",
-    "TurnError",
-    "Usage",
-    "Withdrawn",
-]
-
 log = logging.getLogger(__name__)
 # One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
 turn_log = logging.getLogger("acme.turns")
@@ -117,13 +99,7 @@ class ChatBot:
         facts["language"] = inbound.language
         context = self._context(facts, inbound.language)
         said_before = [customer_text(m) for m in history if m["role"] == "user"]
-        turn = Turn(
-            messages=list(history),
-            new=[],
-            guard=self._reply_guard(history, said_before, inbound),
-            held=config.HOLD_REPLY_UNTIL_SCORED,
-        )
-        turn.flags += inbound.flags()
+        turn = Turn.start(history, said_before, inbound, held=config.HOLD_REPLY_UNTIL_SCORED)
         found = self._retrieve(inbound.text)
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
@@ -176,22 +152,6 @@ class ChatBot:
             knowledge=self.knowledge,
             language=language,
             **({"clock": self.clock} if self.clock else {}),
-        )
-
-    def _reply_guard(
-        self,
-        history: list[dict[str, Any]],
-        said_before: list[str],
-        inbound: guardrails.Inbound,
-    ) -> guardrails.ReplyGuard:
-        """The output check for this turn's reply: personal data Eva may repeat is what the
-        customer gave (a summary of folded turns holds what they said in them) and Acme's own."""
-        head = budget.earlier(history)
-        return guardrails.ReplyGuard(
-            allowed=guardrails.known_values(
-                [*said_before, head[1] if head else "", inbound.text, *config.FACTS.values()]
-            ),
-            language=inbound.language,
         )
 
     def _fit(

@@ -1,7 +1,7 @@
 """The page↔bot contract: what one customer turn tells the page, in order (chatbot yields
-these, and its callers still reach them as chatbot.TurnDone and so on; the page, the evals
-and the benches read them). Plain dataclasses; Usage also prices a response and adds up a
-turn's and a conversation's tokens (the one place usage is totalled)."""
+these; the page, the evals and the benches import them from here). Plain dataclasses; Usage
+also prices a response and adds up a turn's and a conversation's tokens (the one place usage
+is totalled)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import budget
 import config
 import guardrails
 from events import Handoff, Source, ToolCall, Usage
@@ -47,6 +48,28 @@ class Turn:
     started: float = field(default_factory=time.perf_counter)
     first_text_ms: int | None = None
     folded: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def start(
+        cls,
+        history: list[dict[str, Any]],
+        said_before: list[str],
+        inbound: guardrails.Inbound,
+        held: bool,
+    ) -> Turn:
+        """A turn on `history` with its output check, flagged with what the message held.
+
+        Personal data Eva may repeat is what the customer gave (a summary of folded turns holds
+        what they said in them) and Acme's own contact details.
+        """
+        head = budget.earlier(history)
+        guard = guardrails.ReplyGuard(
+            allowed=guardrails.known_values(
+                [*said_before, head[1] if head else "", inbound.text, *config.FACTS.values()]
+            ),
+            language=inbound.language,
+        )
+        return cls(messages=list(history), new=[], guard=guard, held=held, flags=inbound.flags())
 
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)

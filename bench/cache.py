@@ -22,6 +22,7 @@ from typing import Any
 
 import chatbot
 import config
+import events
 import llm
 import settings
 from bench.context import Context
@@ -69,7 +70,7 @@ def record(kb: KnowledgeBase, messages: list[str], folder: str) -> list[Request]
     for index, text in enumerate(messages, 1):
         turn[0] = index
         for event in bot.respond(history, text, facts):
-            if isinstance(event, chatbot.TurnDone):
+            if isinstance(event, events.TurnDone):
                 history, facts = event.history(history), event.facts
                 bodies[-1].output_tokens = event.usage.output_tokens
     store.engine.dispose()

@@ -25,6 +25,7 @@ import anthropic
 import httpx2
 
 import chatbot
+import events
 import llm
 from bench.context import Context
 from evals import suite
@@ -116,8 +117,8 @@ def overhead(ctx: Context, size: int | None, folder: str) -> list[tuple[float, b
             before, started = stopwatch.spent, time.perf_counter()
             tooled = False
             for event in bot.respond(history, text, facts):
-                tooled = tooled or isinstance(event, chatbot.ToolFinished)
-                if isinstance(event, chatbot.TurnDone):
+                tooled = tooled or isinstance(event, events.ToolFinished)
+                if isinstance(event, events.TurnDone):
                     history, facts = event.history(history), event.facts
             wall = time.perf_counter() - started
             samples.append(((wall - (stopwatch.spent - before)) * 1000, tooled))
@@ -151,7 +152,7 @@ def first_text(ctx: Context, folder: str, paced: bool) -> list[float]:
         before, started = stopwatch.spent, time.perf_counter()
         shown = None
         for event in bot.respond([], text, {}):
-            if isinstance(event, chatbot.TextDelta) and shown is None:
+            if isinstance(event, events.TextDelta) and shown is None:
                 shown = time.perf_counter()
         if shown is None or (paced and stopwatch.first_text_frame is None):
             continue  # a turn that opens with a tool call or hands over at once

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 import chatbot
 import config
+import events
 import guardrails
 import llm
 import review
@@ -173,7 +174,7 @@ def run_one(
         result = TurnResult(say=turn.say)
         started = time.perf_counter()
         for event in bot.respond(history, turn.say, facts):
-            if isinstance(event, chatbot.ToolFinished):
+            if isinstance(event, events.ToolFinished):
                 result.tools.append(
                     {
                         "name": event.name,
@@ -183,15 +184,15 @@ def run_one(
                         "data": event.data,
                     }
                 )
-            elif isinstance(event, chatbot.TextDelta) and result.first_text_ms is None:
+            elif isinstance(event, events.TextDelta) and result.first_text_ms is None:
                 result.first_text_ms = round((time.perf_counter() - started) * 1000, 1)
-            elif isinstance(event, chatbot.Handoff):
+            elif isinstance(event, events.Handoff):
                 result.handoff = True
-            elif isinstance(event, chatbot.Sources):
+            elif isinstance(event, events.Sources):
                 result.sources = [item["title"] for item in event.items]
-            elif isinstance(event, chatbot.TurnError):
+            elif isinstance(event, events.TurnError):
                 result.error = event.message
-            elif isinstance(event, chatbot.TurnDone):
+            elif isinstance(event, events.TurnDone):
                 history, facts = event.history(history), event.facts
                 result.reply = event.reply
                 usage = event.usage

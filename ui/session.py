@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-import chatbot
+import events
 import llm
 import settings
 from knowledge import KnowledgeBase, KnowledgeError
@@ -133,7 +133,7 @@ def fresh_conversation() -> None:
     state.history = []
     state.display = []
     state.facts = {"conversation_id": uuid.uuid4().hex}
-    state.usage = chatbot.Usage().totals()
+    state.usage = events.Usage().totals()
     state.failed = None
     # The id rides in the URL, so a reload or a dropped connection comes back to it.
     st.query_params["c"] = state.facts["conversation_id"]

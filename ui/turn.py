@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 import chatbot
+import events
 import tools
 from events import Entry, HandoffLine, TextSegment, ToolCard
 from ui.messages import AVATARS, FOLD_HELP, sources_list, tool_card
@@ -50,12 +51,12 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
         handoff: HandoffLine | None = None
         folded = ""
         for event in bot.respond(state.history, text, state.facts):
-            if isinstance(event, chatbot.Masked):
+            if isinstance(event, events.Masked):
                 shown, privacy_notice = event.text, event.notice
                 said.markdown(shown)
                 if privacy_notice:
                     privacy.info(privacy_notice, icon="🔒")
-            elif isinstance(event, chatbot.TextDelta):
+            elif isinstance(event, events.TextDelta):
                 if box is None:
                     current = {"kind": "text", "text": ""}
                     segments.append(current)
@@ -64,18 +65,18 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 current["text"] += event.text
                 box.markdown(current["text"] + "▌")
                 status_line.empty()
-            elif isinstance(event, chatbot.Folded):
+            elif isinstance(event, events.Folded):
                 folded = event.notice
                 st.caption(folded, help=FOLD_HELP)
-            elif isinstance(event, chatbot.Thinking):
+            elif isinstance(event, events.Thinking):
                 status_line.caption("Eva is thinking…")
-            elif isinstance(event, chatbot.ToolStarted):
+            elif isinstance(event, events.ToolStarted):
                 if box is not None:
                     box.markdown(current["text"])
                 box = None
                 label = tools.label(event.name)
                 status_line.caption(f"{label}…")
-            elif isinstance(event, chatbot.ToolFinished):
+            elif isinstance(event, events.ToolFinished):
                 # A card opened by code comes with no ToolStarted: close the text above it.
                 if box is not None:
                     box.markdown(current["text"])
@@ -90,13 +91,13 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 }
                 segments.append(card)
                 tool_card(card)
-            elif isinstance(event, chatbot.Handoff):
+            elif isinstance(event, events.Handoff):
                 handoff = {
                     "reference": event.reference,
                     "reason": event.reason,
                     "next_steps": event.next_steps,
                 }
-            elif isinstance(event, chatbot.Withdrawn):
+            elif isinstance(event, events.Withdrawn):
                 # A draft scored too low to send is taken back; only the handoff line stays.
                 for shown_box in boxes:
                     shown_box.empty()
@@ -106,22 +107,22 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
                 box = st.empty()
                 boxes.append(box)
                 box.markdown(event.text)
-            elif isinstance(event, chatbot.Sources):
+            elif isinstance(event, events.Sources):
                 if box is not None:
                     box.markdown(current["text"])
                 sources_list(event.items)
-            elif isinstance(event, chatbot.TurnError):
+            elif isinstance(event, events.TurnError):
                 state.failed = {"text": text, "shown": shown, "message": event.message}
                 state.prefill = text
                 st.rerun()
-            elif isinstance(event, chatbot.TurnDone):
+            elif isinstance(event, events.TurnDone):
                 commit(shown, event, segments, handoff, privacy_notice, folded)
                 st.rerun()
 
 
 def commit(
     text: str,
-    done: chatbot.TurnDone,
+    done: events.TurnDone,
     segments: list[TextSegment | ToolCard],
     handoff: HandoffLine | None,
     privacy_notice: str = "",
@@ -146,7 +147,7 @@ def commit(
             "folded": folded,
         },
     ]
-    new_totals = (chatbot.Usage.from_totals(state.usage) + done.usage).totals()
+    new_totals = (events.Usage.from_totals(state.usage) + done.usage).totals()
     state.history, state.display, state.facts, state.usage = (
         history,
         display,
