@@ -14,12 +14,12 @@ import pytest
 import budget
 import chatbot
 import config
-import events
 import llm
 import offline
 import request
 import review
 import settings
+from events import Folded, TurnDone, TurnError
 from scripted import ScriptedAPI, error, message_json, text, tool_calls
 
 BUDGET = 9_000
@@ -95,16 +95,16 @@ def converse(
     for n in turns:
         api.add(reply(n))
         events = list(bot.respond(history, question(n), facts))
-        assert isinstance(events[-1], events.TurnDone), events[-1]
+        assert isinstance(events[-1], TurnDone), events[-1]
         history, facts = events[-1].history(history), events[-1].facts
         every.append(events)
-        if until_fold and any(isinstance(e, events.Folded) for e in events):
+        if until_fold and any(isinstance(e, Folded) for e in events):
             break
     return history, facts, every
 
 
-def folds(events: list) -> list[events.Folded]:
-    return [e for e in events if isinstance(e, events.Folded)]
+def folds(events: list) -> list[Folded]:
+    return [e for e in events if isinstance(e, Folded)]
 
 
 def size(request: dict[str, Any]) -> int:
@@ -219,11 +219,11 @@ def test_a_failed_turn_after_a_fold_leaves_the_history_as_it_was(api, db):
     kept = copy.deepcopy(history)
     api.add(error(400, "invalid_request_error"))
     events = list(bot.respond(history, question(99), facts))
-    assert isinstance(events[-1], events.TurnError)
+    assert isinstance(events[-1], TurnError)
     assert history == kept
     api.add(reply(99))
     retried = list(bot.respond(history, question(99), facts))
-    assert isinstance(retried[-1], events.TurnDone)
+    assert isinstance(retried[-1], TurnDone)
 
 
 def test_a_cut_never_separates_a_tool_call_from_its_result(api, db):
@@ -238,7 +238,7 @@ def test_a_cut_never_separates_a_tool_call_from_its_result(api, db):
             reply(n),
         )
         events = list(bot.respond(history, question(n), facts))
-        assert isinstance(events[-1], events.TurnDone), events[-1]
+        assert isinstance(events[-1], TurnDone), events[-1]
         history, facts = events[-1].history(history), events[-1].facts
         if folds(events):
             break
@@ -282,7 +282,7 @@ def test_offline_the_old_turns_are_set_aside_and_the_cache_picks_up_again(monkey
     for index, ask in enumerate(asks):
         events = list(bot.respond(history, ask, facts))
         done = events[-1]
-        assert isinstance(done, events.TurnDone), done
+        assert isinstance(done, TurnDone), done
         assert done.reply.strip()
         if folds(events) and fold_at is None:
             fold_at = index

@@ -10,11 +10,11 @@ import pytest
 
 import chatbot
 import config
-import events
 import knowledge
 import llm
 import request
 import settings
+from events import Handoff, Sources, TextDelta, Thinking, ToolFinished, TurnDone, TurnError
 from scripted import (
     ScriptedAPI,
     dropped_after,
@@ -55,8 +55,8 @@ def run(bot: chatbot.ChatBot, history: list, message: str, facts: dict | None = 
     return list(bot.respond(history, message, facts))
 
 
-def done(events: list) -> events.TurnDone:
-    assert isinstance(events[-1], events.TurnDone), events[-1]
+def done(events: list) -> TurnDone:
+    assert isinstance(events[-1], TurnDone), events[-1]
     return events[-1]
 
 
@@ -79,7 +79,7 @@ def assert_valid(history: list[dict[str, Any]]) -> None:
 def test_text_reply_streams_in_pieces_and_commits_one_exchange(api, db):
     api.add(text("Our phone line opens at 8 a.m. Eastern."))
     events = run(bot_for(api, db), [], "When do you open?")
-    deltas = of_type(events, events.TextDelta)
+    deltas = of_type(events, TextDelta)
     assert len(deltas) >= 2
     result = done(events)
     assert (
@@ -99,7 +99,7 @@ def test_two_parallel_tool_calls_are_answered_in_one_message_in_order(api, db):
         text("The $1,000 deductible is cheaper."),
     )
     events = run(bot_for(api, db), [], "Compare deductibles for my Corolla")
-    finished = of_type(events, events.ToolFinished)
+    finished = of_type(events, ToolFinished)
     assert [f.tool_use_id for f in finished] == ["toolu_a", "toolu_b"]
     assert not any(f.is_error for f in finished)
     follow_up = api.messages_requests[1]["messages"][-1]
@@ -150,7 +150,7 @@ def test_thinking_blocks_go_back_unchanged(api, db):
         text("Done."),
     )
     events = run(bot_for(api, db), [], "Price my car")
-    assert of_type(events, events.Thinking)
+    assert of_type(events, Thinking)
     sent_back = api.messages_requests[1]["messages"][1]
     assert sent_back["role"] == "assistant"
     assert sent_back["content"][0] == thinking
@@ -237,7 +237,7 @@ def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
     ]
     before = json.dumps(history)
     events = run(bot_for(api, db), history, "Hi")
-    assert isinstance(events[-1], events.TurnError)
+    assert isinstance(events[-1], TurnError)
     assert events[-1].message == config.BUSY
     assert "529" not in events[-1].message
     assert len(api.messages_requests) == settings.MAX_RETRIES + 1
@@ -247,7 +247,7 @@ def test_overloaded_until_retries_run_out_leaves_history_alone(api, db):
 def test_retry_after_beyond_the_cap_fails_fast_instead_of_waiting(api, db):
     api.add(error(429, "rate_limit_error", retry_after="120"))
     events = run(bot_for(api, db), [], "Hi")
-    assert events[-1] == events.TurnError(config.BUSY)
+    assert events[-1] == TurnError(config.BUSY)
     assert len(api.messages_requests) == 1
 
 
@@ -255,9 +255,9 @@ def test_connection_dropped_mid_stream_fails_the_turn_cleanly(api, db):
     frames = message_frames([{"type": "text", "text": "A first sentence. Then the line drops mid"}])
     api.add(dropped_after(frames[:4]))
     events = run(bot_for(api, db), [], "Hi")
-    assert of_type(events, events.TextDelta), "partial text streamed before the drop"
-    assert events[-1] == events.TurnError(config.DROPPED)
-    assert not of_type(events, events.TurnDone)
+    assert of_type(events, TextDelta), "partial text streamed before the drop"
+    assert events[-1] == TurnError(config.DROPPED)
+    assert not of_type(events, TurnDone)
 
 
 def test_error_event_mid_stream_fails_the_turn(api, db):
@@ -268,7 +268,7 @@ def test_error_event_mid_stream_fails_the_turn(api, db):
     ]
     api.add(sse(broken))
     events = run(bot_for(api, db), [], "Hi")
-    assert isinstance(events[-1], events.TurnError)
+    assert isinstance(events[-1], TurnError)
 
 
 def test_a_failed_tool_follow_up_leaves_history_and_the_next_turn_works(api, db):
@@ -278,8 +278,8 @@ def test_a_failed_tool_follow_up_leaves_history_and_the_next_turn_works(api, db)
     api.add(tool_calls(("toolu_f", "get_quote", QUOTE)), error(500, x_should_retry="false"))
     before = json.dumps(history)
     events = run(bot, history, "Quote my Corolla")
-    assert of_type(events, events.ToolFinished), "the tool ran before the follow-up failed"
-    assert events[-1] == events.TurnError(config.BUSY)
+    assert of_type(events, ToolFinished), "the tool ran before the follow-up failed"
+    assert events[-1] == TurnError(config.BUSY)
     assert json.dumps(history) == before
     api.add(text("All good now."))
     second = done(run(bot, history, "Quote my Corolla"))
@@ -307,7 +307,7 @@ def test_malformed_tool_input_becomes_an_error_result_the_model_sees(api, db):
         text("Could you tell me the year?"),
     )
     events = run(bot_for(api, db), [], "Quote my Focus")
-    assert of_type(events, events.ToolFinished)[0].is_error
+    assert of_type(events, ToolFinished)[0].is_error
     result_block = api.messages_requests[1]["messages"][-1]["content"][0]
     assert result_block["is_error"] is True
     assert done(events).reply == "Could you tell me the year?"
@@ -340,7 +340,7 @@ def test_escalation_records_a_handoff_and_announces_it(api, db):
     }
     api.add(tool_calls(("toolu_h", "escalate_to_human", handoff)), text("A colleague will join."))
     events = run(bot_for(api, db), [], "Get me a human", {"conversation_id": "conv-1"})
-    [announced] = of_type(events, events.Handoff)
+    [announced] = of_type(events, Handoff)
     assert announced.reference in [h["reference"] for h in db.handoffs()]
 
 
@@ -453,7 +453,7 @@ def test_an_answer_naming_an_article_lists_its_sections_as_sources(api, db, kb):
     assert {s["title"] for s in result.sources} == {"Electric car insurance"}
     assert all(s["id"].startswith("electric-car-insurance#") for s in result.sources)
     assert all(s["snippet"] and s["section"] for s in result.sources)
-    assert of_type(events, events.Sources)[0].items == result.sources
+    assert of_type(events, Sources)[0].items == result.sources
 
 
 def test_an_answer_citing_nothing_shows_no_sources(api, db, kb):
@@ -468,7 +468,7 @@ def test_the_model_can_search_the_help_centre_itself(api, db, kb):
         text("We tow you to the nearest charging station (see *Roadside assistance*)."),
     )
     events = run(kb_bot_for(api, db, kb), [], "mi coche eléctrico se quedó sin batería")
-    finished = of_type(events, events.ToolFinished)[0]
+    finished = of_type(events, ToolFinished)[0]
     assert finished.summary.startswith("Searched the help centre")
     result_block = api.messages_requests[1]["messages"][-1]["content"][0]
     assert "<searched_for>flat battery tow</searched_for>" in result_block["content"]
@@ -562,7 +562,7 @@ def test_a_short_reply_keeps_the_conversation_language(api, db, kb):
 def test_asking_for_a_person_hands_over_even_if_the_model_does_not(api, db, message):
     api.add(text("I can help you with that myself!"))
     events = run(bot_for(api, db), [], message)
-    [handoff] = of_type(events, events.Handoff)
+    [handoff] = of_type(events, Handoff)
     result = done(events)
     assert handoff.reference in result.reply
     assert [h["reference"] for h in db.handoffs()] == [handoff.reference]
@@ -587,12 +587,12 @@ def test_a_model_that_escalates_itself_is_not_doubled(api, db):
         text("A colleague will take over."),
     )
     events = run(bot_for(api, db), [], "Can I talk to a real person?")
-    assert len(of_type(events, events.Handoff)) == 1
+    assert len(of_type(events, Handoff)) == 1
     assert len(db.handoffs()) == 1
 
 
 def test_mentioning_a_manager_is_not_asking_for_one(api, db):
     api.add(text("Yes, if they are listed on your policy."))
     events = run(bot_for(api, db), [], "can my manager drive my car?")
-    assert of_type(events, events.Handoff) == []
+    assert of_type(events, Handoff) == []
     assert db.handoffs() == []

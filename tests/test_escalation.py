@@ -14,11 +14,11 @@ import pytest
 
 import chatbot
 import config
-import events
 import guardrails
 import knowledge
 import llm
 import review
+from events import Handoff, TextDelta, TurnDone, Withdrawn
 from offline import OfflineModel
 from scripted import ScriptedAPI, message_json, text, tool_calls
 
@@ -37,25 +37,23 @@ def converse(bot: chatbot.ChatBot, *messages: str) -> list[list[object]]:
     for message in messages:
         events = list(bot.respond(history, message, facts))
         done = events[-1]
-        assert isinstance(done, events.TurnDone), done
+        assert isinstance(done, TurnDone), done
         history, facts = history + done.messages, done.facts
         turns.append(events)
     return turns
 
 
-def handoffs_of(events: list[object]) -> list[events.Handoff]:
-    return [e for e in events if isinstance(e, events.Handoff)]
+def handoffs_of(events: list[object]) -> list[Handoff]:
+    return [e for e in events if isinstance(e, Handoff)]
 
 
 def shown(events: list[object]) -> str:
     """What the customer read: the streamed text, or what replaced it."""
-    withdrawn = [e.text for e in events if isinstance(e, events.Withdrawn)]
+    withdrawn = [e.text for e in events if isinstance(e, Withdrawn)]
     if withdrawn:
-        after = events.index(next(e for e in events if isinstance(e, events.Withdrawn)))
-        return withdrawn[-1] + "".join(
-            e.text for e in events[after:] if isinstance(e, events.TextDelta)
-        )
-    return "".join(e.text for e in events if isinstance(e, events.TextDelta))
+        after = events.index(next(e for e in events if isinstance(e, Withdrawn)))
+        return withdrawn[-1] + "".join(e.text for e in events[after:] if isinstance(e, TextDelta))
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 def assert_briefed(record: dict, language: str = "en") -> None:
@@ -116,7 +114,7 @@ def test_a_record_is_complete_even_if_the_customer_leaves_mid_turn(db):
     """The page stops reading events when the tab closes; the colleague still gets a brief."""
     turn = offline_bot(db).respond([], TRIGGERED["legal"], {})
     for event in turn:
-        if isinstance(event, events.Handoff):
+        if isinstance(event, Handoff):
             turn.close()
             break
     [record] = db.handoffs()
@@ -319,7 +317,7 @@ def test_a_failing_side_model_falls_back_to_the_heuristic(keyed, db):
     bot.reviewer = review.SideModelReviewer(bot.client)
     [events] = converse(bot, "Is roadside assistance included?")
     assert "Roadside assistance is included." in shown(events)
-    assert isinstance(events[-1], events.TurnDone)
+    assert isinstance(events[-1], TurnDone)
 
 
 HEURISTIC = [

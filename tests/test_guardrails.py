@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import chatbot
 import config
-import events
 import guardrails
 import llm
+from events import Masked
 from guardrails import (
     BANK,
     CARD,
@@ -588,7 +588,7 @@ def test_a_card_number_never_reaches_the_model_the_history_or_the_database(monke
     )
     bot = chatbot.ChatBot(llm.connect(transport=httpx2.MockTransport(api.handle)).client, db)
     events = list(bot.respond([], f"please charge my card {VISA} instead", {}))
-    [masked] = [e for e in events if isinstance(e, events.Masked)]
+    [masked] = [e for e in events if isinstance(e, Masked)]
     assert masked.kinds == (CARD,) and "card number" in masked.notice
     customer_turns = [
         m for r in api.messages_requests for m in r["messages"] if m["role"] == "user"
@@ -607,7 +607,7 @@ def test_the_customer_is_told_once_per_conversation(monkeypatch, db):
     first = list(bot.respond([], "my password is Hunter2", {}))
     facts = first[-1].facts
     second = list(bot.respond(first[-1].messages, "password: Hunter3", facts))
-    notices = [e.notice for e in (*first, *second) if isinstance(e, events.Masked)]
+    notices = [e.notice for e in (*first, *second) if isinstance(e, Masked)]
     assert notices[0] and notices[1] == ""
 
 

@@ -14,12 +14,12 @@ import pytest
 import chatbot
 import config
 import envelope
-import events
 import knowledge
 import llm
 import request
 import settings
 from budget import estimate_tokens
+from events import Handoff, ToolFinished, TurnDone, Usage
 from knowledge import KnowledgeBase, LocalEmbedder
 from offline import OfflineModel, PromptCache, quote_details
 
@@ -43,7 +43,7 @@ def talk(db, knowledge):
         def say(self, text: str) -> list:
             events = list(bot.respond(self.history, text, self.facts))
             result = events[-1]
-            assert isinstance(result, events.TurnDone), result
+            assert isinstance(result, TurnDone), result
             self.history = self.history + result.messages
             self.facts = result.facts
             return events
@@ -56,7 +56,7 @@ def reply_of(events: list) -> str:
 
 
 def tools_called(events: list) -> list[str]:
-    return [e.name for e in events if isinstance(e, events.ToolFinished)]
+    return [e.name for e in events if isinstance(e, ToolFinished)]
 
 
 def test_answers_opening_hours_from_the_static_context(conversation):
@@ -131,7 +131,7 @@ def test_quote_asks_for_missing_details_then_calls_get_quote(conversation):
     assert "model year" in reply_of(first)
     second = conversation.say("It's a 2021 Toyota Corolla, about 12,000 miles a year, and I'm 35")
     assert tools_called(second) == ["get_quote"]
-    [finished] = [e for e in second if isinstance(e, events.ToolFinished)]
+    [finished] = [e for e in second if isinstance(e, ToolFinished)]
     assert not finished.is_error
     assert finished.input["make"] == "Toyota"
     assert finished.input["year"] == 2021
@@ -142,14 +142,14 @@ def test_quote_asks_for_missing_details_then_calls_get_quote(conversation):
 def test_prices_in_replies_only_come_from_the_quote_tool(conversation):
     conversation.say("How much would it cost to insure my Tesla Model 3?")
     events = conversation.say("2023, 8000 miles a year, I'm 41 years old")
-    [finished] = [e for e in events if isinstance(e, events.ToolFinished)]
+    [finished] = [e for e in events if isinstance(e, ToolFinished)]
     quoted = {f"{finished.data['monthly_premium']:,.2f}", f"{finished.data['annual_premium']:,.2f}"}
     assert set(re.findall(r"\$([\d,]+\.\d\d)", reply_of(events))) <= quoted
 
 
 def test_asking_for_a_person_records_a_handoff(conversation, db):
     events = conversation.say("This is going nowhere, can I talk to a real person?")
-    [handoff] = [e for e in events if isinstance(e, events.Handoff)]
+    [handoff] = [e for e in events if isinstance(e, Handoff)]
     assert handoff.reference in reply_of(events)
     assert [h["reference"] for h in db.handoffs()] == [handoff.reference]
 
@@ -191,7 +191,7 @@ def test_rejects_requests_the_api_would_reject():
 
 def test_cache_reads_everything_but_the_new_turn(conversation):
     usages = [
-        next(e for e in conversation.say(q) if isinstance(e, events.Usage))
+        next(e for e in conversation.say(q) if isinstance(e, Usage))
         for q in (
             "What does collision cover?",
             "And comprehensive?",
