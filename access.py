@@ -1,22 +1,81 @@
-"""Who may use the page: sign-in (OIDC via st.login), a shared pilot passcode, or local mode.
+"""Who may use the page and what they may see: sign-in (OIDC via st.login), passcodes, or
+local mode, and the roles each one grants.
 
-The passcode check lives here, apart from the page, so its rules can be tested without a
-browser: a constant-time compare, and a short lock-out after repeated failures from one place.
+Roles: customer (the chat), agent (the desk), lead (the desk and insights), author (the Prompt
+lab). With passcodes, PILOT_PASSCODE admits customers and STAFF_PASSCODES (role:passcode pairs)
+admits staff; with sign-in, a [roles] table in secrets maps emails or whole domains to roles;
+local mode (nothing configured) grants every role. The rules live here, apart from the page, so
+they can be tested without a browser: constant-time compares, a short lock-out after repeated
+failures from one place, and which role may open which page (may_open), which every staff page
+checks itself.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import settings
 
+log = logging.getLogger(__name__)
+
 LOCAL = "local"
 PASSCODE = "passcode"
 OIDC = "oidc"
+
+CUSTOMER = "customer"
+AGENT = "agent"
+LEAD = "lead"
+AUTHOR = "author"
+ROLES = (CUSTOMER, AGENT, LEAD, AUTHOR)
+STAFF = (AGENT, LEAD, AUTHOR)
+# The staff pages and who may open them (everyone may open the chat). A lead works the queue
+# too; nobody else sees another customer's conversation.
+PAGES: dict[str, frozenset[str]] = {
+    "desk": frozenset({AGENT, LEAD}),
+    "insights": frozenset({LEAD}),
+    "lab": frozenset({AUTHOR}),
+}
+
+
+def may_open(roles: frozenset[str], page: str) -> bool:
+    """Whether someone holding `roles` may see `page` ("chat" is everyone's)."""
+    return page == "chat" or bool(roles & PAGES.get(page, frozenset()))
+
+
+def staff_passcodes(configured: str) -> dict[str, str]:
+    """STAFF_PASSCODES ("agent:…,lead:…") as {passcode: role}; pairs naming no known staff
+    role, or no passcode, are ignored (and named in the server log, never the passcode)."""
+    found: dict[str, str] = {}
+    for pair in configured.split(","):
+        role, _, passcode = pair.strip().partition(":")
+        role, passcode = role.strip().lower(), passcode.strip()
+        if role in STAFF and passcode:
+            found[passcode] = role
+        elif pair.strip():
+            log.warning("STAFF_PASSCODES: ignored an entry for role %r", role[:20])
+    return found
+
+
+def roles_for(email: str | None, table: Mapping[str, object]) -> frozenset[str]:
+    """The roles of a signed-in email from secrets' [roles] table: each role lists emails or
+    domains ("acme.example" matches anyone@acme.example). Everyone is a customer too."""
+    if not email or "@" not in email:
+        return frozenset({CUSTOMER})
+    address = email.strip().casefold()
+    domain = address.rsplit("@", 1)[1]
+    granted = {CUSTOMER}
+    for role, members in table.items():
+        names = [members] if isinstance(members, str) else members
+        if role in STAFF and isinstance(names, list | tuple):
+            listed = {str(name).strip().casefold().lstrip("@") for name in names}
+            if address in listed or domain in listed:
+                granted.add(role)
+    return frozenset(granted)
 
 
 def client_from(forwarded: object, ip: object) -> str | None:
@@ -29,10 +88,10 @@ def client_from(forwarded: object, ip: object) -> str | None:
 
 
 def mode(has_auth_section: bool) -> str:
-    """Sign-in when secrets configure it, else the passcode when one is set, else local."""
+    """Sign-in when secrets configure it, else passcodes when one is set, else local."""
     if has_auth_section:
         return OIDC
-    return PASSCODE if settings.PILOT_PASSCODE else LOCAL
+    return PASSCODE if settings.PILOT_PASSCODE or settings.STAFF_PASSCODES else LOCAL
 
 
 @dataclass
@@ -54,21 +113,35 @@ class Gate:
                 return 0.0
             return max(0.0, recent[-1] + settings.PASSCODE_LOCKOUT_SECONDS - self.clock())
 
-    def check(self, client: str, attempt: str) -> bool:
-        """Whether `attempt` is the passcode; a failure counts towards the lock-out."""
+    def check(self, client: str, attempt: str) -> str | None:
+        """The role `attempt` admits (a staff passcode's role, or customer for the pilot
+        passcode), or None; a failure counts towards the lock-out."""
         if self.locked_for(client):
-            return False
-        expected = settings.PILOT_PASSCODE.encode()
-        if expected and hmac.compare_digest(attempt.encode(), expected):
+            return None
+        role = _role_of(attempt)
+        if role is not None:
             with self._lock:
                 self._failures.pop(client, None)
-            return True
+            return role
         with self._lock:
             self._failures.setdefault(client, []).append(self.clock())
             self._failures[client] = self._recent(client)
-        return False
+        return None
 
     def _recent(self, client: str) -> list[float]:
         window = settings.PASSCODE_LOCKOUT_SECONDS
         now = self.clock()
         return [t for t in self._failures.get(client, []) if now - t < window]
+
+
+def _role_of(attempt: str) -> str | None:
+    """Which configured passcode `attempt` is, compared in constant time against every one."""
+    given = attempt.encode()
+    role = None
+    choices = [*staff_passcodes(settings.STAFF_PASSCODES).items()]
+    if settings.PILOT_PASSCODE:
+        choices.append((settings.PILOT_PASSCODE, CUSTOMER))
+    for passcode, granted in choices:
+        if hmac.compare_digest(given, passcode.encode()) and role is None:
+            role = granted
+    return role if attempt else None

@@ -1,21 +1,30 @@
-"""The entry: page config, secrets into the environment, the pilot's front door, then the page.
+"""The entry: page config, secrets into the environment, the pilot's front door, then the
+pages this person's roles may open (st.navigation, rebuilt on every run).
 
-UI only, and short: what a page shows lives in ui/, and st.navigation picks the page on every
-run (one page for now, its navigation hidden).
+UI only, and short: what a page shows lives in ui/, and each staff page checks the role itself
+(a page left out of the list is not served, but that is not the authorisation).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 import streamlit as st
 
 import access
-from ui import chat
-from ui.session import auth_configured
+from ui.session import auth_configured, roles
 
 TURN_LOG_HANDLER = "acme-turns-stderr"
 TITLE = "Eva · Acme Insurance"
+# The staff pages (access.PAGES says who may open each): title and icon, at /<name>.
+STAFF_PAGES = {
+    "desk": ("Agent desk", "🧑‍💼"),
+    "insights": ("Insights", "📊"),
+    "lab": ("Prompt lab", "🧪"),
+}
+staff_log = logging.getLogger("acme.staff")
 
 st.set_page_config(page_title=TITLE, page_icon="🛡️")
 # Top-level keys of .streamlit/secrets.toml become environment variables (ANTHROPIC_API_KEY).
@@ -23,15 +32,17 @@ st.secrets.load_if_toml_exists()
 
 
 def turn_log_to_stderr() -> None:
-    """The one JSON line per turn (`acme.turns`) on the server's stderr: Streamlit configures
-    only its own loggers, so without this handler the line would go nowhere."""
-    logger = logging.getLogger("acme.turns")
-    if not any(handler.get_name() == TURN_LOG_HANDLER for handler in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.set_name(TURN_LOG_HANDLER)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    """The JSON lines per turn (`acme.turns`) and per staff action (`acme.staff`) on the
+    server's stderr: Streamlit configures only its own loggers, so without this handler the
+    lines would go nowhere."""
+    for name in ("acme.turns", "acme.staff"):
+        logger = logging.getLogger(name)
+        if not any(handler.get_name() == TURN_LOG_HANDLER for handler in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.set_name(TURN_LOG_HANDLER)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,7 +60,7 @@ def admitted() -> bool:
         st.title(TITLE)
         st.button("Sign in", on_click=st.login, type="primary")
         return False
-    if how == access.LOCAL or st.session_state.get("admitted"):
+    if how == access.LOCAL or st.session_state.get("role"):
         return True
     st.title("Eva · Acme Insurance pilot")
     # Lock-outs count per address. Clients without one (localhost, a test harness) share one
@@ -59,8 +70,13 @@ def admitted() -> bool:
         attempt = st.text_input("Pilot passcode", type="password")
         entered = st.form_submit_button("Enter", type="primary")
     if entered:
-        if passcode_gate().check(client, attempt):
-            st.session_state.admitted = True
+        role = passcode_gate().check(client, attempt)
+        if role:
+            st.session_state.role = role
+            if role in access.STAFF:
+                # Who came in as staff, when and from where; never the passcode.
+                line = {"event": "staff_sign_in", "role": role, "via": "passcode", "from": client}
+                staff_log.info(json.dumps({**line, "at": datetime.now(UTC).isoformat()}))
             st.rerun()
         wait = passcode_gate().locked_for(client)
         if wait:
@@ -76,9 +92,18 @@ def client_address() -> str | None:
     return access.client_from(st.context.headers.get("X-Forwarded-For"), st.context.ip_address)
 
 
+def pages(granted: frozenset[str]) -> list[st.Page]:
+    """The chat for everyone, and each staff page whose role this person holds."""
+    listed = [st.Page("ui/pages/chat.py", title="Chat", icon="💬", default=True)]
+    for name, (title, icon) in STAFF_PAGES.items():
+        if access.may_open(granted, name):
+            listed.append(st.Page(f"ui/pages/{name}.py", title=title, icon=icon, url_path=name))
+    return listed
+
+
 turn_log_to_stderr()
-# One page for now (the staff panels are in its sidebar), so no navigation is shown.
-page = st.navigation([st.Page(chat.render, title=TITLE, default=True)], position="hidden")
+listed = pages(roles())
+page = st.navigation(listed, position="sidebar" if len(listed) > 1 else "hidden")
 if not admitted():
     st.stop()
 page.run()

@@ -145,8 +145,12 @@ VOYAGE_RERANK_MODEL = _env("ACME_VOYAGE_RERANK_MODEL", "rerank-2.5")
 # The pilot: access and limits (access.py, app.py).
 # ---------------------------------------------------------------------------------------------
 
-# With no [auth] section in secrets, a shared passcode guards the page when this is set.
+# With no [auth] section in secrets, a shared passcode guards the page when this is set. It
+# admits customers only.
 PILOT_PASSCODE = _env("PILOT_PASSCODE", "")
+# Staff passcodes, comma-separated role:passcode pairs (agent:…,lead:…,author:…); each admits
+# its role (access.ROLES). Same lock-out rules as the pilot passcode.
+STAFF_PASSCODES = _env("STAFF_PASSCODES", "")
 # This many wrong passcodes from one client within the lock-out window lock it out for it.
 PASSCODE_MAX_FAILURES = 5
 PASSCODE_LOCKOUT_SECONDS = 60.0

@@ -108,7 +108,7 @@ def run(ctx: Context) -> dict[str, float]:
             first.locator(CHAT_BOX).wait_for(timeout=120_000)
             first.get_by_role("button", name="New conversation").wait_for(timeout=120_000)
             figures["cold start to first page (s)"] = time.perf_counter() - started
-            first.get_by_text("Prompt lab").wait_for(timeout=120_000)
+            first.get_by_text("Help centre ready").wait_for(timeout=120_000)
             figures["cold start to the knowledge base loaded (s)"] = time.perf_counter() - started
             time.sleep(1)
             figures["server memory, 1 session (MB)"] = rss_mb(server.pid)

@@ -20,6 +20,7 @@ os.environ.update(
         "VOYAGE_API_KEY": "",
         "CHROMA_HOST": "",
         "PILOT_PASSCODE": "",
+        "STAFF_PASSCODES": "",
         "SUPPORT_MODE": "",
         "ACME_OFFLINE_PACE": "0",
         "ACME_DATA_DIR": os.path.join(_HOME, "data"),

@@ -51,6 +51,13 @@ def send(at: AppTest, message: str) -> AppTest:
     return at
 
 
+def open_page(at: AppTest, name: str) -> AppTest:
+    """Go to a page the navigation lists (ui/pages/<name>.py), as its sidebar link does."""
+    at.switch_page(f"ui/pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def texts(at: AppTest) -> list[str]:
     return ["\n".join(m.value for m in message.markdown) for message in at.chat_message]
 
@@ -211,11 +218,12 @@ def test_a_person_asked_for_in_any_language_reaches_the_agent_desk(page, languag
     reference = record["reference"]
     banner = page.chat_message[1].info[0].value
     assert f"reference {reference}" in banner and "colleague picks this" in banner
-    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
-    assert desk.label == "Agent desk (1 open)"
+    desk = open_page(page, "desk")
+    assert desk.title[0].value == "Agent desk"
+    assert desk.caption[0].value.startswith("1 open")
     assert any(reference in m.value for m in desk.markdown)
     assert any(PERSON[language] in t.value for t in desk.text), "the summary quotes them"
-    [draft] = [a for a in page.sidebar.text_area if a.key == f"draft-{reference}"]
+    [draft] = [a for a in desk.text_area if a.key == f"draft-{reference}"]
     assert reference in draft.value and len(draft.value) > 40
     assert language in " ".join(c.value for c in desk.caption)
 
@@ -223,13 +231,12 @@ def test_a_person_asked_for_in_any_language_reaches_the_agent_desk(page, languag
 def test_the_agent_desk_lists_a_handoff_and_resolves_it(page):
     page.run()
     send(page, "Can I talk to a real person please?")
-    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
-    assert desk.label == "Agent desk (1 open)"
+    desk = open_page(page, "desk")
+    assert desk.caption[0].value.startswith("1 open")
     [reference] = [h["reference"] for h in Store(settings.DATABASE_URL).handoffs()]
     assert any(reference in m.value for m in desk.markdown)
-    next(b for b in page.sidebar.button if b.key == f"resolve-{reference}").click().run()
-    desk = next(e for e in page.sidebar.expander if e.label.startswith("Agent desk"))
-    assert desk.label == "Agent desk (0 open)"
+    next(b for b in desk.button if b.key == f"resolve-{reference}").click().run()
+    assert desk.caption[0].value.startswith("0 open")
     assert Store(settings.DATABASE_URL).handoffs() == []
 
 
@@ -297,9 +304,89 @@ def test_the_right_passcode_opens_the_page(page, monkeypatch):
     assert page.chat_input and "Pilot" in " ".join(c.value for c in page.sidebar.caption)
 
 
-def test_local_mode_is_badged(page):
+def test_local_mode_is_badged_and_opens_every_page(page):
     page.run()
-    assert any("Local mode" in c.value for c in page.sidebar.caption)
+    assert any("every page is open" in c.value for c in page.sidebar.caption)
+    for name, title in (("desk", "Agent desk"), ("insights", "Insights"), ("lab", "Prompt lab")):
+        opened = open_page(page, name)
+        assert opened.title[0].value == title
+        assert any("Local mode" in c.value for c in opened.sidebar.caption), "badged there too"
+
+
+STAFF = {"agent": "agent-tern-7", "lead": "lead-gull-3", "author": "author-auk-5"}
+# Which pages each passcode's navigation lists (the chat is everyone's).
+OPENS = {
+    "customer": set(),
+    "agent": {"desk"},
+    "lead": {"desk", "insights"},
+    "author": {"lab"},
+}
+
+
+@pytest.fixture
+def pilot(page, monkeypatch):
+    """The pilot's passcodes: one for customers, one per staff role."""
+    monkeypatch.setattr(settings, "PILOT_PASSCODE", "tide-pool-42")
+    monkeypatch.setattr(settings, "STAFF_PASSCODES", ",".join(f"{r}:{p}" for r, p in STAFF.items()))
+    return page
+
+
+def enter(at: AppTest, passcode: str) -> AppTest:
+    at.run()
+    at.text_input[0].set_value(passcode)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("role", OPENS)
+def test_each_passcode_lists_exactly_the_pages_of_its_role(pilot, role):
+    page = enter(pilot, STAFF.get(role, "tide-pool-42"))
+    assert page.chat_input, "everyone may use the chat"
+    for name in ("desk", "insights", "lab"):
+        if name in OPENS[role]:
+            assert not open_page(page, name).error, f"{role} opens {name}"
+            page.switch_page("ui/pages/chat.py").run()
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                page.switch_page(f"ui/pages/{name}.py")
+
+
+def test_the_customer_page_shows_no_staff_tool(pilot):
+    page = enter(pilot, "tide-pool-42")
+    send(page, "Can I talk to a real person please?")
+    shown = " ".join(str(e.value) for e in (*page.markdown, *page.caption, *page.sidebar.caption))
+    for staff_only in ("Agent desk", "Insights", "Prompt lab", "Mark resolved", "Draft reply"):
+        assert staff_only not in shown
+    assert not page.text_area, "no draft box on the customer's page"
+
+
+@pytest.mark.parametrize(
+    ("name", "role"), [("desk", "customer"), ("insights", "agent"), ("lab", "lead")]
+)
+def test_a_staff_page_refuses_a_role_that_may_not_open_it_however_it_is_reached(pilot, name, role):
+    """Hiding a page is not authorisation: the page itself checks, here run directly as its
+    own script (as a server would if its navigation were bypassed) with a crafted query."""
+    Store(settings.DATABASE_URL).add_handoff("c-other", "Wants a person.", "high", "Summary")
+    direct = AppTest.from_file(str(ROOT / "ui" / "pages" / f"{name}.py"), default_timeout=60)
+    direct.session_state["role"] = role
+    direct.query_params["role"] = "lead"
+    direct.run()
+    assert not direct.exception, direct.exception
+    assert [e.value for e in direct.error] == [
+        "This page is for Acme staff. Sign in with a staff account or passcode to open it."
+    ]
+    assert not direct.title and not direct.markdown and not direct.text, "nothing of the page"
+
+
+def test_a_staff_sign_in_is_logged_without_the_passcode(pilot, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="acme.staff"):
+        enter(pilot, STAFF["agent"])
+    [line] = [r.getMessage() for r in caplog.records if r.name == "acme.staff"]
+    assert '"event": "staff_sign_in"' in line and '"role": "agent"' in line
+    assert STAFF["agent"] not in line
 
 
 def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):
@@ -329,12 +416,12 @@ def test_insights_show_real_numbers_after_a_few_conversations(page):
     send(page, "I want to talk to a real person")
     next(b for b in page.sidebar.button if b.label == "New conversation").click().run()
     send(page, "Does comprehensive cover hail damage?")
-    panel = next(e for e in page.sidebar.expander if e.label.startswith("Insights"))
-    table = panel.markdown[0].value
+    panel = open_page(page, "insights")
+    assert panel.title[0].value == "Insights"
+    table = next(m.value for m in panel.markdown if "| Conversations |" in m.value)
     assert "| Conversations | 2 (3 turns) |" in table
     assert "| Resolved without a person | 50% |" in table
-    kinds = [child.type for child in panel.children.values()]
-    assert kinds.count("vega_lite_chart") == 2, "per day, and escalations by reason"
+    assert len(panel.get("vega_lite_chart")) == 2, "per day, and escalations by reason"
 
 
 def test_a_reload_resumes_the_conversation_from_the_url(page):
@@ -400,8 +487,8 @@ def test_the_prompt_lab_shows_config_changes_and_a_broken_rule_in_the_quick_eval
     page.run()
     source = Path(config.__file__).read_text()
     page.session_state["config_at_start"] = source.replace("No competitors.", "No rivals.")
-    page.run()
-    lab = next(e for e in page.sidebar.expander if e.label == "Prompt lab")
+    lab = open_page(page, "lab")
+    assert lab.title[0].value == "Prompt lab"
     diff = next(c.value for c in lab.code if c.language == "diff")
     assert "-- **No rivals.**" in diff and "+- **No competitors.**" in diff
 
@@ -409,7 +496,7 @@ def test_the_prompt_lab_shows_config_changes_and_a_broken_rule_in_the_quick_eval
         button = next(b for b in lab.button if b.label.startswith("Run quick eval"))
         button.click().run()
         assert not page.exception, page.exception
-        table = next(e for e in page.sidebar.expander if e.label == "Prompt lab").dataframe[0]
+        table = lab.dataframe[0]
         return {row.scenario: (row.result, row.reason) for row in table.value.itertuples()}
 
     before = quick_eval()

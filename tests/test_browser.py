@@ -6,6 +6,7 @@ session's prebuilt index; every step leaves a screenshot in test-artifacts/brows
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -63,23 +64,31 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(kb, tmp_path_factory) -> Iterator[Server]:
-    """`make run`'s command on a free port, offline, on a temporary home; stopped at the end.
+    """`make run`'s command on a free port, offline, on a temporary home; stopped at the end."""
+    with running_app(tmp_path_factory.mktemp("browser-home"), {}) as started:
+        yield started
 
-    `kb` has indexed kb/ for the session but holds its folder's writer lock, so the app gets a
-    copy: its start-up sync then finds every chunk embedded (seconds instead of a minute).
+
+@contextlib.contextmanager
+def running_app(home: Path, extra: dict[str, str], name: str = "server") -> Iterator[Server]:
+    """The app served from `home` with `extra` in its environment, until the block ends.
+
+    The session's index (built by the `kb` fixture, which holds its folder's writer lock) is
+    copied in, so the app's start-up sync finds every chunk embedded (seconds, not a minute).
     """
-    home = tmp_path_factory.mktemp("browser-home")
     shutil.copytree(settings.INDEX_DIR, home / "index", ignore=shutil.ignore_patterns("*.lock"))
     env = {
         **os.environ,
         "ANTHROPIC_API_KEY": "",
-        # A developer's .env may guard the page with a passcode; blank wins over .env.
+        # A developer's .env may guard the page with passcodes; blank wins over .env.
         "PILOT_PASSCODE": "",
+        "STAFF_PASSCODES": "",
         "ACME_DATA_DIR": str(home / "data"),
         "ACME_INDEX_DIR": str(home / "index"),
         "DATABASE_URL": f"sqlite:///{home / 'acme.db'}",
         "ACME_OFFLINE_PACE": OFFLINE_PACE,
         "HOME": str(home),
+        **extra,
     }
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -92,7 +101,7 @@ def server(kb, tmp_path_factory) -> Iterator[Server]:
         *("--server.fileWatcherType", "none"),
     ]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with (ARTIFACTS / "server.log").open("w") as log:
+    with (ARTIFACTS / f"{name}.log").open("w") as log:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -106,11 +115,11 @@ def server(kb, tmp_path_factory) -> Iterator[Server]:
             deadline = time.monotonic() + SERVER_START_SECONDS
             while not healthy(url):
                 if process.poll() is not None:
-                    pytest.fail(f"streamlit exited with {process.returncode}; see server.log")
+                    pytest.fail(f"streamlit exited with {process.returncode}; see {name}.log")
                 if time.monotonic() > deadline:
                     pytest.fail(f"streamlit not healthy after {SERVER_START_SECONDS} s")
                 time.sleep(0.2)
-            yield Server(url, env["DATABASE_URL"], ARTIFACTS / "server.log")
+            yield Server(url, env["DATABASE_URL"], ARTIFACTS / f"{name}.log")
         finally:
             stop(process)
 

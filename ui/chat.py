@@ -1,7 +1,7 @@
 """The customer's page: Eva's greeting, the conversation so far, the message box, a turn as it
 streams, a failed turn's retry, the starter questions; and its sidebar: the model badge, who
-is signed in, a fresh start, the conversation's rating and transcript, its tokens and cost,
-then the staff panels (ui/desk.py, insights.py, lab.py) until they get pages of their own.
+is signed in, a fresh start, the conversation's rating and transcript, its tokens and cost.
+No staff tool: the desk, insights and the Prompt lab are pages of their own, by role.
 
 Composes the page from the modules beside it; turn logic stays in chatbot.py and storage in
 the store, and nothing here is kept outside st.session_state.
@@ -14,23 +14,20 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-import access
 import chatbot
 import config
 import llm
 import settings
 import tools
 from review import reviewer_for
-from ui import desk, insights, lab
 from ui.messages import AVATARS, render_entry
 from ui.session import (
     answering_connection,
-    auth_configured,
     fresh_conversation,
     knowledge,
     resume_or_start,
-    signed_in_as,
     store,
+    who_line,
     within_rate_limit,
 )
 from ui.turn import RATE_LIMITED, failed_turn, queue, stream_turn
@@ -73,8 +70,8 @@ def render() -> None:
         starters()
     # Every rerun also catches the index up with kb/ edits (and names a broken article).
     kb = knowledge()
-    with st.sidebar:
-        lab.render(conn, kb)
+    if kb is not None:
+        st.sidebar.caption(f"📚 Help centre ready: {len(kb.chunks):,} sections indexed.")
 
 
 def message_sent() -> str:
@@ -114,13 +111,7 @@ def sidebar(conn: llm.Connection) -> None:
             st.markdown(f":orange-background[🔌 {conn.label}]")
         else:
             st.markdown(f":green-background[✨ {conn.label}]")
-        who = signed_in_as()
-        if who:
-            st.caption(f"Signed in as {who}")
-        elif access.mode(auth_configured()) == access.LOCAL:
-            st.caption("🏠 Local mode: no sign-in (set PILOT_PASSCODE or [auth] for a pilot).")
-        else:
-            st.caption("🔑 Pilot: passcode accepted.")
+        st.caption(who_line())
         st.button("New conversation", on_click=fresh_conversation, width="stretch")
         if st.session_state.display:
             conversation_end()
@@ -137,8 +128,6 @@ def sidebar(conn: llm.Connection) -> None:
         )
         if conn.offline:
             st.caption("Offline: token counts are estimates and nothing is billed.")
-        desk.render()
-        insights.render()
 
 
 def rate_conversation() -> None:

@@ -1,6 +1,6 @@
-"""The agent desk (in the chat page's sidebar for now): the human team's queue of open
-handoffs, most urgent first, each with its summary, an editable draft reply, the masked
-transcript and one-click resolve.
+"""The agent desk page (/desk, agents and leads): the human team's queue of open handoffs, most
+urgent first, each with its summary, an editable draft reply, the masked transcript and
+one-click resolve. It checks the role itself before showing anything.
 
 Reads and resolves handoffs through the store only; it never opens a handoff (escalation.py
 does) and never touches the customer's session state.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.session import store
+from ui.session import require, store, who_line
 
 
 def resolve(reference: str) -> None:
@@ -20,8 +20,12 @@ def resolve(reference: str) -> None:
 
 def render() -> None:
     """The human team's queue: open handoffs, most urgent first, each with one-click resolve."""
+    require("desk")
+    st.sidebar.caption(who_line())
+    st.title("Agent desk")
     queue = store().handoffs(status="open")
-    with st.expander(f"Agent desk ({len(queue)} open)", icon="🧑‍💼"):
+    st.caption(f"{len(queue)} open, most urgent first, then oldest.")
+    with st.container():
         if not queue:
             st.caption("No open handoffs.")
         for handoff in queue:

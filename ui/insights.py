@@ -1,4 +1,4 @@
-"""The pilot's numbers (in the chat page's sidebar for now): conversations and turns,
+"""The insights page (/insights, leads): the pilot's numbers: conversations and turns,
 deflection, thumbs up, cost per conversation, cache share, reply times, conversations per day
 and handoffs by reason, for the last 30 days.
 
@@ -11,16 +11,20 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from ui.session import store
+from ui.session import require, store, who_line
 
 INSIGHT_DAYS = 30
 
 
 def render() -> None:
     """The pilot's numbers for the last 30 days, from the database (no conversation text)."""
+    require("insights")
+    st.sidebar.caption(who_line())
+    st.title("Insights")
+    st.caption(f"The last {INSIGHT_DAYS} days, from the database (no conversation text).")
     since = datetime.now(UTC) - timedelta(days=INSIGHT_DAYS)
     numbers = store().insights(since)
-    with st.expander("Insights (30 days)", icon="📊"):
+    with st.container():
         if not numbers["conversations"]:
             st.caption("No conversations recorded yet.")
             return

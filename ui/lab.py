@@ -1,4 +1,4 @@
-"""The Prompt lab (in the chat page's sidebar for now), for prompt authors: the composed
+"""The Prompt lab page (/lab, prompt authors): the composed
 system prompt, its size and cache eligibility, what changed in config.py since this session
 began, and a quick eval of the change without a terminal.
 
@@ -21,7 +21,7 @@ import llm
 import request
 import settings
 from knowledge import KnowledgeBase
-from ui.session import auth_configured, connection
+from ui.session import auth_configured, connection, require, who_line
 
 CONFIG_FILE = Path(config.__file__)
 # The quick eval runs the scenarios carrying this tag.
@@ -45,12 +45,15 @@ def prompt_tokens(prompt: str, model: str) -> int | None:
 def render(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
     """For prompt authors: the composed prompt, its size and cache eligibility, what changed in
     config.py since this session began, and a quick eval of the change without a terminal."""
+    require("lab")
+    st.sidebar.caption(who_line())
+    st.title("Prompt lab")
     prompt = request.system_prompt()
     tokens = prompt_tokens(prompt, config.MODEL)
     minimum = settings.MIN_CACHEABLE_TOKENS.get(config.MODEL, settings.DEFAULT_MIN_CACHEABLE_TOKENS)
     source = CONFIG_FILE.read_text(encoding="utf-8")
     started = st.session_state.setdefault("config_at_start", source)
-    with st.expander("Prompt lab", icon="🧪"):
+    with st.container():
         quick_eval(conn, kb)
         changes = "".join(
             difflib.unified_diff(

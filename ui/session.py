@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import streamlit as st
 
+import access
 import events
 import llm
 import settings
@@ -23,6 +25,8 @@ from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
 
 log = logging.getLogger(__name__)
+# A staff page opened by someone whose role may not: said plainly, nothing of the page shown.
+REFUSED = "This page is for Acme staff. Sign in with a staff account or passcode to open it."
 
 
 @st.cache_resource(show_spinner=False)
@@ -96,6 +100,46 @@ def signed_in_as() -> str | None:
         email = st.user.get("email")
         return email if isinstance(email, str) else None
     return None
+
+
+def roles() -> frozenset[str]:
+    """The roles of this browser session, worked out on the server on every run: from the
+    sign-in (secrets' [roles] table), the passcode entered, or local mode (every role). Never
+    from the URL or the query string."""
+    how = access.mode(auth_configured())
+    if how == access.LOCAL:
+        return frozenset(access.ROLES)
+    if how == access.OIDC:
+        if not st.user.is_logged_in:
+            return frozenset()
+        table = st.secrets.get("roles", {})
+        return access.roles_for(signed_in_as(), table if isinstance(table, Mapping) else {})
+    role = st.session_state.get("role")
+    return frozenset({role}) if role in access.ROLES else frozenset()
+
+
+def who_line() -> str:
+    """Who is here, for the sidebar of every page; local mode says every page is open."""
+    how = access.mode(auth_configured())
+    if how == access.LOCAL:
+        return (
+            "🏠 Local mode: no sign-in, so every page is open (set PILOT_PASSCODE, "
+            "STAFF_PASSCODES or [auth] for a pilot)."
+        )
+    staff = sorted(roles() & set(access.STAFF))
+    as_staff = f" ({', '.join(staff)})" if staff else ""
+    who = signed_in_as()
+    if who:
+        return f"Signed in as {who}{as_staff}"
+    return f"🔑 Pilot: {staff[0] if staff else 'customer'} passcode accepted."
+
+
+def require(page: str) -> None:
+    """Stop here unless this session may open `page`: every staff page calls it first, so a
+    page reached by URL, a stale tab or a crafted link is refused on the server."""
+    if not access.may_open(roles(), page):
+        st.error(REFUSED)
+        st.stop()
 
 
 def spent_today() -> float:
