@@ -41,10 +41,11 @@ def signed_in(
     tab.goto(url)
     if unlisted:
         notice = tab.get_by_role("dialog")
-        sync_api.expect(notice).to_contain_text("Page not found")
+        # The first view of a fresh server waits for the app's imports.
+        sync_api.expect(notice).to_contain_text("Page not found", timeout=FIRST_VIEW_SECONDS * 1000)
         tab.keyboard.press("Escape")
         sync_api.expect(notice).to_have_count(0)
-    tab.get_by_label("Pilot passcode").fill(passcode)
+    tab.get_by_label("Pilot passcode").fill(passcode, timeout=FIRST_VIEW_SECONDS * 1000)
     tab.get_by_role("button", name="Enter").click()
     tab.get_by_role("heading", name="Hi, I'm Eva").wait_for(timeout=FIRST_VIEW_SECONDS * 1000)
     return tab
