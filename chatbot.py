@@ -144,15 +144,17 @@ class ChatBot:
 
     def _context(self, facts: Facts, language: str) -> tools.ToolContext:
         """What the tools know of this conversation: who is verified, where rows go, now."""
-        return tools.ToolContext(
+        context = tools.ToolContext(
             store=self.store,
             conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
             verified_policy=facts.get("verified_policy"),
             failed_verifications=facts.get("failed_verifications", 0),
             knowledge=self.knowledge,
             language=language,
-            **({"clock": self.clock} if self.clock else {}),
         )
+        if self.clock:
+            context.clock = self.clock
+        return context
 
     def _fit(
         self,
