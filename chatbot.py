@@ -5,6 +5,9 @@ the help centre, build the request (request.py), stream the reply through the ou
 every tool the model asked for, loop until the model ends its turn, apply the escalation policy
 (escalation.py), record the turn, and hand the caller the new messages in one piece. The caller
 commits them or, when the turn fails, does nothing at all: history is never touched halfway.
+While a person owns the conversation Eva never answers: the state is read when the turn starts
+and again before anything of hers is shown or stored, and a claim that lands mid-turn ends it
+with WithPerson (the customer's message goes to the person).
 
 Owns the loop only: requests are built in request.py, tags in envelope.py, handoffs opened in
 escalation.py, tools run by tools.py, rows written by the store.
@@ -46,6 +49,7 @@ from events import (
     TurnError,
     Usage,
     Withdrawn,
+    WithPerson,
 )
 from knowledge import KnowledgeBase, Results, cited_sources
 from request import (
@@ -64,6 +68,14 @@ from turn import Turn
 log = logging.getLogger(__name__)
 # One JSON line per finished turn: ids, route, timings, tokens, tools. Never the customer's words.
 turn_log = logging.getLogger("acme.turns")
+
+
+class Claimed(Exception):
+    """A person claimed the conversation while Eva was working on her reply."""
+
+    def __init__(self, person: str) -> None:
+        super().__init__(person)
+        self.person = person
 
 
 class ChatBot:
@@ -88,7 +100,7 @@ class ChatBot:
     def respond(
         self, history: list[dict[str, Any]], text: str, facts: Facts | None = None
     ) -> Iterator[Event]:
-        """Yield the events of one turn; the last is TurnDone or TurnError."""
+        """Yield the events of one turn; the last is TurnDone, TurnError or WithPerson."""
         facts = Facts(**(facts or {}))
         inbound = guardrails.check(text, facts.get("language", "en"))
         if inbound.masked:
@@ -98,6 +110,10 @@ class ChatBot:
             yield Masked(inbound.text, inbound.masked, notice)
         facts["language"] = inbound.language
         context = self._context(facts, inbound.language)
+        person = escalation.turn_starts(self.store, context.conversation_id)
+        if person is not None:
+            yield self._passed_on(context, inbound.text, facts, person, joined=False)
+            return
         said_before = [customer_text(m) for m in history if m["role"] == "user"]
         turn = Turn.start(history, said_before, inbound, held=config.HOLD_REPLY_UNTIL_SCORED)
         found = self._retrieve(inbound.text)
@@ -106,6 +122,10 @@ class ChatBot:
         try:
             yield from self._fit(turn, history, inbound, found, facts)
             yield from self._loop(turn, len(turn.messages) - 1, context)
+            self._ours(context)
+        except Claimed as claimed:
+            yield self._passed_on(context, inbound.text, facts, claimed.person, joined=True)
+            return
         except (anthropic.APIError, httpx2.HTTPError) as error:
             log.warning("turn failed: %s", type(error).__name__)
             yield TurnError(llm.customer_message(error))
@@ -116,14 +136,17 @@ class ChatBot:
             return
         sources = cited_sources(turn.reply(), turn.offered)
         # Even a refused exchange is checked: a threat to sue still reaches a person.
-        route, confidence = yield from self._escalate(
-            turn, inbound, said_before, facts, context, bool(sources)
-        )
+        try:
+            route, confidence = yield from self._escalate(
+                turn, inbound, said_before, facts, context, bool(sources)
+            )
+            self._ours(context)
+        except Claimed as claimed:
+            yield self._passed_on(context, inbound.text, facts, claimed.person, joined=True)
+            return
         if turn.held:
             yield TextDelta(turn.reply())
-        facts["conversation_id"] = context.conversation_id
-        facts["verified_policy"] = context.verified_policy
-        facts["failed_verifications"] = context.failed_verifications
+        self._keep(facts, context)
         reply = turn.reply()
         sources = sources if route != review.WITHHOLD else []
         turn_id = self._record(turn, context, inbound.text, reply, route, confidence, sources)
@@ -142,17 +165,39 @@ class ChatBot:
             folded=turn.folded,
         )
 
+    def _ours(self, context: tools.ToolContext) -> None:
+        """Raises Claimed if a person owns the conversation now (read from the store)."""
+        person = escalation.person_on(self.store, context.conversation_id)
+        if person is not None:
+            raise Claimed(person)
+
+    def _passed_on(
+        self, context: tools.ToolContext, text: str, facts: Facts, person: str, joined: bool
+    ) -> WithPerson:
+        """The turn's end without Eva: the customer's (masked) message kept for the person."""
+        message = escalation.to_person(self.store, context.conversation_id, text)
+        self._keep(facts, context)
+        return WithPerson(person, int(message["id"]), joined, facts)
+
+    @staticmethod
+    def _keep(facts: Facts, context: tools.ToolContext) -> None:
+        facts["conversation_id"] = context.conversation_id
+        facts["verified_policy"] = context.verified_policy
+        facts["failed_verifications"] = context.failed_verifications
+
     def _context(self, facts: Facts, language: str) -> tools.ToolContext:
         """What the tools know of this conversation: who is verified, where rows go, now."""
-        return tools.ToolContext(
+        context = tools.ToolContext(
             store=self.store,
             conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
             verified_policy=facts.get("verified_policy"),
             failed_verifications=facts.get("failed_verifications", 0),
             knowledge=self.knowledge,
             language=language,
-            **({"clock": self.clock} if self.clock else {}),
         )
+        if self.clock:
+            context.clock = self.clock
+        return context
 
     def _fit(
         self,
@@ -376,7 +421,7 @@ class ChatBot:
     def _loop(self, turn: Turn, history_length: int, context: tools.ToolContext) -> Iterator[Event]:
         """Call the model until it ends its turn, running tools between calls."""
         for round_number in range(1, config.MAX_TOOL_ROUNDS + 1):
-            message = yield from self._stream(turn, history_length)
+            message = yield from self._stream(turn, history_length, context)
             turn.stop_reason = stop = message.stop_reason or "end_turn"
             content = [p for p in (block_param(b) for b in message.content) if p is not None]
             content = with_text(content, turn.round_text)
@@ -421,11 +466,12 @@ class ChatBot:
             return
 
     def _stream(
-        self, turn: Turn, history_length: int
+        self, turn: Turn, history_length: int, context: tools.ToolContext
     ) -> Generator[Event, None, anthropic.types.Message]:
         """One streamed model call; returns the final message.
 
-        Text reaches the page only after the output checks, a sentence at a time.
+        Text reaches the page only after the output checks, a sentence at a time, and only
+        while no person owns the conversation (raises Claimed otherwise).
         """
         request = build_request(turn.messages, history_length)
         turn.round_text = ""
@@ -435,6 +481,7 @@ class ChatBot:
                 if event.type == "text":
                     released = turn.guard.feed(event.text)
                     if released:
+                        self._ours(context)
                         yield from self._show(turn, released, new_round)
                         new_round = False
                 elif event.type == "thinking":
@@ -442,6 +489,7 @@ class ChatBot:
             message = stream.get_final_message()
         released = turn.guard.flush()
         if released:
+            self._ours(context)
             yield from self._show(turn, released, new_round)
         usage = Usage.of(message, config.MODEL)
         turn.usage = turn.usage + usage
@@ -468,6 +516,7 @@ class ChatBot:
         for block in content:
             if block["type"] != "tool_use":
                 continue
+            self._ours(context)  # a tool may move money: never after a person has taken over
             yield ToolStarted(block["id"], block["name"], block["input"])
             result = tools.run_tool(block["name"], block["input"], context)
             yield ToolFinished(

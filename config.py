@@ -667,3 +667,87 @@ DRAFT_TOPIC = {
     "fr": "Vous avez écrit : « {quote} ». ",
     "ru": "Вы написали: «{quote}». ",
 }
+
+# The human side (escalation.py): the lines the customer reads while a person has the
+# conversation, in their language; {name} is the colleague's display name.
+JOINED_LINE = {
+    "en": "{name} from Acme has joined the conversation.",
+    "es": "{name}, de Acme, se ha unido a la conversación.",
+    "de": "{name} von Acme ist dem Gespräch beigetreten.",
+    "fr": "{name}, d'Acme, a rejoint la conversation.",
+    "ru": "{name} из Acme присоединился(-ась) к разговору.",
+}
+HANDED_BACK_LINE = {
+    "en": "{name} has handed the conversation back to Eva, who can keep helping you.",
+    "es": "{name} ha devuelto la conversación a Eva, que puede seguir ayudándole.",
+    "de": "{name} hat das Gespräch an Eva zurückgegeben, die Ihnen weiterhilft.",
+    "fr": "{name} a rendu la conversation à Eva, qui peut continuer à vous aider.",
+    "ru": "{name} передал(а) разговор обратно Еве, она продолжит вам помогать.",
+}
+CLOSED_LINE = {
+    "en": "{name} has closed this conversation. If you need anything else, just write again.",
+    "es": "{name} ha cerrado esta conversación. Si necesita algo más, escriba de nuevo.",
+    "de": "{name} hat dieses Gespräch geschlossen. Wenn Sie noch etwas brauchen, schreiben "
+    "Sie einfach wieder.",
+    "fr": "{name} a clôturé cette conversation. Si vous avez besoin d'autre chose, écrivez-nous "
+    "à nouveau.",
+    "ru": "{name} закрыл(а) этот разговор. Если понадобится что-то ещё, просто напишите снова.",
+}
+# An approved action, by tool: {amount}, {policy}, {date} and {reference} come from its result.
+APPROVED_LINE = {
+    "request_refund": {
+        "en": "Your refund of {amount} has been approved: reference **{reference}**. It reaches "
+        "your original payment method within 5–7 business days.",
+        "es": "Su reembolso de {amount} ha sido aprobado: referencia **{reference}**. Llegará a "
+        "su método de pago original en 5–7 días hábiles.",
+        "de": "Ihre Erstattung von {amount} wurde genehmigt: Referenz **{reference}**. Sie geht "
+        "innerhalb von 5–7 Werktagen an Ihre ursprüngliche Zahlungsart.",
+        "fr": "Votre remboursement de {amount} a été approuvé : référence **{reference}**. Il "
+        "arrive sur votre moyen de paiement d'origine sous 5 à 7 jours ouvrés.",
+        "ru": "Возврат {amount} одобрен: номер **{reference}**. Деньги поступят на исходный "
+        "способ оплаты в течение 5–7 рабочих дней.",
+    },
+    "cancel_policy": {
+        "en": "Your policy {policy} is cancelled from {date}, and its refund of {amount} has been "
+        "approved: reference **{reference}**.",
+        "es": "Su póliza {policy} queda cancelada desde el {date}, y su reembolso de {amount} ha "
+        "sido aprobado: referencia **{reference}**.",
+        "de": "Ihre Police {policy} ist ab {date} gekündigt, und die Erstattung von {amount} "
+        "wurde genehmigt: Referenz **{reference}**.",
+        "fr": "Votre police {policy} est résiliée à partir du {date}, et son remboursement de "
+        "{amount} a été approuvé : référence **{reference}**.",
+        "ru": "Ваш полис {policy} расторгнут с {date}, возврат {amount} одобрен: номер "
+        "**{reference}**.",
+    },
+    "request_policy_change": {
+        "en": "The change to your policy {policy} has been approved and passed on to be made: "
+        "reference **{reference}**. A colleague confirms any new premium with you.",
+        "es": "El cambio en su póliza {policy} ha sido aprobado y se tramitará: referencia "
+        "**{reference}**. Un compañero le confirmará cualquier nueva prima.",
+        "de": "Die Änderung Ihrer Police {policy} wurde genehmigt und wird umgesetzt: Referenz "
+        "**{reference}**. Eine neue Prämie bestätigt Ihnen ein Kollege.",
+        "fr": "La modification de votre police {policy} a été approuvée et transmise : référence "
+        "**{reference}**. Un collègue vous confirmera toute nouvelle prime.",
+        "ru": "Изменение полиса {policy} одобрено и передано в работу: номер **{reference}**. "
+        "Новую стоимость, если она изменится, подтвердит коллега.",
+    },
+}
+DECLINED_LINE = {
+    "en": "After review, we could not approve this request. {name} will explain why and what "
+    "you can do instead.",
+    "es": "Tras revisarla, no hemos podido aprobar esta solicitud. {name} le explicará por qué y "
+    "qué puede hacer.",
+    "de": "Nach Prüfung konnten wir diesen Antrag nicht genehmigen. {name} erklärt Ihnen, warum "
+    "und was Sie stattdessen tun können.",
+    "fr": "Après examen, nous n'avons pas pu approuver cette demande. {name} vous explique "
+    "pourquoi et ce que vous pouvez faire.",
+    "ru": "После проверки мы не смогли одобрить этот запрос. {name} объяснит причину и что "
+    "можно сделать.",
+}
+# What Eva reads when a colleague hands a conversation back (escalation.hand_back), in English
+# like the rest of the prompt. {lines}: what was said and done meanwhile, one per line.
+HANDBACK_NOTE = (
+    "A colleague, {name}, had this conversation and has handed it back to you. What was said "
+    "and done meanwhile:\n{lines}\nContinue from here: build on what {name} said and did, and do "
+    "not repeat or contradict it."
+)

@@ -1,23 +1,29 @@
 """Why and how a person gets a conversation: the triggers checked in code after each reply,
-the team's hours, the one way into the queue (open, or join the open handoff), its priority
-and what the customer is told will happen.
+the team's hours and the queue's real wait, the one way into the queue (open, or join the open
+handoff, with any action waiting on approval), its priority and what the customer is told; then
+the person's side: claim, reply, note, hand back (with the note Eva reads), close.
 
 Tools (escalate_to_human, the money tools above their limit), the checks after each reply in
-chatbot and, later, the agent desk all go through here; the store only keeps the rows.
+chatbot and the agent desk all go through here; the store only keeps the rows, and each move of
+a conversation between Eva and a person is the store's compare-and-set (store.modes).
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dt_time
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import config
 import guardrails
 import review
-from store import most_urgent
+import settings
+from store import Store, most_urgent
 
 if TYPE_CHECKING:
     from events import Facts
@@ -60,6 +66,61 @@ def spoken(moment: datetime) -> str:
     return f"{moment:%A} {config.spoken_hour(moment.hour)} Eastern Time"
 
 
+def business_seconds(start: datetime, end: datetime) -> float:
+    """How much of start..end fell in the team's hours: a conversation queued at 7:55 p.m. and
+    claimed at 8:05 a.m. the next day waited ten minutes of the team's time, not twelve hours."""
+    zone = ZoneInfo(TEAM_TIMEZONE)
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    total = 0.0
+    while day <= last:
+        hours = TEAM_HOURS_ET.get(day.weekday())
+        if hours is not None:
+            midnight = datetime.combine(day, dt_time(0), tzinfo=zone)
+            opens, closes = (midnight + timedelta(hours=h) for h in hours)
+            total += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+def expected_wait(store: Store, now: datetime) -> float | None:
+    """The queue's real wait, in seconds: the median time from queue to claim, in the team's
+    hours, over the most recent claims (settings.QUEUE_WAIT_*); None with too few to tell."""
+    since = now - timedelta(days=settings.QUEUE_WAIT_WINDOW_DAYS)
+    waits = []
+    for claim_row in store.actions(action="claim", since=since, limit=settings.QUEUE_WAIT_SAMPLE):
+        waited = claim_row["detail"].get("waited_s")
+        if isinstance(waited, int | float):
+            claimed = datetime.fromisoformat(claim_row["at"])
+            waits.append(business_seconds(claimed - timedelta(seconds=waited), claimed))
+    if len(waits) < settings.QUEUE_WAIT_MIN_CLAIMS:
+        return None
+    return float(statistics.median(waits))
+
+
+def next_steps(store: Store, now: datetime, priority: str) -> str:
+    """What the customer is told will happen: in the team's hours the queue's real wait (the
+    usual 15 minutes until there are claims to measure), else when the team opens next, with a
+    ticket offered instead."""
+    if team_available(now):
+        wait = expected_wait(store, now)
+        if wait is None:
+            return "A colleague picks this conversation up, typically within 15 minutes."
+        minutes = max(1, math.ceil(wait / 60))
+        return (
+            f"A colleague picks this conversation up in about {minutes} minute"
+            f"{'s' if minutes > 1 else ''} (the team's recent waiting time)."
+        )
+    step = (
+        f"The team is offline now (open {config.FACTS['hours_weekdays']}; "
+        f"{config.FACTS['hours_saturday']}); a colleague picks this up the next business "
+        f"morning, from {spoken(next_opening(now))}. If you prefer, I can create a ticket "
+        "instead and a colleague replies by email."
+    )
+    if priority == "urgent":
+        step += f" For an accident or claim emergency, the claims line {CLAIMS_PHONE} is 24/7."
+    return step
+
+
 # ---------------------------------------------------------------------------------------------
 # Into the queue.
 # ---------------------------------------------------------------------------------------------
@@ -79,12 +140,15 @@ def open_handoff(
     summary: str,
     trigger: str,
     source: str = "code",
+    pending: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Queues the conversation for a person and says when they will pick it up.
 
     The one way into the queue: the model's escalate_to_human, the tools that hit a limit, and
     chatbot's triggers in code. One open handoff per conversation: a retried turn or a second
-    trigger reuses it. Returns reference, priority, status, team_available_now and next_steps.
+    trigger reuses it. The conversation moves from Eva to waiting (audited). `pending` is an
+    action only a person may approve, (tool, its exact input): it waits on the handoff.
+    Returns reference, priority, status, team_available_now and next_steps.
     """
     already = ctx.store.handoffs(conversation_id=ctx.conversation_id)
     handoff = (
@@ -101,25 +165,24 @@ def open_handoff(
             source=source,
         )
     )
-    available = team_available(ctx.clock())
-    if available:
-        next_step = "A colleague picks this conversation up, typically within 15 minutes."
-    else:
-        next_step = (
-            f"The team is offline now (open {config.FACTS['hours_weekdays']}; "
-            f"{config.FACTS['hours_saturday']}); a colleague picks this up the next business "
-            "morning."
+    ctx.store.move(ctx.conversation_id, "wait", EVA.id, EVA.name, EVA.role)
+    if pending is not None:
+        tool, params = pending
+        ctx.store.add_approval(
+            ctx.conversation_id,
+            handoff["reference"],
+            tool,
+            {k: float(v) if isinstance(v, Decimal) else v for k, v in params.items()},
+            policy_number=ctx.verified_policy,
+            language=ctx.language,
         )
-        if priority == "urgent":
-            next_step += (
-                f" For an accident or claim emergency, the claims line {CLAIMS_PHONE} is 24/7."
-            )
+    now = ctx.clock()
     return {
         "reference": handoff["reference"],
         "priority": handoff["priority"],
         "status": handoff["status"],
-        "team_available_now": available,
-        "next_steps": next_step,
+        "team_available_now": team_available(now),
+        "next_steps": next_steps(ctx.store, now, priority),
     }
 
 
@@ -221,3 +284,177 @@ def brief(
         language=ctx.language,
         policy_number=ctx.verified_policy,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The person's side: claim, talk, hand back, close. Each move is audited by the store.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who acts, as the audit and the customer know them: the sign-in id, the display name the
+    customer reads, and the role (customer pages never build one)."""
+
+    id: str
+    name: str
+    role: str
+
+
+# Eva, as the audit names her when her turn moves a conversation into the queue.
+EVA = Staff("eva", "Eva", "bot")
+
+
+class NotYours(PermissionError):
+    """Only the person who claimed a conversation speaks in it or hands it back."""
+
+
+def person_on(store: Store, conversation_id: str | None) -> str | None:
+    """The display name of the person who owns the conversation now; None while it is Eva's
+    (or waiting). Read just before anything of Eva's is shown or stored."""
+    if not conversation_id:
+        return None
+    mode = store.conversation_mode(conversation_id)
+    return str(mode["agent_name"] or "") if mode["mode"] == "human" else None
+
+
+def turn_starts(store: Store, conversation_id: str) -> str | None:
+    """A customer's message arrives: a closed conversation is Eva's again (audited as
+    reopened); returns the person who owns it, if one does (then Eva does not answer)."""
+    mode = store.conversation_mode(conversation_id)
+    if mode["mode"] == "closed":
+        store.move(conversation_id, "reopen", EVA.id, EVA.name, EVA.role)
+    return str(mode["agent_name"] or "") if mode["mode"] == "human" else None
+
+
+def to_person(store: Store, conversation_id: str, text: str) -> dict[str, Any]:
+    """The customer's message, kept for the person who owns the conversation (masked)."""
+    return store.add_human_message(conversation_id, "customer", text)
+
+
+def claim(store: Store, conversation_id: str, staff: Staff) -> dict[str, Any] | None:
+    """Takes a waiting conversation: the new mode, or None when another colleague claimed it
+    first (exactly one of two clicking at once wins). The customer reads who joined."""
+    moved = store.move(conversation_id, "claim", staff.id, staff.name, staff.role)
+    if moved is not None:
+        _tell(store, conversation_id, "notice", config.JOINED_LINE, staff)
+    return moved
+
+
+def reply(
+    store: Store, conversation_id: str, staff: Staff, text: str, *, draft: str | None = None
+) -> dict[str, Any]:
+    """The agent's reply to the customer, under their name; `draft` is Eva's draft when the
+    reply started from it (the audit says whether it was sent as it was or edited)."""
+    _owned(store, conversation_id, staff)
+    message = store.add_human_message(
+        conversation_id, "agent", text, author_id=staff.id, author_name=staff.name
+    )
+    used = "none" if draft is None else "as_is" if text.strip() == draft.strip() else "edited"
+    detail = {"message_id": message["id"], "draft": used}
+    store.record_action(staff.id, staff.name, staff.role, "reply", conversation_id, detail)
+    return message
+
+
+def note(store: Store, conversation_id: str, staff: Staff, text: str) -> dict[str, Any]:
+    """A private note between colleagues: never shown to the customer, never sent to Eva."""
+    message = store.add_human_message(
+        conversation_id, "note", text, author_id=staff.id, author_name=staff.name
+    )
+    detail = {"message_id": message["id"]}
+    store.record_action(staff.id, staff.name, staff.role, "note", conversation_id, detail)
+    return message
+
+
+def hand_back(
+    store: Store, conversation_id: str, staff: Staff, note_for_eva: str = ""
+) -> dict[str, Any] | None:
+    """Gives the conversation back to Eva: the new mode with "note", what Eva reads of what was
+    said and done meanwhile (kept as a "handback" message for the loop to add to her history);
+    None if it was not this person's to give back. The handoff is resolved."""
+    _owned(store, conversation_id, staff)
+    earlier = store.messages_since(conversation_id, private=True)
+    last_back = max((m["id"] for m in earlier if m["kind"] == "handback"), default=0)
+    moved = store.move(conversation_id, "hand_back", staff.id, staff.name, staff.role)
+    if moved is None:
+        return None
+    lines = [
+        f"- {'Customer' if m['kind'] == 'customer' else m['author_name']}: {m['text']}"
+        for m in earlier
+        if m["id"] > last_back and m["kind"] in ("customer", "agent")
+    ]
+    if note_for_eva.strip():
+        lines.append(f"- {staff.name}'s note for you: {note_for_eva.strip()}")
+    text = config.HANDBACK_NOTE.format(
+        name=staff.name, lines="\n".join(lines) or "- (nothing was said)"
+    )
+    kept = store.add_human_message(
+        conversation_id, "handback", text, author_id=staff.id, author_name=staff.name
+    )
+    _tell(store, conversation_id, "notice", config.HANDED_BACK_LINE, staff)
+    _resolve(store, conversation_id)
+    return {**moved, "note": kept["text"]}
+
+
+def close(store: Store, conversation_id: str, staff: Staff, outcome: str) -> dict[str, Any] | None:
+    """Closes a waiting or claimed conversation with an outcome (store.tables.OUTCOMES); None
+    if it was in neither mode. A customer who writes again reopens it with Eva."""
+    mode = store.conversation_mode(conversation_id)
+    if mode["mode"] == "human" and mode["agent_id"] != staff.id and staff.role != "lead":
+        raise NotYours(f"{conversation_id} is {mode['agent_name']}'s")
+    moved = store.move(conversation_id, "close", staff.id, staff.name, staff.role, outcome=outcome)
+    if moved is not None:
+        _tell(store, conversation_id, "notice", config.CLOSED_LINE, staff)
+        _resolve(store, conversation_id)
+    return moved
+
+
+def notes_for_eva(store: Store, conversation_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+    """The hand-back notes newer than after_id: what the loop adds to Eva's history."""
+    found = store.messages_since(conversation_id, after_id, private=True)
+    return [m for m in found if m["kind"] == "handback"]
+
+
+def customer_language(store: Store, conversation_id: str) -> str:
+    """The conversation's language as last recorded (or its handoff's), English if neither."""
+    language = store.conversation_mode(conversation_id)["language"]
+    if not language:
+        handoffs = store.handoffs(status=None, conversation_id=conversation_id)
+        language = handoffs[-1]["language"] if handoffs else None
+    return str(language or "en")
+
+
+def tell(
+    store: Store, conversation_id: str, staff: Staff, texts: dict[str, str], **values: Any
+) -> dict[str, Any]:
+    """A line of config's (per language) to the customer in their language, under staff's name."""
+    return _tell(store, conversation_id, "agent", texts, staff, **values)
+
+
+def _tell(
+    store: Store,
+    conversation_id: str,
+    kind: str,
+    texts: dict[str, str],
+    staff: Staff,
+    **values: Any,
+) -> dict[str, Any]:
+    line = config.localised(texts, customer_language(store, conversation_id))
+    return store.add_human_message(
+        conversation_id,
+        kind,
+        line.format(name=staff.name, **values),
+        author_id=staff.id,
+        author_name=staff.name,
+    )
+
+
+def _owned(store: Store, conversation_id: str, staff: Staff) -> None:
+    mode = store.conversation_mode(conversation_id)
+    if mode["mode"] != "human" or mode["agent_id"] != staff.id:
+        raise NotYours(f"{conversation_id} is not claimed by {staff.name}: claim it first")
+
+
+def _resolve(store: Store, conversation_id: str) -> None:
+    for handoff in store.handoffs(conversation_id=conversation_id):
+        store.resolve_handoff(handoff["reference"])

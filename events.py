@@ -254,6 +254,20 @@ class TurnDone:
         return [*(before if self.folded is None else self.folded), *self.messages]
 
 
+@dataclass(frozen=True)
+class WithPerson:
+    """The turn ended without Eva: a person owns the conversation, so her reply (if any had
+    streamed) is dropped and nothing of hers was recorded. The customer's message went to the
+    person (message_id in the store's human-mode messages). `joined` when the claim landed
+    during this turn: the page withdraws what streamed and shows that `agent_name` has joined.
+    Keep `facts` for the next turn, as after TurnDone; history is unchanged."""
+
+    agent_name: str
+    message_id: int
+    joined: bool
+    facts: Facts
+
+
 Event = (
     TextDelta
     | Masked
@@ -267,4 +281,5 @@ Event = (
     | Usage
     | TurnError
     | TurnDone
+    | WithPerson
 )

@@ -159,3 +159,16 @@ RATE_LIMIT_MESSAGES = int(_env("ACME_RATE_LIMIT_MESSAGES", "8"))
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Spend on Claude per UTC day, from the recorded usage; beyond it the offline model answers.
 DAILY_SPEND_CAP_USD = float(_env("ACME_DAILY_SPEND_CAP_USD", "25"))
+
+# ---------------------------------------------------------------------------------------------
+# The human side: the queue (escalation.py, the agent desk).
+# ---------------------------------------------------------------------------------------------
+
+# "Waiting" tells the customer the queue's real wait: the median time to a claim, in business
+# hours, over the most recent claims within the window; with fewer claims than the minimum the
+# usual line is given instead.
+QUEUE_WAIT_SAMPLE = int(_env("ACME_QUEUE_WAIT_SAMPLE", "20"))
+QUEUE_WAIT_WINDOW_DAYS = int(_env("ACME_QUEUE_WAIT_WINDOW_DAYS", "14"))
+QUEUE_WAIT_MIN_CLAIMS = int(_env("ACME_QUEUE_WAIT_MIN_CLAIMS", "3"))
+# The desk highlights a conversation waiting longer than this.
+QUEUE_TARGET_SECONDS = int(_env("ACME_QUEUE_TARGET_SECONDS", "900"))

@@ -43,6 +43,9 @@ class ToolContext:
     language: str = "en"
     # The time now, as an aware datetime; tests pass a fixed one.
     clock: Callable[[], datetime] = _utc_now
+    # Set only when a colleague approved this call on the desk (approvals.decide): the money
+    # tools then act above the chat's limit and record who approved. Never from the model.
+    approved_by: str | None = None
 
 
 Handler = Callable[[dict[str, Any], ToolContext], ToolResult]

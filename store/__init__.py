@@ -6,10 +6,12 @@ the prototype's SQLite file and on the pilot's PostgreSQL. It is the only place 
 for storage (guardrails.for_storage, the one rule), and opening a database applies the numbered
 migrations it has not had yet.
 
-Modules: tables (models, PRIORITIES), schema (engine, schema steps), migrations (numbered,
-recorded, applied under a lock), records (row ↔ plain data, references), fixtures (demo
-customers), sessions (what each part shares), and Store's parts: accounts, backoffice,
-handoffs, conversations, insights. Store itself only wires them together; it holds no logic.
+Modules: tables (models, PRIORITIES, MODES), schema (engine, schema steps), migrations
+(numbered, recorded, applied under a lock), records (row ↔ plain data, references), fixtures
+(demo customers), sessions (what each part shares), and Store's parts: accounts, backoffice,
+handoffs, conversations, insights, and the human side: audit (staff actions), modes (who speaks
+for Acme, the queue), human (human-mode messages), approvals (pending actions). Store itself
+only wires them together; it holds no logic.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from __future__ import annotations
 import settings
 from store import fixtures, migrations, schema
 from store.accounts import Accounts
+from store.approvals import Approvals
 from store.backoffice import BackOffice
 from store.conversations import Conversations
 from store.handoffs import Handoffs
+from store.human import HumanMessages
 from store.insights import Insights
+from store.modes import Modes
 from store.records import REFERENCE_ALPHABET
 from store.tables import (
+    MODES,
     PRIORITIES,
     Base,
     Claim,
@@ -39,6 +45,7 @@ from store.tables import (
 )
 
 __all__ = [
+    "MODES",
     "PRIORITIES",
     "REFERENCE_ALPHABET",
     "Base",
@@ -57,7 +64,9 @@ __all__ = [
 ]
 
 
-class Store(Accounts, BackOffice, Handoffs, Conversations, Insights):
+class Store(
+    Accounts, BackOffice, Handoffs, Conversations, Insights, Modes, HumanMessages, Approvals
+):
     """One engine shared by every thread; each method opens and closes its own session."""
 
     def __init__(self, url: str | None = None) -> None:

@@ -84,6 +84,7 @@ class Accounts(Sessions):
         refund_usd: Decimal | float | None = None,
         reason: str = "",
         conversation_id: str | None = None,
+        approved_by: str | None = None,
     ) -> dict[str, Any]:
         """Cancels the policy from effective and returns it.
 
@@ -109,7 +110,13 @@ class Accounts(Sessions):
                 result = records.policy_dict(policy)
                 if refund_usd is not None:
                     refund = records.new_refund(
-                        reference, number, refund_usd, reason, "cancellation", conversation_id
+                        reference,
+                        number,
+                        refund_usd,
+                        reason,
+                        "cancellation",
+                        conversation_id,
+                        approved_by,
                     )
                     session.add(refund)
                     session.flush()

@@ -59,14 +59,16 @@ class BackOffice(Sessions):
         *,
         kind: str = "refund",
         conversation_id: str | None = None,
+        approved_by: str | None = None,
     ) -> dict[str, Any]:
-        """Records a requested refund for the back office to pay and returns it."""
+        """Records a requested refund for the back office to pay and returns it; approved_by
+        names the colleague who approved one above the chat's limit."""
         if kind not in REFUND_KINDS:
             raise ValueError(f"kind must be one of {', '.join(REFUND_KINDS)}")
 
         def build(reference: str) -> Refund:
             return records.new_refund(
-                reference, policy_number, amount, reason, kind, conversation_id
+                reference, policy_number, amount, reason, kind, conversation_id, approved_by
             )
 
         return records.refund_dict(self._insert_with_reference(build, records.refund_reference))

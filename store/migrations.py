@@ -53,7 +53,18 @@ def _baseline(engine: Engine) -> None:
     schema.add_missing_indexes(engine)
 
 
-MIGRATIONS = (Migration(1, "baseline", _baseline),)
+def _human_side(engine: Engine) -> None:
+    """Issue 15: the audit trail, human-mode messages and approvals (new tables), and on
+    conversations who speaks for Acme (mode, since when, the agent, the outcome); on refunds,
+    who approved one. Conversations from before it are Eva's ("bot")."""
+    schema.create_tables(engine)
+    schema.add_missing_columns(engine)
+    schema.add_missing_indexes(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE conversations SET mode = 'bot' WHERE mode IS NULL"))
+
+
+MIGRATIONS = (Migration(1, "baseline", _baseline), Migration(2, "human side", _human_side))
 
 # Kept out of store.tables' metadata: it describes the database, not the store's data.
 APPLIED = Table(

@@ -19,12 +19,15 @@ from store.tables import (
     HANDOFF_UPDATABLE,
     PRIORITIES,
     TURN_METRICS,
+    Approval,
     Claim,
     Conversation,
     Feedback,
     Handoff,
+    HumanMessage,
     Policy,
     Refund,
+    StaffAction,
     Ticket,
     Turn,
 )
@@ -150,6 +153,7 @@ def new_refund(
     reason: str,
     kind: str,
     conversation_id: str | None,
+    approved_by: str | None = None,
 ) -> Refund:
     return Refund(
         reference=reference,
@@ -160,6 +164,7 @@ def new_refund(
         status="requested",
         conversation_id=conversation_id,
         created_at=now(),
+        approved_by=approved_by,
     )
 
 
@@ -173,6 +178,7 @@ def refund_dict(refund: Refund) -> dict[str, Any]:
         "status": refund.status,
         "conversation_id": refund.conversation_id,
         "created_at": iso_utc(refund.created_at),
+        "approved_by": refund.approved_by,
     }
 
 
@@ -229,6 +235,72 @@ def turn_dict(turn: Turn) -> dict[str, Any]:
     }
 
 
+def mode_dict(conversation_id: str, conversation: Conversation | None) -> dict[str, Any]:
+    """Who speaks for Acme in a conversation; one never recorded is Eva's."""
+    if conversation is None:
+        return {
+            "conversation_id": conversation_id,
+            "mode": "bot",
+            "since": None,
+            "agent_id": None,
+            "agent_name": None,
+            "outcome": None,
+            "language": None,
+        }
+    return {
+        "conversation_id": conversation_id,
+        "mode": conversation.mode or "bot",
+        "since": iso_utc(conversation.mode_since) if conversation.mode_since else None,
+        "agent_id": conversation.agent_id,
+        "agent_name": conversation.agent_name,
+        "outcome": conversation.outcome,
+        "language": conversation.language,
+    }
+
+
+def action_dict(row: StaffAction) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": iso_utc(row.at),
+        "actor": row.actor,
+        "actor_name": row.actor_name,
+        "role": row.role,
+        "action": row.action,
+        "conversation_id": row.conversation_id,
+        "detail": dict(row.detail or {}),
+    }
+
+
+def human_message_dict(row: HumanMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "created_at": iso_utc(row.created_at),
+        "kind": row.kind,
+        "author_id": row.author_id,
+        "author_name": row.author_name,
+        "text": row.text,
+    }
+
+
+def approval_dict(row: Approval) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "conversation_id": row.conversation_id,
+        "handoff_reference": row.handoff_reference,
+        "tool": row.tool,
+        "params": dict(row.params),
+        "policy_number": row.policy_number,
+        "language": row.language,
+        "status": row.status,
+        "created_at": iso_utc(row.created_at),
+        "decided_at": iso_utc(row.decided_at) if row.decided_at else None,
+        "decided_by": row.decided_by,
+        "decided_by_name": row.decided_by_name,
+        "result": dict(row.result) if row.result is not None else None,
+    }
+
+
 def claim_reference() -> str:
     return f"CLM-{secrets.randbelow(90000) + 10000}"
 
@@ -243,6 +315,10 @@ def handoff_reference() -> str:
 
 def refund_reference() -> str:
     return f"R-{_random_code(6)}"
+
+
+def approval_reference() -> str:
+    return f"A-{_random_code(6)}"
 
 
 def _random_code(length: int) -> str:

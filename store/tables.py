@@ -54,6 +54,28 @@ TURN_METRICS = (
     "latency_ms",
 )
 FEEDBACK_KINDS = {"thumbs": (0, 1), "satisfaction": (1, 5)}
+# Who is speaking for Acme in a conversation: Eva ("bot"), nobody yet ("waiting": a handoff is
+# open and Eva keeps helping), one named person ("human": Eva is silent), or no one ("closed").
+MODES = ("bot", "waiting", "human", "closed")
+# The moves between them, by name: the modes a move starts from, and the one it ends in. Each is
+# one compare-and-set UPDATE (store.modes), so two agents claiming at once cannot both win.
+MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "wait": (("bot", "closed"), "waiting"),
+    "claim": (("waiting",), "human"),
+    "hand_back": (("human",), "bot"),
+    "close": (("waiting", "human"), "closed"),
+    "reopen": (("closed",), "bot"),
+}
+# How a person closes a conversation.
+OUTCOMES = ("resolved", "unresolved", "no_reply")
+# What is said while a person owns a conversation: the customer's messages, the agent's replies,
+# the app's own lines (who joined, handed back), private notes between colleagues, and the note
+# Eva reads when a conversation is handed back. The customer sees only CUSTOMER_SEES.
+MESSAGE_KINDS = ("customer", "agent", "notice", "note", "handback")
+CUSTOMER_SEES = ("customer", "agent", "notice")
+# A pending action on a handoff: waiting for a person, being carried out (the one approver has
+# won the compare-and-set), then done, refused by the tool when it ran, or declined.
+APPROVAL_STATUSES = ("pending", "approving", "approved", "failed", "declined")
 
 
 class Base(DeclarativeBase):
@@ -179,6 +201,8 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(20))
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The colleague who approved a refund above the chat's limit (None: within it, by Eva).
+    approved_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Conversation(Base):
@@ -192,6 +216,12 @@ class Conversation(Base):
     # state to resume from: history without thinking, display, facts, usage, all masked.
     owner: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Who speaks for Acme (MODES), since when, the person who claimed it, and how it was closed.
+    mode: Mapped[str | None] = mapped_column(String(10), default="bot", index=True)
+    mode_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    agent_name: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(String(20))
     turns: Mapped[list[Turn]] = relationship(order_by="Turn.id")
 
 
@@ -235,3 +265,56 @@ class Feedback(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StaffAction(Base):
+    """The audit trail: who did what, when, on which conversation. `detail` holds identifiers
+    and figures only, never a customer's text (store.audit refuses free text)."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HumanMessage(Base):
+    """One line said while a person owns the conversation (MESSAGE_KINDS), masked for storage.
+    Ids only grow, so a page polls for what is newer than the last one it showed."""
+
+    __tablename__ = "human_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(10))
+    author_id: Mapped[str | None] = mapped_column(String(200))
+    author_name: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Approval(Base):
+    """An action above Eva's limit, waiting on a person: the tool and its exact input."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    handoff_reference: Mapped[str] = mapped_column(String(8))
+    tool: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    policy_number: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_name: Mapped[str | None] = mapped_column(String(120))
+    # What the tool did when approved: its summary, the reference it returned, or why it refused.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

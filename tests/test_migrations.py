@@ -23,13 +23,21 @@ from store.migrations import MIGRATIONS, Migration
 # to the new shape (the baseline only builds it for databases that have not had it yet), then
 # update this and LATEST.
 SCHEMA = {
+    "approvals": (
+        "id reference conversation_id handoff_reference tool params policy_number language status"
+        " created_at decided_at decided_by decided_by_name result",
+        "conversation_id reference",
+    ),
     "claims": (
         "id claim_number policy_id claim_type status incident_date reported_at description"
         " location police_report_number claimed_amount approved_amount paid_amount adjuster"
         " last_update",
         "claim_number policy_id",
     ),
-    "conversations": ("id language started_at updated_at owner state", "started_at"),
+    "conversations": (
+        "id language started_at updated_at owner state mode mode_since agent_id agent_name outcome",
+        "mode started_at",
+    ),
     "customers": ("id first_name last_name email phone date_of_birth zip_code state", ""),
     "feedback": (
         "id conversation_id turn_id kind score comment created_at",
@@ -40,14 +48,23 @@ SCHEMA = {
         " trigger language policy_number transcript draft source",
         "conversation_id created_at reference",
     ),
+    "human_messages": (
+        "id conversation_id created_at kind author_id author_name text",
+        "conversation_id",
+    ),
     "policies": (
         "id number customer_id product status start_date renewal_date coverage_level deductible"
         " add_ons monthly_premium payment_method autopay next_due_date balance_due cancelled_on",
         "number",
     ),
     "refunds": (
-        "id reference policy_number amount reason kind status conversation_id created_at",
+        "id reference policy_number amount reason kind status conversation_id created_at"
+        " approved_by",
         "conversation_id policy_number reference",
+    ),
+    "staff_actions": (
+        "id at actor actor_name role action conversation_id detail",
+        "action at conversation_id",
     ),
     "tickets": (
         "id reference conversation_id policy_number category subject description contact_email"
@@ -62,7 +79,7 @@ SCHEMA = {
     ),
     "vehicles": ("id policy_id make model year vin", "policy_id"),
 }
-LATEST = 1
+LATEST = 2
 
 
 def test_the_tables_are_the_schema_of_the_latest_migration() -> None:

@@ -3,8 +3,10 @@ request_policy_change.
 
 Money moves only up to the limit in insurance.money, and the contract is never changed in the
 chat: above the limit, or for any change, the request goes to a colleague through
-escalation.open_handoff and the model is told it was not done. Nothing in a tool's input can
-move these limits; the rules themselves stay in insurance/.
+escalation.open_handoff, as an action pending their approval with its exact input, and the
+model is told it was not done. A colleague's approval runs the same handler again with
+ctx.approved_by set (approvals.decide): then it acts, and the record names the approver.
+Nothing in a tool's input can move these limits; the rules themselves stay in insurance/.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ def request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         )
     limit = money.money_limit()
     earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
-    if not money.within_limit(earlier, amount):
+    if not money.within_limit(earlier, amount) and ctx.approved_by is None:
         return _handed_off(
             ctx,
+            ("request_refund", args),
             "refund_over_limit",
             f"Refund of {usd(amount)} requested on {number} (after {usd(earlier)} refunded "
             f"by the chat in the last {money.REFUND_WINDOW_DAYS} days), above the {usd(limit)} "
@@ -52,7 +55,12 @@ def request_refund(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             extra={"amount_usd": float(amount), "limit_usd": float(limit)},
         )
     refund = ctx.store.add_refund(
-        number, amount, args["reason"], kind="refund", conversation_id=ctx.conversation_id
+        number,
+        amount,
+        args["reason"],
+        kind="refund",
+        conversation_id=ctx.conversation_id,
+        approved_by=ctx.approved_by,
     )
     result = {
         "reference": refund["reference"],
@@ -82,9 +90,10 @@ def cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     refund, working = money.pro_rata_refund(policy["monthly_premium"], renewal, effective)
     limit = money.money_limit()
     earlier = money.refunded_since(ctx.store.refunds(number), ctx.clock())
-    if not money.within_limit(earlier, refund):
+    if not money.within_limit(earlier, refund) and ctx.approved_by is None:
         return _handed_off(
             ctx,
+            ("cancel_policy", args),
             "refund_over_limit",
             f"Cancellation of {number} from {effective} requested; its pro-rata refund "
             f"({working}) is above the {usd(limit)} the chat may refund, so nothing was "
@@ -99,6 +108,7 @@ def cancel_policy(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         refund_usd=refund if refund else None,
         reason=args["reason"],
         conversation_id=ctx.conversation_id,
+        approved_by=ctx.approved_by,
     )
     refunded = cancelled.get("refund")
     payout = money.payout(refund, policy["billing"]["payment_method"])
@@ -121,25 +131,49 @@ def request_policy_change(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     number = verified_number(args, ctx)
     if isinstance(number, ToolResult):
         return number
+    if ctx.approved_by is not None:
+        return _approved_change(ctx, number, args["change"])
     return _handed_off(
         ctx,
+        ("request_policy_change", args),
         "contract_change",
         f"Policy change requested on {number}: {args['change']}",
         not_done="The change was NOT made: changes to the policy are only made by a colleague.",
     )
 
 
+def _approved_change(ctx: ToolContext, number: str, change: str) -> ToolResult:
+    """A change a colleague approved: filed for the back office to make, with who approved it
+    (the contract itself lives in the back office's systems, not in the chat's store)."""
+    ticket = ctx.store.add_ticket(
+        f"Approved policy change on {number}",
+        f"{change}\n\nApproved by {ctx.approved_by}.",
+        "policy_change",
+        policy_number=number,
+        conversation_id=ctx.conversation_id,
+    )
+    result = {
+        "reference": ticket["reference"],
+        "policy_number": number,
+        "status": "approved",
+        "next_steps": "The back office makes the change and confirms any new premium.",
+    }
+    return ok(result, summary=f"Change on {number} approved: {ticket['reference']}")
+
+
 def _handed_off(
     ctx: ToolContext,
+    pending: tuple[str, dict[str, Any]],
     trigger: str,
     summary: str,
     not_done: str,
     extra: dict[str, Any] | None = None,
 ) -> ToolResult:
-    """Not an error: the request is in good hands, and the model is told it was not done."""
+    """Not an error: the request is in good hands, pending a colleague's approval with its
+    exact input, and the model is told it was not done."""
     reason, priority = config.TRIGGERS[trigger]
     handoff = escalation.open_handoff(
-        ctx, reason, priority, summary, trigger=trigger, source="code"
+        ctx, reason, priority, summary, trigger=trigger, source="code", pending=pending
     )
     data = {"handed_off": True, **handoff, **(extra or {})}
     content = (
