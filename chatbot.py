@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import Any
@@ -70,14 +69,6 @@ log = logging.getLogger(__name__)
 turn_log = logging.getLogger("acme.turns")
 
 
-class Claimed(Exception):
-    """A person claimed the conversation while Eva was working on her reply."""
-
-    def __init__(self, person: str) -> None:
-        super().__init__(person)
-        self.person = person
-
-
 class ChatBot:
     """Runs customer turns against an injected client; knows nothing of the page."""
 
@@ -109,7 +100,9 @@ class ChatBot:
             notice = "" if told else guardrails.masking_notice(inbound.masked)
             yield Masked(inbound.text, inbound.masked, notice)
         facts["language"] = inbound.language
-        context = self._context(facts, inbound.language)
+        context = tools.ToolContext.of(
+            self.store, facts, self.knowledge, inbound.language, self.clock
+        )
         person = escalation.turn_starts(self.store, context.conversation_id)
         if person is not None:
             yield self._passed_on(context, inbound.text, facts, person, joined=False)
@@ -122,8 +115,8 @@ class ChatBot:
         try:
             yield from self._fit(turn, history, inbound, found, facts)
             yield from self._loop(turn, len(turn.messages) - 1, context)
-            self._ours(context)
-        except Claimed as claimed:
+            escalation.still_ours(self.store, context.conversation_id)
+        except escalation.Claimed as claimed:
             yield self._passed_on(context, inbound.text, facts, claimed.person, joined=True)
             return
         except (anthropic.APIError, httpx2.HTTPError) as error:
@@ -140,13 +133,13 @@ class ChatBot:
             route, confidence = yield from self._escalate(
                 turn, inbound, said_before, facts, context, bool(sources)
             )
-            self._ours(context)
-        except Claimed as claimed:
+            escalation.still_ours(self.store, context.conversation_id)
+        except escalation.Claimed as claimed:
             yield self._passed_on(context, inbound.text, facts, claimed.person, joined=True)
             return
         if turn.held:
             yield TextDelta(turn.reply())
-        self._keep(facts, context)
+        context.remember(facts)
         reply = turn.reply()
         sources = sources if route != review.WITHHOLD else []
         turn_id = self._record(turn, context, inbound.text, reply, route, confidence, sources)
@@ -165,39 +158,13 @@ class ChatBot:
             folded=turn.folded,
         )
 
-    def _ours(self, context: tools.ToolContext) -> None:
-        """Raises Claimed if a person owns the conversation now (read from the store)."""
-        person = escalation.person_on(self.store, context.conversation_id)
-        if person is not None:
-            raise Claimed(person)
-
     def _passed_on(
         self, context: tools.ToolContext, text: str, facts: Facts, person: str, joined: bool
     ) -> WithPerson:
         """The turn's end without Eva: the customer's (masked) message kept for the person."""
         message = escalation.to_person(self.store, context.conversation_id, text)
-        self._keep(facts, context)
+        context.remember(facts)
         return WithPerson(person, int(message["id"]), joined, facts)
-
-    @staticmethod
-    def _keep(facts: Facts, context: tools.ToolContext) -> None:
-        facts["conversation_id"] = context.conversation_id
-        facts["verified_policy"] = context.verified_policy
-        facts["failed_verifications"] = context.failed_verifications
-
-    def _context(self, facts: Facts, language: str) -> tools.ToolContext:
-        """What the tools know of this conversation: who is verified, where rows go, now."""
-        context = tools.ToolContext(
-            store=self.store,
-            conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
-            verified_policy=facts.get("verified_policy"),
-            failed_verifications=facts.get("failed_verifications", 0),
-            knowledge=self.knowledge,
-            language=language,
-        )
-        if self.clock:
-            context.clock = self.clock
-        return context
 
     def _fit(
         self,
@@ -481,7 +448,7 @@ class ChatBot:
                 if event.type == "text":
                     released = turn.guard.feed(event.text)
                     if released:
-                        self._ours(context)
+                        escalation.still_ours(self.store, context.conversation_id)
                         yield from self._show(turn, released, new_round)
                         new_round = False
                 elif event.type == "thinking":
@@ -489,7 +456,7 @@ class ChatBot:
             message = stream.get_final_message()
         released = turn.guard.flush()
         if released:
-            self._ours(context)
+            escalation.still_ours(self.store, context.conversation_id)
             yield from self._show(turn, released, new_round)
         usage = Usage.of(message, config.MODEL)
         turn.usage = turn.usage + usage
@@ -516,7 +483,9 @@ class ChatBot:
         for block in content:
             if block["type"] != "tool_use":
                 continue
-            self._ours(context)  # a tool may move money: never after a person has taken over
+            escalation.still_ours(
+                self.store, context.conversation_id
+            )  # a tool may move money: never after a person has taken over
             yield ToolStarted(block["id"], block["name"], block["input"])
             result = tools.run_tool(block["name"], block["input"], context)
             yield ToolFinished(

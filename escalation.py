@@ -318,6 +318,22 @@ def person_on(store: Store, conversation_id: str | None) -> str | None:
     return str(mode["agent_name"] or "") if mode["mode"] == "human" else None
 
 
+class Claimed(Exception):
+    """A person claimed the conversation while Eva was working on her reply."""
+
+    def __init__(self, person: str) -> None:
+        super().__init__(person)
+        self.person = person
+
+
+def still_ours(store: Store, conversation_id: str | None) -> None:
+    """Raises Claimed if a person owns the conversation now: called before anything of Eva's
+    is shown, a tool runs, or her turn is recorded."""
+    person = person_on(store, conversation_id)
+    if person is not None:
+        raise Claimed(person)
+
+
 def turn_starts(store: Store, conversation_id: str) -> str | None:
     """A customer's message arrives: a closed conversation is Eva's again (audited as
     reopened); returns the person who owns it, if one does (then Eva does not answer)."""

@@ -8,13 +8,17 @@ module imports neither: it owns no tool, no rule and no wording of a result.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge import KnowledgeBase
 from store import Store
+
+if TYPE_CHECKING:
+    from events import Facts
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,32 @@ class ToolContext:
     # Set only when a colleague approved this call on the desk (approvals.decide): the money
     # tools then act above the chat's limit and record who approved. Never from the model.
     approved_by: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        store: Store,
+        facts: Facts,
+        knowledge: KnowledgeBase | None,
+        language: str,
+        clock: Callable[[], datetime] | None = None,
+    ) -> ToolContext:
+        """This turn's context from the conversation's facts (a new conversation gets an id)."""
+        return cls(
+            store=store,
+            conversation_id=facts.get("conversation_id") or uuid.uuid4().hex,
+            verified_policy=facts.get("verified_policy"),
+            failed_verifications=facts.get("failed_verifications", 0),
+            knowledge=knowledge,
+            language=language,
+            clock=clock or _utc_now,
+        )
+
+    def remember(self, facts: Facts) -> None:
+        """Write what the tools learned this turn back into the conversation's facts."""
+        facts["conversation_id"] = self.conversation_id
+        facts["verified_policy"] = self.verified_policy
+        facts["failed_verifications"] = self.failed_verifications
 
 
 Handler = Callable[[dict[str, Any], ToolContext], ToolResult]
