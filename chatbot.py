@@ -176,7 +176,9 @@ class ChatBot:
     ) -> Iterator[Event]:
         """Add this turn's message, folding the oldest turns first if the request would not fit
         the context budget (summarised by the side model, or set aside)."""
-        message = self._user_message(inbound.text, found, inbound.language, turn)
+        # A colleague who handed the conversation back left a note: it rides in this message.
+        note = escalation.handback_note(self.store, facts.get("conversation_id", ""), facts)
+        message = self._user_message(inbound.text, found, inbound.language, turn, note)
         fitted = budget.fit(
             [*history, message],
             request_tokens,
@@ -196,10 +198,10 @@ class ChatBot:
         turn.add(fitted.messages[-1])
 
     def _user_message(
-        self, text: str, found: Results | None, language: str, turn: Turn
+        self, text: str, found: Results | None, language: str, turn: Turn, note: str
     ) -> dict[str, Any]:
         """This turn's user message, with passages that try to give orders neutralised."""
-        message = user_message(text, found, language)
+        message = user_message(text, found, language, note)
         if found is not None:
             block = message["content"][0]
             block["text"], injected = guardrails.neutralise(block["text"])

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from knowledge import Results
 
 CUSTOMER = "customer_message"
+COLLEAGUE = "colleague_note"
+_COLLEAGUE = re.compile(rf"<{COLLEAGUE}>\n?(.*?)\n?</{COLLEAGUE}>", re.S)
 _CUSTOMER = re.compile(rf"<{CUSTOMER}[^>]*>\n?(.*?)\n?</{CUSTOMER}>", re.S)
 _REPLY_IN = re.compile(rf'<{CUSTOMER}[^>]*\breply_in="([^"]+)"')
 _ARTICLE = re.compile(
@@ -41,6 +43,17 @@ def customer_block(text: str, language: str) -> str:
         f'<{CUSTOMER} lang="{language}" reply_in="{reply_in}">\n'
         f"{escape(text, quotes=False)}\n</{CUSTOMER}>"
     )
+
+
+def colleague_block(note: str) -> str:
+    """What a colleague said and did before handing the conversation back (escalation)."""
+    return f"<{COLLEAGUE}>\n{escape(note, quotes=False)}\n</{COLLEAGUE}>"
+
+
+def colleague_words(text: str) -> str | None:
+    """The note in a block colleague_block made; None if it is not one."""
+    found = _COLLEAGUE.search(text)
+    return unescape(found.group(1)) if found else None
 
 
 def customer_words(text: str) -> str | None:

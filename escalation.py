@@ -425,6 +425,15 @@ def close(store: Store, conversation_id: str, staff: Staff, outcome: str) -> dic
     return moved
 
 
+def handback_note(store: Store, conversation_id: str, facts: Facts) -> str:
+    """The hand-back notes Eva has not read yet, as one text for this turn's message (empty
+    when there are none); the facts remember the last one read."""
+    notes = notes_for_eva(store, conversation_id, facts.get("handback_seen", 0))
+    if notes:
+        facts["handback_seen"] = max(int(n["id"]) for n in notes)
+    return "\n\n".join(str(n["text"]) for n in notes)
+
+
 def notes_for_eva(store: Store, conversation_id: str, after_id: int = 0) -> list[dict[str, Any]]:
     """The hand-back notes newer than after_id: what the loop adds to Eva's history."""
     found = store.messages_since(conversation_id, after_id, private=True)

@@ -33,6 +33,8 @@ class Facts(TypedDict, total=False):
     # Turns in a row without progress, and the last few moods (escalation reads both).
     stalled: int
     moods: list[float]
+    # The last hand-back note from a colleague that Eva has read (a human-mode message id).
+    handback_seen: int
 
 
 class Source(TypedDict):

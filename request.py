@@ -86,22 +86,22 @@ def request_tokens(messages: list[dict[str, Any]]) -> int:
 
 
 def user_message(
-    text: str, knowledge: Results | None = None, language: str = "en"
+    text: str, knowledge: Results | None = None, language: str = "en", colleague: str = ""
 ) -> dict[str, Any]:
     """The customer's message as content blocks, so a cache mark can sit on its last block.
 
     Retrieved passages ride in this turn, not in the system prompt: the static prefix stays
-    byte-identical (and cached) while each message brings its own knowledge.
+    byte-identical (and cached) while each message brings its own knowledge. So does a
+    colleague's hand-back note: added to the new message, it leaves the cached history as it
+    was.
     """
-    if knowledge is None:
+    if knowledge is None and not colleague:
         return {"role": "user", "content": [{"type": "text", "text": text}]}
-    return {
-        "role": "user",
-        "content": [
-            {"type": "text", "text": envelope.knowledge_block(knowledge)},
-            {"type": "text", "text": envelope.customer_block(text, language)},
-        ],
-    }
+    blocks = [envelope.knowledge_block(knowledge)] if knowledge is not None else []
+    if colleague:
+        blocks.append(envelope.colleague_block(colleague))
+    blocks.append(envelope.customer_block(text, language))
+    return {"role": "user", "content": [{"type": "text", "text": block} for block in blocks]}
 
 
 def customer_text(message: dict[str, Any]) -> str:
@@ -111,7 +111,7 @@ def customer_text(message: dict[str, Any]) -> str:
         words = envelope.customer_words(text)
         if words is not None:
             return words
-        if text and not text.startswith(("<knowledge>", f"<{budget.TAG} ")):
+        if text and not text.startswith(("<knowledge>", f"<{budget.TAG} ", "<colleague_note>")):
             return text
     return ""
 

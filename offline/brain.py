@@ -58,6 +58,11 @@ def decide(body: dict[str, Any]) -> Reply:
     # The labels guardrails put in place of personal data are not the customer's words.
     question = re.sub(r"\[[a-z ]+ removed\]", " ", customer_words(text_of(last)))
     reply = _answer(question, messages, offered, body)
+    if envelope.colleague_words(text_of(last)) and reply.blocks[0].get("type") == "text":
+        # Handed back by a colleague: it cannot weigh their words, but it says it read them.
+        first = reply.blocks[0]
+        text = f"{AFTER_COLLEAGUE}\n\n{first['text']}"
+        reply = Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
     language = envelope.reply_in(text_of(last))
     if language and language != "English" and reply.blocks[0].get("type") == "text":
         # It cannot write Spanish or Russian; it says so rather than pretend.
@@ -67,6 +72,11 @@ def decide(body: dict[str, Any]) -> Reply:
         return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
     return reply
 
+
+# Its first line after a colleague hands the conversation back (a <colleague_note> came).
+AFTER_COLLEAGUE = (
+    "Thanks for waiting. I've read what my colleague told you, so I'll carry on from there."
+)
 
 # The guardrails this model keeps, each recognised by words its rule in the prompt uses.
 RULES = {

@@ -14,6 +14,7 @@ import chatbot
 import escalation
 import events
 import llm
+import request
 from escalation import Staff
 from scripted import ScriptedAPI, message_frames, text, tool_calls
 from store import Store
@@ -128,3 +129,26 @@ def test_a_waiting_conversation_still_gets_evas_answer(api: ScriptedAPI, db: Sto
 
     assert isinstance(got[-1], events.TurnDone)
     assert db.messages_since(CID) == []
+
+
+def test_after_a_hand_back_eva_reads_once_what_the_person_said(api: ScriptedAPI, db: Store) -> None:
+    """The colleague's words ride in the next message (a cache-friendly addition: the history
+    before it is untouched), once; the customer's earlier words stay theirs."""
+    waiting(db)
+    assert escalation.claim(db, CID, SAM) is not None
+    escalation.to_person(db, CID, "Is my windscreen covered?")
+    escalation.reply(db, CID, SAM, "Yes: glass is covered with no excess on your policy.")
+    assert escalation.hand_back(db, CID, SAM, "They may ask about booking") is not None
+    bot = bot_for(api, db)
+    api.add(text("You can book the repair in the app."), text("We're open until 6 pm."))
+    history: list[dict[str, Any]] = []
+    facts: events.Facts = {"conversation_id": CID}
+    for question in ("How do I book it?", "When are you open?"):
+        done = [e for e in bot.respond(history, question, facts) if isinstance(e, events.TurnDone)]
+        history, facts = done[0].history(history), done[0].facts
+    first, second = (r["messages"][-1]["content"] for r in api.messages_requests)
+    note = "\n".join(block["text"] for block in first)
+    assert "<colleague_note>" in note and "glass is covered with no excess" in note
+    assert "booking" in note and "Is my windscreen covered?" in note
+    assert not any("<colleague_note>" in block["text"] for block in second), "read once"
+    assert request.customer_text(history[0]) == "How do I book it?"
