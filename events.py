@@ -35,6 +35,8 @@ class Facts(TypedDict, total=False):
     moods: list[float]
     # The last hand-back note from a colleague that Eva has read (a human-mode message id).
     handback_seen: int
+    # The last human-mode message the customer's page has shown (polled from the store).
+    human_seen: int
 
 
 class Source(TypedDict):
@@ -78,8 +80,10 @@ class Entry(TypedDict):
     """One message of the conversation as the page shows it: text and tool cards in the order
     they happened, and what goes under it."""
 
-    role: Literal["user", "assistant"]
+    # agent: a person from Acme (author names them); notice: the app's own line (who joined).
+    role: Literal["user", "assistant", "agent", "notice"]
     segments: list[TextSegment | ToolCard]
+    author: NotRequired[str]
     privacy: NotRequired[str]
     notice: NotRequired[str | None]
     handoff: NotRequired[HandoffLine | None]

@@ -535,3 +535,49 @@ def test_no_pages_folder_beside_the_entry():
     st.navigation. It listed every module of the folder as a page for seconds and served
     /desk as a bare script without the front door: the pages live in ui/."""
     assert not (ROOT / "pages").exists()
+
+
+def test_a_person_takes_over_the_chat_and_hands_it_back_to_eva(page):
+    """The customer's side of a human handoff: who joined, the person's replies under their
+    name, the customer's messages going to them (no Eva), then Eva back with the context."""
+    import escalation
+    from offline.brain import AFTER_COLLEAGUE
+
+    sam = escalation.Staff("sam@acme.example", "Sam", "agent")
+    db = Store(settings.DATABASE_URL)
+    page.run()
+    send(page, "Can I talk to a real person please?")
+    conversation = page.session_state["facts"]["conversation_id"]
+    assert escalation.claim(db, conversation, sam) is not None
+    escalation.reply(db, conversation, sam, "Hi, Sam here. <b>How</b> can I help?")
+    page.run()  # what the page's one-second poll does
+    entries = page.session_state["display"]
+    assert entries[-2]["role"] == "notice" and "Sam from Acme has joined" in str(entries[-2])
+    assert entries[-1]["role"] == "agent" and entries[-1]["author"] == "Sam"
+    assert any("Sam · Acme Insurance" in c.value for c in page.chat_message[-1].caption)
+    assert page.chat_message[-1].markdown[0].value == "Hi, Sam here. <b>How</b> can I help?"
+
+    history = list(page.session_state["history"])
+    send(page, "Is my windscreen covered?")
+    assert page.session_state["history"] == history, "Eva did not answer"
+    assert page.session_state["display"][-1]["role"] == "user"
+    [kept] = [m for m in db.messages_since(conversation) if m["kind"] == "customer"]
+    assert kept["text"] == "Is my windscreen covered?"
+
+    escalation.reply(db, conversation, sam, "Yes, glass is covered with no excess.")
+    assert escalation.hand_back(db, conversation, sam) is not None
+    page.run()
+    assert "handed the conversation back to Eva" in str(page.session_state["display"][-1])
+    send(page, "How do I book the repair?")
+    assert texts(page)[-1].startswith(AFTER_COLLEAGUE)
+
+    from ui.chat import transcript_markdown
+
+    transcript = transcript_markdown(page.session_state["display"])
+    assert "**Sam (Acme Insurance):**\nYes, glass is covered with no excess." in transcript
+    reloaded = AppTest.from_file(APP, default_timeout=60)
+    reloaded.query_params["c"] = conversation
+    reloaded.run()
+    roles = [entry["role"] for entry in reloaded.session_state["display"]]
+    assert "agent" in roles and "notice" in roles, "the reload keeps the person's turns"
+    assert any(m.avatar == "🧑‍💼" for m in reloaded.chat_message)

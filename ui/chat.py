@@ -20,12 +20,13 @@ import llm
 import settings
 import tools
 from review import reviewer_for
-from ui.messages import AVATARS, render_entry
+from ui.messages import person_entry, render_message
 from ui.session import (
     answering_connection,
     fresh_conversation,
     knowledge,
     resume_or_start,
+    save_conversation,
     store,
     who_line,
     within_rate_limit,
@@ -58,8 +59,7 @@ def render() -> None:
     sidebar(conn)
     prompt = message_sent()
     for entry in st.session_state.display:
-        with st.chat_message(entry["role"], avatar=AVATARS[entry["role"]]):
-            render_entry(entry)
+        render_message(entry)
     if prompt:
         st.session_state.failed = None
         reviewer = reviewer_for(conn.client, conn.offline)
@@ -68,10 +68,31 @@ def render() -> None:
         failed_turn()
     elif not st.session_state.display:
         starters()
+    if any(entry.get("handoff") for entry in st.session_state.display):
+        people_lines()
     # Every rerun also catches the index up with kb/ edits (and names a broken article).
     kb = knowledge()
     if kb is not None:
         st.sidebar.caption(f"📚 Help centre ready: {len(kb.chunks):,} sections indexed.")
+
+
+@st.fragment(run_every=settings.LIVE_POLL_SECONDS)
+def people_lines() -> None:
+    """What Acme's people say (and who joined, handed back or closed), within a couple of
+    seconds: polled from the store, since Streamlit has no push from one session to another.
+    Runs only once a handoff is open on this conversation."""
+    state = st.session_state
+    seen = state.facts.get("human_seen", 0)
+    new = store().messages_since(state.facts["conversation_id"], seen)
+    if not new:
+        return
+    # The customer's own messages are on the page already (ui/turn.py put them there).
+    shown = [person_entry(m) for m in new if m["kind"] != "customer"]
+    state.facts = {**state.facts, "human_seen": int(new[-1]["id"])}
+    state.display = [*state.display, *shown]
+    save_conversation()
+    if shown:
+        st.rerun(scope="app")
 
 
 def message_sent() -> str:
@@ -172,7 +193,9 @@ def transcript_markdown(entries: list[Entry]) -> str:
     """The conversation as a person reads it: who said what, tool steps, sources, handoffs."""
     lines = ["# Conversation with Eva, Acme Insurance", ""]
     for entry in entries:
-        lines.append("**You:**" if entry["role"] == "user" else "**Eva:**")
+        speaker = {"user": "**You:**", "assistant": "**Eva:**", "notice": "_Acme:_"}
+        author = entry.get("author", "A colleague")
+        lines.append(speaker.get(entry["role"], f"**{author} (Acme Insurance):**"))
         for segment in entry.get("segments", []):
             if segment["kind"] == "text":
                 lines.append(segment["text"])

@@ -9,7 +9,7 @@ Draws what it is given and keeps the customer's ratings; it never changes the co
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import streamlit as st
 
@@ -19,7 +19,7 @@ from ui.session import store
 if TYPE_CHECKING:
     from events import Entry, HandoffLine, Source, ToolCard
 
-AVATARS = {"user": "🙂", "assistant": "🛡️"}
+AVATARS = {"user": "🙂", "assistant": "🛡️", "agent": "🧑‍💼", "notice": "ℹ️"}
 FOLD_HELP = (
     "Each request stays under the token budget (ACME_TOKEN_BUDGET). The whole conversation "
     "is still on this page and in the transcript download."
@@ -89,6 +89,28 @@ def feedback_row(turn_id: int) -> None:
             args=(turn_id,),
             placeholder="What was good or missing? Press Enter to send.",
         )
+
+
+def render_message(entry: Entry) -> None:
+    """One message in its bubble: the customer's, Eva's, or a person's from Acme (named), or
+    the app's own line (who joined, handed back or closed) as a quiet caption."""
+    if entry["role"] == "notice":
+        st.caption(" ".join(s["text"] for s in entry["segments"] if s["kind"] == "text"))
+        return
+    name = entry.get("author") or entry["role"]
+    with st.chat_message(name, avatar=AVATARS[entry["role"]]):
+        if entry["role"] == "agent":
+            st.caption(f"{name} · Acme Insurance")
+        render_entry(entry)
+
+
+def person_entry(message: dict[str, Any]) -> Entry:
+    """A line the store kept while a person has the conversation, as the page shows it."""
+    role: Literal["agent", "notice"] = "agent" if message["kind"] == "agent" else "notice"
+    entry: Entry = {"role": role, "segments": [{"kind": "text", "text": str(message["text"])}]}
+    if message.get("author_name"):
+        entry["author"] = str(message["author_name"])
+    return entry
 
 
 def render_entry(entry: Entry) -> None:

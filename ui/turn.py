@@ -118,6 +118,11 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
             elif isinstance(event, events.TurnDone):
                 commit(shown, event, segments, handoff, privacy_notice, folded)
                 st.rerun()
+            elif isinstance(event, events.WithPerson):
+                # A person has the conversation: whatever of Eva's streamed is dropped, and the
+                # message went to them (their replies arrive through the page's polling).
+                passed_on(shown, event, privacy_notice)
+                st.rerun()
 
 
 def commit(
@@ -154,6 +159,19 @@ def commit(
         done.facts,
         new_totals,
     )
+    save_conversation()
+
+
+def passed_on(text: str, event: events.WithPerson, privacy_notice: str = "") -> None:
+    """Keep the customer's message on the page; Eva's history is unchanged (what the person
+    and the customer say reaches her in the hand-back note)."""
+    state = st.session_state
+    said: Entry = {
+        "role": "user",
+        "segments": [{"kind": "text", "text": text}],
+        "privacy": privacy_notice,
+    }
+    state.display, state.facts = [*state.display, said], event.facts
     save_conversation()
 
 
