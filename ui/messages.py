@@ -9,6 +9,7 @@ Draws what it is given and keeps the customer's ratings; it never changes the co
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 import streamlit as st
@@ -104,6 +105,16 @@ def render_message(entry: Entry) -> None:
         render_entry(entry)
 
 
+# Markdown's punctuation: backslashed, it shows as itself (CommonMark escapes).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
+
+
+def as_text(text: str) -> str:
+    """What a person typed (a customer or a colleague), shown exactly as typed: no link, image,
+    heading or HTML can come of it (Eva's replies keep their formatting). Line breaks stay."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
+
+
 def person_entry(message: dict[str, Any]) -> Entry:
     """A line the store kept while a person has the conversation, as the page shows it."""
     role: Literal["agent", "notice"] = "agent" if message["kind"] == "agent" else "notice"
@@ -117,9 +128,10 @@ def render_entry(entry: Entry) -> None:
     """One committed message: its text and tool cards in the order they happened."""
     if entry.get("folded"):
         st.caption(entry["folded"], help=FOLD_HELP)
+    typed = entry["role"] in ("user", "agent")
     for segment in entry.get("segments", []):
         if segment["kind"] == "text":
-            st.markdown(segment["text"])
+            st.markdown(as_text(segment["text"]) if typed else segment["text"])
         else:
             tool_card(segment)
     if entry.get("privacy"):
