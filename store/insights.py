@@ -1,7 +1,9 @@
 """Insights: the pilot's numbers and the day's spend, computed from what was recorded.
 
 Owns the aggregates (conversations per day, deflection, escalations by trigger, thumbs-up
-rate, cost, cache share, latency percentiles) and the spend the daily cap reads. It reads
+rate, cost, cache share, latency percentiles; and the people's side: time to a person's first
+reply, conversations by mode, resolved by Eva or by a person, hand-backs, reopenings and
+approvals) and the spend the daily cap reads. It reads
 numbers and timestamps only, never the text, and must not write.
 """
 
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 
 from store import records
 from store.sessions import Sessions
-from store.tables import Conversation, Feedback, Handoff, Turn
+from store.tables import MODES, Approval, Conversation, Feedback, Handoff, StaffAction, Turn
 
 
 class Insights(Sessions):
@@ -86,6 +88,75 @@ class Insights(Sessions):
             ),
             "latency_p50_ms": percentile(latencies, 0.50),
             "latency_p95_ms": percentile(latencies, 0.95),
+        }
+
+    def people(self, since: datetime) -> dict[str, Any]:
+        """The human side since `since`, from the audit trail and the conversations' modes (no
+        text): how long customers waited for a person's first reply (seconds, p50/p95, from
+        the handoff opening), conversations by mode, resolved by Eva (no handoff) or by a
+        person (closed as resolved), hand-backs, reopenings, and approvals granted or declined.
+        """
+        with self._sessions() as session:
+            modes = session.execute(
+                select(Conversation.mode, func.count())
+                .where(Conversation.started_at >= since)
+                .group_by(Conversation.mode)
+            ).all()
+            actions = session.execute(
+                select(
+                    StaffAction.action,
+                    StaffAction.conversation_id,
+                    StaffAction.at,
+                    StaffAction.detail,
+                )
+                .where(StaffAction.at >= since)
+                .order_by(StaffAction.at, StaffAction.id)
+            ).all()
+            decided = session.execute(
+                select(Approval.status, func.count())
+                .where(Approval.created_at >= since)
+                .group_by(Approval.status)
+            ).all()
+            handed = set(
+                session.scalars(
+                    select(Handoff.conversation_id).where(Handoff.created_at >= since)
+                ).all()
+            )
+            started = session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(Conversation.started_at >= since)
+            )
+        by_mode = dict.fromkeys(MODES, 0)
+        for mode, count in modes:
+            by_mode[mode or "bot"] += count
+        opened: dict[str, datetime] = {}
+        first_reply: list[int] = []
+        counts: dict[str, int] = {}
+        resolved_by_person = set()
+        for action, conversation, at, detail in actions:
+            counts[action] = counts.get(action, 0) + 1
+            if action == "wait" and conversation:
+                opened.setdefault(conversation, at)
+            elif action == "reply" and conversation in opened:
+                waited = (at - opened.pop(conversation)).total_seconds()
+                first_reply.append(round(waited))
+            elif action == "close" and (detail or {}).get("outcome") == "resolved":
+                resolved_by_person.add(conversation)
+        first_reply.sort()
+        statuses = dict(decided)
+        return {
+            "first_reply_p50_s": percentile(first_reply, 0.50),
+            "first_reply_p95_s": percentile(first_reply, 0.95),
+            "first_replies": len(first_reply),
+            "by_mode": by_mode,
+            "resolved_by_eva": max(0, (started or 0) - len(handed)),
+            "resolved_by_person": len(resolved_by_person),
+            "handed_back": counts.get("hand_back", 0),
+            "reopened": counts.get("reopen", 0),
+            "approvals_granted": statuses.get("approved", 0),
+            "approvals_declined": statuses.get("declined", 0),
+            "approvals_pending": statuses.get("pending", 0),
         }
 
     def spend_since(self, moment: datetime) -> float:

@@ -427,6 +427,9 @@ def test_insights_show_real_numbers_after_a_few_conversations(page):
     assert "| Conversations | 2 (3 turns) |" in table
     assert "| Resolved without a person | 50% |" in table
     assert len(panel.get("vega_lite_chart")) == 2, "per day, and escalations by reason"
+    people = next(m.value for m in panel.markdown if "First reply from a person" in m.value)
+    assert "| Now with Eva / waiting / with a person / closed | 1 / 1 / 0 / 0 |" in people
+    assert "| Resolved by Eva / by a person | 1 / 0 |" in people
 
 
 def test_a_reload_resumes_the_conversation_from_the_url(page):

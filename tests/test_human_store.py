@@ -284,3 +284,33 @@ def test_two_agents_approving_at_once_start_it_exactly_once(database_url: str) -
     )
 
     assert len([r for r in results if r is not None]) == 1
+
+
+def test_insights_count_the_people_side_from_the_audit_trail(store: Store) -> None:
+    """Time to a person's first reply, modes, who resolved what, hand-backs, reopenings and
+    approvals, as the lead's Insights page shows them."""
+    since = records.now() - timedelta(minutes=1)
+    for conversation in ("c-1", "c-2", "c-3"):
+        waiting(store, conversation)
+    store.move("c-1", "claim", "sam", "Sam", "agent")
+    store.record_action("sam", "Sam", "agent", "reply", "c-1", {"draft": "none"})
+    store.move("c-1", "close", "sam", "Sam", "agent", outcome="resolved")
+    store.move("c-2", "claim", "ana", "Ana", "agent")
+    store.move("c-2", "hand_back", "ana", "Ana", "agent")
+    store.move("c-3", "close", "lee", "Lee", "lead", outcome="no_reply")
+    store.move("c-3", "reopen", "eva", "Eva", "bot")
+    store.record_turn(
+        "c-4", customer_text="Hi", reply="Hello", language="en", flags=[], route="send"
+    )
+    for approve in (True, False):
+        made = store.add_approval("c-2", "H-1", "request_refund", {"amount_usd": 800 + approve})
+        store.decide_approval(made["reference"], approve, "lee", "Lee", "lead")
+
+    people = store.people(since)
+
+    assert people["first_replies"] == 1 and people["first_reply_p50_s"] is not None
+    assert people["by_mode"] == {"bot": 3, "waiting": 0, "human": 0, "closed": 1}
+    assert (people["resolved_by_eva"], people["resolved_by_person"]) == (1, 1)
+    assert (people["handed_back"], people["reopened"]) == (1, 1)
+    assert people["approvals_declined"] == 1
+    assert people["approvals_granted"] + people["approvals_pending"] == 0, "approving, not done"

@@ -66,3 +66,28 @@ def render() -> None:
                 height=180,
                 horizontal=True,
             )
+    people(since)
+
+
+def people(since: datetime) -> None:
+    """The human side: how long customers wait for a person, where conversations are, and what
+    the team did (from the audit trail and the modes; no text)."""
+    numbers = store().people(since)
+    st.subheader("People")
+
+    def seconds(value: int | None) -> str:
+        return "–" if value is None else f"{value // 60} min {value % 60} s"
+
+    by_mode = numbers["by_mode"]
+    st.markdown(
+        "| | |\n| --- | ---: |\n"
+        f"| First reply from a person, p50 / p95 | {seconds(numbers['first_reply_p50_s'])} / "
+        f"{seconds(numbers['first_reply_p95_s'])} ({numbers['first_replies']} replies) |\n"
+        f"| Now with Eva / waiting / with a person / closed | {by_mode['bot']} / "
+        f"{by_mode['waiting']} / {by_mode['human']} / {by_mode['closed']} |\n"
+        f"| Resolved by Eva / by a person | {numbers['resolved_by_eva']} / "
+        f"{numbers['resolved_by_person']} |\n"
+        f"| Handed back to Eva / reopened | {numbers['handed_back']} / {numbers['reopened']} |\n"
+        f"| Approvals granted / declined / pending | {numbers['approvals_granted']} / "
+        f"{numbers['approvals_declined']} / {numbers['approvals_pending']} |"
+    )
