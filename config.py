@@ -748,6 +748,54 @@ DECLINED_LINE = {
     "ru": "После проверки мы не смогли одобрить этот запрос. {name} объяснит причину и что "
     "можно сделать.",
 }
+# Canned replies on the agent desk (ui/desk_tools.py): the label the agent picks (English, like
+# the desk) and the text the customer reads, in their language (config.localised picks it). The
+# agent can edit one before sending, and it goes out under their name like any reply.
+CANNED_REPLIES = {
+    "Looking into it": {
+        "en": "Thank you for your patience. I'm looking into this now and will be back with you "
+        "in a few minutes.",
+        "es": "Gracias por su paciencia. Estoy revisándolo ahora y le respondo en unos minutos.",
+        "de": "Danke für Ihre Geduld. Ich sehe mir das gerade an und melde mich in wenigen "
+        "Minuten wieder.",
+        "fr": "Merci de votre patience. Je regarde cela maintenant et je reviens vers vous dans "
+        "quelques minutes.",
+        "ru": "Спасибо за терпение. Я уже разбираюсь и вернусь к вам через несколько минут.",
+    },
+    "Ask for the policy number": {
+        "en": "Could you tell me your policy number (it starts with ACM-) so I can open your "
+        "account?",
+        "es": "¿Me indica su número de póliza (empieza por ACM-) para que pueda abrir su cuenta?",
+        "de": "Könnten Sie mir Ihre Policennummer nennen (sie beginnt mit ACM-), damit ich Ihr "
+        "Konto öffnen kann?",
+        "fr": "Pourriez-vous me donner votre numéro de police (il commence par ACM-) pour que "
+        "j'ouvre votre dossier ?",
+        "ru": "Назовите, пожалуйста, номер полиса (он начинается с ACM-), чтобы я открыл(а) "
+        "вашу учётную запись.",
+    },
+    "Sorry for the trouble": {
+        "en": "I'm sorry for the trouble this has caused you. Let me put it right.",
+        "es": "Lamento las molestias que esto le ha causado. Déjeme solucionarlo.",
+        "de": "Es tut mir leid, dass Ihnen das Ärger bereitet hat. Ich kümmere mich darum.",
+        "fr": "Je suis désolé(e) pour le désagrément. Laissez-moi arranger cela.",
+        "ru": "Извините за доставленные неудобства. Давайте я всё исправлю.",
+    },
+    "Follow up by email": {
+        "en": "I'll finish this and confirm by email, so you don't need to wait here.",
+        "es": "Lo termino yo y se lo confirmo por correo electrónico; no hace falta que espere "
+        "aquí.",
+        "de": "Ich erledige das und bestätige es Ihnen per E-Mail, Sie müssen hier nicht warten.",
+        "fr": "Je m'en occupe et vous le confirme par e-mail : inutile d'attendre ici.",
+        "ru": "Я всё оформлю и подтвержу по электронной почте, ждать здесь не нужно.",
+    },
+    "Anything else?": {
+        "en": "Is there anything else I can help you with today?",
+        "es": "¿Hay algo más en lo que pueda ayudarle hoy?",
+        "de": "Kann ich Ihnen heute sonst noch helfen?",
+        "fr": "Puis-je vous aider pour autre chose aujourd'hui ?",
+        "ru": "Могу ли я ещё чем-нибудь помочь вам сегодня?",
+    },
+}
 # What Eva reads when a colleague hands a conversation back (escalation.hand_back), in English
 # like the rest of the prompt. {lines}: what was said and done meanwhile, one per line.
 HANDBACK_NOTE = (
