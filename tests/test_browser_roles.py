@@ -64,7 +64,8 @@ def test_an_agent_finds_the_desk_and_nothing_else_in_the_navigation(context, pil
     tab = signed_in(context, pilot.url, AGENT)
     tab.get_by_role("link", name="Agent desk").click()
     tab.get_by_role("heading", name="Agent desk").wait_for()
-    tab.get_by_text("open, most urgent first").wait_for()
+    # The desk itself, past the role check: it asks the name customers will see.
+    tab.get_by_label("Your name, as customers will see it", exact=True).wait_for()
     assert tab.url.rstrip("/").endswith("/desk")
     sync_api.expect(tab.get_by_role("link", name="Prompt lab")).to_have_count(0)
     sync_api.expect(tab.get_by_role("link", name="Insights")).to_have_count(0)
