@@ -19,6 +19,7 @@ import settings
 from escalation import Staff
 from store import PRIORITIES
 from ui import desk_conversation, desk_tools
+from ui.messages import as_text
 from ui.session import auth_configured, require, roles, signed_in_as, store, who_line
 
 # How often the queue is read again while the page is open: a conversation handed over reaches
@@ -39,7 +40,7 @@ def render() -> None:
     staff = acting()
     if staff is None:
         return
-    st.sidebar.caption(f"Acting as **{desk_tools.inert(staff.name)}** ({staff.role})")
+    st.sidebar.caption(f"Acting as **{as_text(staff.name)}** ({staff.role})")
     st.session_state.pop(WHOLE_PAGE, None)  # this is the whole page's run
     desk_tools.show_flash()
     queue(staff)
@@ -137,7 +138,7 @@ def queue_row(entry: dict[str, Any], staff: Staff) -> None:
                 f"language: {entry.get('language') or 'unknown'}",
                 f"verified policy: {policy}" if policy else "not verified",
             ]
-            st.caption(desk_tools.inert(" · ".join(details)))
+            st.caption(as_text(" · ".join(details)))
         # A callback runs even when the row is gone by the next run (a colleague claimed it
         # meanwhile), so the loser is told rather than finding the row silently gone.
         button.button(

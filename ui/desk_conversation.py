@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from escalation import Staff, customer_language
-from ui.desk_tools import inert
+from ui.messages import as_text
 from ui.session import store
 
 # How often the open conversation's lines are read again: a customer's message shows on the
@@ -38,7 +38,7 @@ def show(conversation_id: str, staff: Staff, handoff: dict[str, Any] | None) -> 
     reference = handoff["reference"] if handoff else conversation_id[:8]
     st.subheader(f"Conversation {reference}")
     st.caption(
-        inert(
+        as_text(
             f"Claimed by {staff.name} · customer's language: {language}"
             + (f" · {handoff['priority']} priority" if handoff else "")
         )
@@ -64,11 +64,11 @@ def verified_policy(number: str | None) -> None:
         return
     policy = store().policy(number)
     if policy is None:
-        st.caption(inert(f"Verified policy {number} (not found in the records)."))
+        st.caption(as_text(f"Verified policy {number} (not found in the records)."))
         return
     holder = policy["holder"]
     st.caption(
-        inert(
+        as_text(
             f"Verified policy {number}: {policy['product']}, {policy['status']}, "
             f"holder {holder['first_name']} {holder['last_name']}, "
             f"renews {policy['renewal_date']}, {policy['coverage']['level']} coverage."
@@ -112,7 +112,7 @@ def line(name: str, avatar: str, text: str, label: str | None = None) -> None:
     """One message as plain text (never markdown or HTML), with a label above it."""
     with st.chat_message(name, avatar=avatar):
         if label:
-            st.caption(inert(label))
+            st.caption(as_text(label))
         st.text(text)
 
 
@@ -136,4 +136,4 @@ def live_lines(conversation_id: str) -> None:
         elif kind == "handback":
             line("note", AVATARS["handback"], said["text"], HANDBACK_LABEL)
         else:
-            st.caption(inert(f"ℹ️ {said['text']}"))
+            st.caption(as_text(f"ℹ️ {said['text']}"))

@@ -10,7 +10,6 @@ at the top of the desk's next run (flash), in plain words.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
@@ -21,23 +20,15 @@ import escalation
 import tools
 from escalation import NotYours, Staff
 from store.tables import OUTCOMES
+from ui.messages import as_text
 from ui.session import store
 
 FLASH = "desk_flash"  # session_state: (kind, text) said once at the top of the next run
-# Markdown's and Streamlit's own markup ([links](…), **, :red[…], $…$, <tags>): escaped so a
-# name or any typed text shows as the characters it is.
-MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=])")
 OUTCOME_LABELS = {
     "resolved": "Resolved",
     "unresolved": "Not resolved",
     "no_reply": "The customer stopped replying",
 }
-
-
-def inert(text: str) -> str:
-    """Text for a markdown element that shows exactly as typed: every markup character
-    escaped, so no link, image, HTML or Streamlit directive can come of it."""
-    return MARKUP.sub(r"\\\1", text)
 
 
 def flash(kind: str, text: str) -> None:
@@ -50,7 +41,7 @@ def show_flash() -> None:
     said = st.session_state.pop(FLASH, None)
     if said:
         kind, text = said
-        {"success": st.success, "warning": st.warning, "error": st.error}[kind](inert(text))
+        {"success": st.success, "warning": st.warning, "error": st.error}[kind](as_text(text))
 
 
 def claim(conversation_id: str, reference: str, staff: Staff) -> bool:
@@ -166,7 +157,7 @@ def pending_actions(conversation_id: str, staff: Staff) -> None:
             for name, value in action["params"].items():
                 st.text(f"{name}: {value}")
             if action["status"] != "pending":
-                st.caption(inert(_decision(action)))
+                st.caption(as_text(_decision(action)))
                 continue
             # Callbacks: they run even when the next run no longer draws the buttons (a
             # colleague decided meanwhile), so that decision is said instead of nothing.

@@ -105,8 +105,9 @@ def render_message(entry: Entry) -> None:
         render_entry(entry)
 
 
-# Markdown's punctuation: backslashed, it shows as itself (CommonMark escapes).
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
+# Markdown's and Streamlit's own markup ([links](…), **, :red[…], $…$, <tags>): backslashed, each
+# character shows as itself (CommonMark escapes).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=])")
 
 
 def as_text(text: str) -> str:
