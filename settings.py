@@ -154,7 +154,8 @@ STAFF_PASSCODES = _env("STAFF_PASSCODES", "")
 # This many wrong passcodes from one client within the lock-out window lock it out for it.
 PASSCODE_MAX_FAILURES = 5
 PASSCODE_LOCKOUT_SECONDS = 60.0
-# How often a customer's page with an open handoff looks for the person's replies (seconds).
+# How often the pages look for what the other side wrote (seconds): a customer's page with an
+# open handoff, the desk's queue and the open conversation on the desk.
 LIVE_POLL_SECONDS = float(_env("ACME_LIVE_POLL_SECONDS", "1"))
 # Messages one browser session may send per window; more are refused, the text kept.
 RATE_LIMIT_MESSAGES = int(_env("ACME_RATE_LIMIT_MESSAGES", "8"))

@@ -22,9 +22,6 @@ from ui import desk_conversation, desk_tools
 from ui.messages import as_text
 from ui.session import auth_configured, require, roles, signed_in_as, store, who_line
 
-# How often the queue is read again while the page is open: a conversation handed over reaches
-# an open desk within this (Streamlit has no push between sessions).
-QUEUE_POLL_SECONDS = 2.0
 # Display names as the customer reads them ("Ana from Acme has joined"): short and plain.
 NAME_MAX_CHARS = 40
 PRIORITY_ICONS = dict(zip(PRIORITIES, ("🔴", "🟠", "🔵", "⚪"), strict=True))
@@ -104,9 +101,9 @@ def wait_label(seconds: int) -> str:
     return shown
 
 
-@st.fragment(run_every=QUEUE_POLL_SECONDS)
+@st.fragment(run_every=settings.LIVE_POLL_SECONDS)
 def queue(staff: Staff) -> None:
-    """The conversations waiting for a person, re-read every QUEUE_POLL_SECONDS."""
+    """The conversations waiting for a person, re-read every settings.LIVE_POLL_SECONDS."""
     if st.session_state.pop(WHOLE_PAGE, False):
         st.rerun(scope="app")
     waiting = store().queue()

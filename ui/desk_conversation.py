@@ -13,13 +13,11 @@ from typing import Any
 
 import streamlit as st
 
+import settings
 from escalation import Staff, customer_language
 from ui.messages import as_text
 from ui.session import store
 
-# How often the open conversation's lines are read again: a customer's message shows on the
-# desk within this and the page's own round trip (the issue asks for 2 s).
-MESSAGES_POLL_SECONDS = 1.0
 AVATARS = {"customer": "🙂", "agent": "🧑‍💼", "eva": "🛡️", "note": "📝", "handback": "↩️"}
 # What each kind of human-mode line is called on the desk (store.tables.MESSAGE_KINDS).
 PRIVATE_LABEL = "Private note, never shown to the customer"
@@ -116,9 +114,9 @@ def line(name: str, avatar: str, text: str, label: str | None = None) -> None:
         st.text(text)
 
 
-@st.fragment(run_every=MESSAGES_POLL_SECONDS)
+@st.fragment(run_every=settings.LIVE_POLL_SECONDS)
 def live_lines(conversation_id: str) -> None:
-    """The human-mode lines, notes included, re-read every MESSAGES_POLL_SECONDS: only those
+    """The human-mode lines, notes included, re-read every settings.LIVE_POLL_SECONDS: only those
     newer than the last one this session holds are fetched."""
     held: list[dict[str, Any]] = st.session_state.setdefault(f"desk_lines_{conversation_id}", [])
     after = held[-1]["id"] if held else 0

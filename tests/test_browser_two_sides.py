@@ -1,0 +1,136 @@
+"""The whole human side in two browsers against two app processes that share one PostgreSQL
+database, as the pilot's replicas do: the database is the only bus between the customer and
+the agent. Passcodes on both: a customer on one process, an agent on the other."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright import sync_api
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from offline.brain import AFTER_COLLEAGUE
+from store import Store
+from test_browser import (
+    ANSWERS,
+    ARTIFACTS,
+    FIRST_VIEW_SECONDS,
+    ask,
+    running_app,
+    shot,
+    wait_for_answer,
+)
+from test_browser import browser as browser  # the module-scoped chromium, a fixture
+
+CUSTOMER = "tide-pool-42"
+AGENT = "agent-tern-7"
+# Generous for a loaded CI machine; the measured delays are written to the artifacts.
+VISIBLE_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def shared_database(postgres_admin: Engine, postgres_url: str) -> Iterator[str]:
+    """A schema of its own on the session's PostgreSQL, for both app processes."""
+    schema = f"two_{secrets.token_hex(6)}"
+    with postgres_admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with postgres_admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def apps(kb, tmp_path_factory, shared_database: str) -> Iterator[tuple[str, str]]:
+    """Two app processes (the customer's and the agent's) on the one database."""
+    extra = {
+        "PILOT_PASSCODE": CUSTOMER,
+        "STAFF_PASSCODES": f"agent:{AGENT}",
+        "DATABASE_URL": shared_database,
+    }
+    with (
+        running_app(tmp_path_factory.mktemp("one"), extra, name="process-one") as one,
+        running_app(tmp_path_factory.mktemp("two"), extra, name="process-two") as two,
+    ):
+        yield one.url, two.url
+
+
+def signed_in(browser: sync_api.Browser, url: str, passcode: str) -> sync_api.Page:
+    context = browser.new_context(viewport={"width": 1100, "height": 950})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_label("Pilot passcode").fill(passcode, timeout=FIRST_VIEW_SECONDS * 1000)
+    tab.get_by_role("button", name="Enter").click()
+    tab.get_by_role("heading", name="Hi, I'm Eva").wait_for(timeout=FIRST_VIEW_SECONDS * 1000)
+    return tab
+
+
+def seen_within(tab: sync_api.Page, text: str, since: float) -> float:
+    tab.get_by_text(text, exact=False).last.wait_for(timeout=VISIBLE_MS)
+    return round(time.perf_counter() - since, 3)
+
+
+def test_a_customer_and_an_agent_hold_one_conversation_across_two_processes(
+    browser, apps, shared_database
+):
+    customer_url, agent_url = apps
+    delays: dict[str, float] = {}
+    agent = signed_in(browser, agent_url, AGENT)
+    agent.get_by_role("link", name="Agent desk").click()
+    agent.get_by_label("Your name, as customers will see it", exact=True).fill("Ana")
+    agent.get_by_role("button", name="Start working the queue").click()
+    agent.get_by_text("No one is waiting.").wait_for()
+
+    customer = signed_in(browser, customer_url, CUSTOMER)
+    before = ask(customer, "I want to talk to a real person")
+    asked = time.perf_counter()
+    wait_for_answer(customer, before, "two-asked")
+    agent.get_by_role("button", name="Claim").wait_for(timeout=VISIBLE_MS)
+    delays["in the queue after the customer asked (s)"] = round(time.perf_counter() - asked, 3)
+    shot(customer, "two-01-customer-asked")
+    shot(agent, "two-02-agent-queue")
+    eva_answers = customer.locator(ANSWERS).count()
+
+    agent.get_by_role("button", name="Claim").click()
+    claimed = time.perf_counter()
+    delays["customer sees the join line (s)"] = seen_within(
+        customer, "Ana from Acme has joined the conversation.", claimed
+    )
+
+    ask(customer, "Is my windscreen covered?")
+    said = time.perf_counter()
+    delays["agent sees the customer's message (s)"] = seen_within(
+        agent, "Is my windscreen covered?", said
+    )
+
+    draft = agent.get_by_label("Eva's draft: send as it is, or edit it first")
+    draft.fill("Hello, Ana here. Yes: glass is covered with no excess on your policy.")
+    agent.get_by_role("button", name="Send the draft").click()
+    sent = time.perf_counter()
+    delays["customer sees the agent's reply (s)"] = seen_within(
+        customer, "glass is covered with no excess", sent
+    )
+    wait_for_answer(customer, eva_answers - 1, "two-with-ana")
+    assert customer.locator(ANSWERS).count() == eva_answers, "Eva posted nothing meanwhile"
+    shot(customer, "two-03-customer-with-ana")
+    shot(agent, "two-04-agent-conversation")
+
+    agent.get_by_role("button", name="Hand back to Eva").click()
+    customer.get_by_text("has handed the conversation back to Eva").wait_for(timeout=VISIBLE_MS)
+    before = ask(customer, "How do I book the repair?")
+    answer = wait_for_answer(customer, before, "two-eva-again")
+    sync_api.expect(answer).to_contain_text(AFTER_COLLEAGUE)
+    shot(customer, "two-05-eva-again")
+
+    store = Store(shared_database)
+    modes = {row["action"] for row in store.actions()}
+    assert {"wait", "claim", "reply", "hand_back"} <= modes, "every step audited"
+    (ARTIFACTS / "two-sides-delays.json").write_text(json.dumps(delays, indent=2))
+    for context in {agent.context, customer.context}:
+        context.close()
