@@ -7,14 +7,12 @@ UI only, and short: what a page shows lives in ui/, and each staff page checks t
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, datetime
 
 import streamlit as st
 
 import access
-from ui.session import auth_configured, roles
+from ui.session import auth_configured, roles, signed_in_as, store
 
 TURN_LOG_HANDLER = "acme-turns-stderr"
 TITLE = "Eva · Acme Insurance"
@@ -24,7 +22,6 @@ STAFF_PAGES = {
     "insights": ("Insights", "📊"),
     "lab": ("Prompt lab", "🧪"),
 }
-staff_log = logging.getLogger("acme.staff")
 
 st.set_page_config(page_title=TITLE, page_icon="🛡️")
 # Top-level keys of .streamlit/secrets.toml become environment variables (ANTHROPIC_API_KEY).
@@ -73,10 +70,6 @@ def admitted() -> bool:
         role = passcode_gate().check(client, attempt)
         if role:
             st.session_state.role = role
-            if role in access.STAFF:
-                # Who came in as staff, when and from where; never the passcode.
-                line = {"event": "staff_sign_in", "role": role, "via": "passcode", "from": client}
-                staff_log.info(json.dumps({**line, "at": datetime.now(UTC).isoformat()}))
             st.rerun()
         wait = passcode_gate().locked_for(client)
         if wait:
@@ -84,6 +77,18 @@ def admitted() -> bool:
         else:
             st.error("That passcode isn't right.")
     return False
+
+
+def record_staff_sign_in(how: str) -> None:
+    """A staff member's arrival, once per browser session, in the audit trail: who, as which
+    role, how and from where (never a passcode). Local mode has no one to name."""
+    staff = sorted(roles() & set(access.STAFF))
+    if not staff or how == access.LOCAL or st.session_state.get("sign_in_recorded"):
+        return
+    st.session_state.sign_in_recorded = True
+    who = signed_in_as() or f"passcode:{staff[0]}"
+    where = {"via": how, "from": client_address() or "unknown-address"}
+    store().record_action(who, who, "+".join(staff), "sign_in", None, where)
 
 
 def client_address() -> str | None:
@@ -106,4 +111,5 @@ listed = pages(roles())
 page = st.navigation(listed, position="sidebar" if len(listed) > 1 else "hidden")
 if not admitted():
     st.stop()
+record_staff_sign_in(access.mode(auth_configured()))
 page.run()

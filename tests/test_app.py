@@ -403,14 +403,22 @@ def test_a_staff_page_refuses_a_role_that_may_not_open_it_however_it_is_reached(
     assert not direct.title and not direct.markdown and not direct.text, "nothing of the page"
 
 
-def test_a_staff_sign_in_is_logged_without_the_passcode(pilot, caplog):
+def test_a_staff_sign_in_is_audited_once_without_the_passcode(pilot, caplog):
     import logging
 
     with caplog.at_level(logging.INFO, logger="acme.staff"):
-        enter(pilot, STAFF["agent"])
+        page = enter(pilot, STAFF["agent"])
+        page.run()  # a later rerun of the same session is not a new sign-in
+        enter(AppTest.from_file(APP, default_timeout=60), "tide-pool-42")  # a customer's
     [line] = [r.getMessage() for r in caplog.records if r.name == "acme.staff"]
-    assert '"event": "staff_sign_in"' in line and '"role": "agent"' in line
+    assert '"action": "sign_in"' in line and '"role": "agent"' in line
     assert STAFF["agent"] not in line
+    [row] = Store(settings.DATABASE_URL).actions(action="sign_in")
+    assert (row["actor"], row["role"], row["detail"]["via"]) == (
+        "passcode:agent",
+        "agent",
+        "passcode",
+    )
 
 
 def test_too_many_messages_are_refused_and_the_text_kept(page, monkeypatch):

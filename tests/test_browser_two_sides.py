@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import statistics
 import time
 from collections.abc import Iterator
 
@@ -31,6 +32,7 @@ CUSTOMER = "tide-pool-42"
 AGENT = "agent-tern-7"
 # Generous for a loaded CI machine; the measured delays are written to the artifacts.
 VISIBLE_MS = 10_000
+LINES = 20
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,8 @@ def apps(kb, tmp_path_factory, shared_database: str) -> Iterator[tuple[str, str]
         "PILOT_PASSCODE": CUSTOMER,
         "STAFF_PASSCODES": f"agent:{AGENT}",
         "DATABASE_URL": shared_database,
+        # Forty-odd messages in a minute or two: above the pilot's per-session rate limit.
+        "ACME_RATE_LIMIT_MESSAGES": "100",
     }
     with (
         running_app(tmp_path_factory.mktemp("one"), extra, name="process-one") as one,
@@ -108,6 +112,21 @@ def test_a_customer_and_an_agent_hold_one_conversation_across_two_processes(
     delays["agent sees the customer's message (s)"] = seen_within(
         agent, "Is my windscreen covered?", said
     )
+
+    # Twenty lines each way, each timed from send to visible on the other side.
+    to_agent, to_customer = [], []
+    for number in range(1, LINES + 1):
+        ask(customer, f"Customer line {number}")
+        said = time.perf_counter()
+        to_agent.append(seen_within(agent, f"Customer line {number}", said))
+        reply = agent.get_by_label("Reply to the customer")
+        reply.fill(f"Agent line {number}")
+        agent.get_by_role("button", name="Send reply").click()
+        sent = time.perf_counter()
+        to_customer.append(seen_within(customer, f"Agent line {number}", sent))
+    for name, delays_s in (("customer to agent", to_agent), ("agent to customer", to_customer)):
+        delays[f"{name}, p50 (s)"] = round(statistics.median(delays_s), 3)
+        delays[f"{name}, p95 (s)"] = round(statistics.quantiles(delays_s, n=20)[18], 3)
 
     draft = agent.get_by_label("Eva's draft: send as it is, or edit it first")
     draft.fill("Hello, Ana here. Yes: glass is covered with no excess on your policy.")
