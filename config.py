@@ -673,7 +673,8 @@ DRAFT_TOPIC = {
 }
 
 # The human side (escalation.py): the lines the customer reads while a person has the
-# conversation, in their language; {name} is the colleague's display name.
+# conversation, in their language; {name} is the colleague's display name. Shown as plain text
+# like everything a person says, so no markdown here.
 JOINED_LINE = {
     "en": "{name} from Acme has joined the conversation.",
     "es": "{name}, de Acme, se ha unido a la conversación.",
@@ -700,39 +701,39 @@ CLOSED_LINE = {
 # An approved action, by tool: {amount}, {policy}, {date} and {reference} come from its result.
 APPROVED_LINE = {
     "request_refund": {
-        "en": "Your refund of {amount} has been approved: reference **{reference}**. It reaches "
+        "en": "Your refund of {amount} has been approved: reference {reference}. It reaches "
         "your original payment method within 5–7 business days.",
-        "es": "Su reembolso de {amount} ha sido aprobado: referencia **{reference}**. Llegará a "
+        "es": "Su reembolso de {amount} ha sido aprobado: referencia {reference}. Llegará a "
         "su método de pago original en 5–7 días hábiles.",
-        "de": "Ihre Erstattung von {amount} wurde genehmigt: Referenz **{reference}**. Sie geht "
+        "de": "Ihre Erstattung von {amount} wurde genehmigt: Referenz {reference}. Sie geht "
         "innerhalb von 5–7 Werktagen an Ihre ursprüngliche Zahlungsart.",
-        "fr": "Votre remboursement de {amount} a été approuvé : référence **{reference}**. Il "
+        "fr": "Votre remboursement de {amount} a été approuvé : référence {reference}. Il "
         "arrive sur votre moyen de paiement d'origine sous 5 à 7 jours ouvrés.",
-        "ru": "Возврат {amount} одобрен: номер **{reference}**. Деньги поступят на исходный "
+        "ru": "Возврат {amount} одобрен: номер {reference}. Деньги поступят на исходный "
         "способ оплаты в течение 5–7 рабочих дней.",
     },
     "cancel_policy": {
         "en": "Your policy {policy} is cancelled from {date}, and its refund of {amount} has been "
-        "approved: reference **{reference}**.",
+        "approved: reference {reference}.",
         "es": "Su póliza {policy} queda cancelada desde el {date}, y su reembolso de {amount} ha "
-        "sido aprobado: referencia **{reference}**.",
+        "sido aprobado: referencia {reference}.",
         "de": "Ihre Police {policy} ist ab {date} gekündigt, und die Erstattung von {amount} "
-        "wurde genehmigt: Referenz **{reference}**.",
+        "wurde genehmigt: Referenz {reference}.",
         "fr": "Votre police {policy} est résiliée à partir du {date}, et son remboursement de "
-        "{amount} a été approuvé : référence **{reference}**.",
+        "{amount} a été approuvé : référence {reference}.",
         "ru": "Ваш полис {policy} расторгнут с {date}, возврат {amount} одобрен: номер "
-        "**{reference}**.",
+        "{reference}.",
     },
     "request_policy_change": {
         "en": "The change to your policy {policy} has been approved and passed on to be made: "
-        "reference **{reference}**. A colleague confirms any new premium with you.",
+        "reference {reference}. A colleague confirms any new premium with you.",
         "es": "El cambio en su póliza {policy} ha sido aprobado y se tramitará: referencia "
-        "**{reference}**. Un compañero le confirmará cualquier nueva prima.",
+        "{reference}. Un compañero le confirmará cualquier nueva prima.",
         "de": "Die Änderung Ihrer Police {policy} wurde genehmigt und wird umgesetzt: Referenz "
-        "**{reference}**. Eine neue Prämie bestätigt Ihnen ein Kollege.",
+        "{reference}. Eine neue Prämie bestätigt Ihnen ein Kollege.",
         "fr": "La modification de votre police {policy} a été approuvée et transmise : référence "
-        "**{reference}**. Un collègue vous confirmera toute nouvelle prime.",
-        "ru": "Изменение полиса {policy} одобрено и передано в работу: номер **{reference}**. "
+        "{reference}. Un collègue vous confirmera toute nouvelle prime.",
+        "ru": "Изменение полиса {policy} одобрено и передано в работу: номер {reference}. "
         "Новую стоимость, если она изменится, подтвердит коллега.",
     },
 }

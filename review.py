@@ -163,12 +163,17 @@ def extractive_summary(transcript: list[dict[str, str]], reason: str) -> str:
     return "\n".join(parts)
 
 
+# Where the colleague's name goes in a draft written before anyone claimed the conversation; the
+# desk puts the claiming agent's name there.
+AGENT_PLACEHOLDER = "[your name]"
+
+
 def template_draft(transcript: list[dict[str, str]], language: str, reference: str) -> str:
     said = [turn["text"] for turn in transcript if turn["role"] == "customer" and turn["text"]]
     topic = config.localised(config.DRAFT_TOPIC, language)
     topic = topic.format(quote=clip(said[-1], 160)) if said else ""
     template = config.localised(config.DRAFT_TEMPLATE, language)
-    return template.format(agent="[your name]", reference=reference, topic=topic)
+    return template.format(agent=AGENT_PLACEHOLDER, reference=reference, topic=topic)
 
 
 def clip(text: str, limit: int) -> str:

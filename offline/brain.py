@@ -19,6 +19,7 @@ from offline.flows import (
     QUOTE_WORDS,
     account_step,
     identity_details,
+    money_step,
     quote_details,
     quote_in_progress,
     quote_step,
@@ -127,6 +128,9 @@ def _answer(
         if follows(body, "products"):
             return text_reply(DECLINE_PRODUCT)
         return text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
+    money = money_step(question, messages, offered)
+    if money is not None:
+        return money
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
     if ACCOUNT_WORDS.search(question) or (
         verification_in_progress(messages) and identity_details(question)

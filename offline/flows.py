@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import guardrails
 from offline.grounding import STOPWORDS
 from offline.messages import content_blocks, customer_words, text_of, user_texts_recent
 from offline.wire import Reply, text_reply, tool_reply
@@ -185,6 +186,33 @@ def _verified_policy(messages: list[dict[str, Any]]) -> str | None:
                 and not block.get("is_error")
             ):
                 return asked[block["tool_use_id"]]
+    return None
+
+
+REFUND_WORDS = re.compile(r"\brefund", re.IGNORECASE)
+CHANGE_WORDS = re.compile(r"\b(?:change|update|add|remove)\b.{0,40}\bmy policy\b", re.IGNORECASE)
+
+
+def money_step(question: str, messages: list[dict[str, Any]], offered: set[str]) -> Reply | None:
+    """A verified customer's refund (with an amount) or change to their policy: the tool that
+    acts within the limit in code, or passes it to a colleague for approval above it. None when
+    the message is not one, or the customer is not verified yet (the account flow asks)."""
+    verified = _verified_policy(messages)
+    if verified is None:
+        return None
+    amounts = guardrails.amounts(question)
+    if REFUND_WORDS.search(question) and amounts and "request_refund" in offered:
+        return tool_reply(
+            "Let me request that refund.",
+            "request_refund",
+            {"policy_number": verified, "amount_usd": amounts[0], "reason": question[:300]},
+        )
+    if CHANGE_WORDS.search(question) and "request_policy_change" in offered:
+        return tool_reply(
+            "Let me pass that change on.",
+            "request_policy_change",
+            {"policy_number": verified, "change": question[:300]},
+        )
     return None
 
 

@@ -117,8 +117,8 @@ def _report_money(data: dict[str, Any]) -> str:
     """A refund or cancellation: done within the limit, or passed to a colleague above it."""
     if data.get("handed_off"):
         return (
-            "That's above what I can approve myself, so nothing has been changed yet: I've "
-            f"passed it to a colleague. Your reference is **{data.get('reference')}**. "
+            "That's beyond my limit in the chat, so a colleague will review it. Nothing has "
+            f"changed yet. Your reference is **{data.get('reference')}**. "
             f"{data.get('next_steps', '')}"
         ).strip()
     if data.get("reference") is None:

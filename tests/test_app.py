@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,9 +59,9 @@ def open_page(at: AppTest, name: str) -> AppTest:
 
 
 def texts(at: AppTest) -> list[str]:
-    """Each chat message's text as it reads on the page (typed text is shown backslashed)."""
+    """Each chat message's text: what a person typed (plain text), or Eva's markdown."""
     return [
-        "\n".join(re.sub(r"\\(.)", r"\1", m.value).replace("  \n", "\n") for m in message.markdown)
+        "\n".join([*(t.value for t in message.text), *(m.value for m in message.markdown)])
         for message in at.chat_message
     ]
 
@@ -591,7 +590,7 @@ def test_a_person_takes_over_the_chat_and_hands_it_back_to_eva(page):
     assert entries[-1]["role"] == "agent" and entries[-1]["author"] == "Sam"
     assert any("Sam · Acme Insurance" in c.value for c in page.chat_message[-1].caption)
     assert texts(page)[-1] == "Hi, Sam here. <b>How</b> can I help?", "as typed, not as HTML"
-    assert page.chat_message[-1].markdown[0].value.startswith("Hi, Sam here\\. \\<b\\>")
+    assert page.chat_message[-1].text[0].value == "Hi, Sam here. <b>How</b> can I help?"
 
     history = list(page.session_state["history"])
     send(page, "Is my windscreen covered?")
@@ -617,3 +616,20 @@ def test_a_person_takes_over_the_chat_and_hands_it_back_to_eva(page):
     roles = [entry["role"] for entry in reloaded.session_state["display"]]
     assert "agent" in roles and "notice" in roles, "the reload keeps the person's turns"
     assert any(m.avatar == "🧑‍💼" for m in reloaded.chat_message)
+
+
+def test_the_message_limit_protects_the_model_not_talk_with_a_person(page, monkeypatch):
+    import escalation
+
+    monkeypatch.setattr(settings, "RATE_LIMIT_MESSAGES", 2)
+    monkeypatch.setattr(settings, "RATE_LIMIT_WINDOW_SECONDS", 3600.0)  # however slow the run
+    db = Store(settings.DATABASE_URL)
+    page.run()
+    send(page, "Can I talk to a real person please?")
+    conversation = page.session_state["facts"]["conversation_id"]
+    escalation.claim(db, conversation, escalation.Staff("sam@acme.example", "Sam", "agent"))
+    for number in range(1, 5):
+        send(page, f"Message {number} for Sam")
+    said = [m["text"] for m in db.messages_since(conversation) if m["kind"] == "customer"]
+    assert said == [f"Message {n} for Sam" for n in range(1, 5)]
+    assert not page.warning, "nothing refused while a person has the conversation"

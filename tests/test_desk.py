@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 import approvals
 import config
 import escalation
+import review
 import settings
 from escalation import Staff
 from store import Store
@@ -331,7 +332,10 @@ def test_a_colleagues_decision_first_shows_instead_of_acting_twice(database: Sto
 @pytest.mark.parametrize("typed", XSS)
 def test_text_typed_by_a_customer_or_an_agent_renders_inert(database: Store, typed: str) -> None:
     reference = waiting(database, "c-1")
-    at = click(desk(typed), f"claim-{reference}")  # the agent's display name
+    refused = desk(typed)  # as the agent's display name: a name is letters, nothing more
+    assert "letters, spaces, hyphens and apostrophes" in refused.error[0].value
+    assert "desk_name" not in refused.session_state
+    at = click(desk("Ana O'Neil-Brown"), f"claim-{reference}")
     escalation.to_person(database, "c-1", typed)
     at.text_area(key="reply-c-1").set_value(typed)
     submit(at, "Send reply")
@@ -344,8 +348,8 @@ def test_text_typed_by_a_customer_or_an_agent_renders_inert(database: Store, typ
         markup = str(element.value)  # an unescaped tag or link would be live in the browser
         assert not re.search(r"(?<!\\)<|(?<!\\)\]\(", markup), markup
     labels = [plain(m.caption[0].value) for m in at.chat_message if m.caption]
-    assert f"{typed} (to the customer)" in labels
-    assert plain(at.sidebar.caption[-1].value) == f"Acting as **{typed}** (lead)"
+    assert "Ana O'Neil-Brown (to the customer)" in labels
+    assert plain(at.sidebar.caption[-1].value) == "Acting as **Ana O'Neil-Brown** (lead)"
 
 
 def test_a_customer_opening_the_desk_directly_is_refused(database: Store, monkeypatch) -> None:
@@ -361,3 +365,16 @@ def test_a_customer_opening_the_desk_directly_is_refused(database: Store, monkey
         "This page is for Acme staff. Sign in with a staff account or passcode to open it."
     ]
     assert not direct.button and not direct.text
+
+
+def test_a_draft_written_before_anyone_claimed_it_carries_the_agents_name(
+    database: Store,
+) -> None:
+    """The offline draft leaves a place for the colleague's name; the desk fills it in."""
+    reference = waiting(database, "c-1")
+    database.update_handoff(reference, draft=f"Hello, I'm {review.AGENT_PLACEHOLDER} from Acme.")
+    at = click(desk(), f"claim-{reference}")
+    assert at.text_area(key="draft-c-1").value == "Hello, I'm Ana from Acme."
+    submit(at, "Send the draft")
+    (audit,) = database.actions("c-1", action="reply")
+    assert audit["detail"]["draft"] == "as_is"

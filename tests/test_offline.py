@@ -381,3 +381,22 @@ def test_it_declines_products_acme_does_not_sell_only_while_the_prompt_says_so(
     assert "doesn't offer" in reply_of(conversation.say("Do you do pet insurance?"))
     monkeypatch.setattr(config, "ADDITIONAL_GUARDRAILS", without_rule("Products we don't sell."))
     assert "we can look at pet insurance" in reply_of(conversation.say("Do you do pet insurance?"))
+
+
+def test_a_verified_refund_above_the_limit_waits_for_a_colleagues_approval(conversation, db):
+    """The offline model calls the money tool as Claude would; above the limit in code the
+    request becomes a pending action with its exact input, and nothing is paid."""
+    customer = json.loads((settings.FIXTURES_DIR / "customers.json").read_text())[0]
+    number = customer["policy"]["number"]
+    conversation.say("What's my policy?")
+    conversation.say(f"{number}, born {customer['date_of_birth']}")
+    asked = conversation.say("I'd like a refund of $800 on my policy")
+    assert tools_called(asked) == ["request_refund"]
+    assert "Nothing has changed yet" in reply_of(asked)
+    [pending] = db.approvals("offline-test")
+    assert (pending["tool"], pending["status"]) == ("request_refund", "pending")
+    assert pending["params"]["amount_usd"] == 800 and pending["params"]["policy_number"] == number
+    assert db.refunds(number) == []
+    small = conversation.say("Actually a refund of $40 is enough")
+    assert tools_called(small) == ["request_refund"]
+    assert [r["amount"] for r in db.refunds(number)] == [40]

@@ -176,17 +176,15 @@ def _handed_off(
         ctx, reason, priority, summary, trigger=trigger, source="code", pending=pending
     )
     data = {"handed_off": True, **handoff, **(extra or {})}
-    content = (
+    note = (
         f"{not_done} A colleague will review the request and contact the customer; the "
         f"handoff reference is {handoff['reference']}. Tell the customer it has not been done "
-        f"yet, give them the reference, and do not promise the outcome. {handoff['next_steps']}"
+        "yet, give them the reference, and do not promise the outcome."
     )
-    return ToolResult(
-        content=content,
-        is_error=False,
-        summary=f"Handed off {handoff['reference']} ({trigger})",
-        data=data,
-    )
+    # JSON like every other result (the offline model words it from the fields), with the
+    # instruction for the model beside them.
+    result = ok({"done": False, "note": note, **data}, f"Handed off {handoff['reference']}")
+    return ToolResult(result.content, False, f"Handed off {handoff['reference']} ({trigger})", data)
 
 
 def _known_policy(ctx: ToolContext, number: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import streamlit as st
 
 import chatbot
 import config
+import escalation
 import llm
 import settings
 import tools
@@ -109,7 +110,11 @@ def message_sent() -> str:
         max_chars=settings.MAX_MESSAGE_CHARS,
     )
     prompt = (prompt or st.session_state.pop("pending", None) or "").strip()
-    if prompt and not within_rate_limit():
+    # The limit protects the model budget: a message to a person makes no model call.
+    with_person = prompt and escalation.person_on(
+        store(), st.session_state.facts.get("conversation_id")
+    )
+    if prompt and not with_person and not within_rate_limit():
         st.session_state.prefill = prompt
         st.session_state.failed = {"text": prompt, "shown": prompt, "message": RATE_LIMITED}
         st.rerun()

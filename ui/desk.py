@@ -24,6 +24,8 @@ from ui.session import auth_configured, require, roles, signed_in_as, store, who
 
 # Display names as the customer reads them ("Ana from Acme has joined"): short and plain.
 NAME_MAX_CHARS = 40
+# A display name is a name: no link, markup or directive can come of it on either page.
+NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '.-])*")
 PRIORITY_ICONS = dict(zip(PRIORITIES, ("🔴", "🟠", "🔵", "⚪"), strict=True))
 OPEN = "desk_open"  # session_state: the conversation shown, one of this person's
 WHOLE_PAGE = "desk_whole_page"  # session_state: a claim asks the whole page to run again
@@ -78,10 +80,10 @@ def acting() -> Staff | None:
         entered = st.form_submit_button("Start working the queue", type="primary")
     if entered:
         cleaned = re.sub(r"\s+", " ", typed).strip()
-        if cleaned:
+        if cleaned and NAME.fullmatch(cleaned):
             st.session_state.desk_name = cleaned
             st.rerun()
-        st.error("Type the name customers will see.")
+        st.error("Type the name customers will see: letters, spaces, hyphens and apostrophes.")
     return None
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 import approvals
 import config
 import escalation
+import review
 import tools
 from escalation import NotYours, Staff
 from store.tables import OUTCOMES
@@ -63,7 +64,8 @@ def show(conversation_id: str, staff: Staff, handoff: dict[str, Any] | None) -> 
     language = escalation.customer_language(store(), conversation_id)
     pending_actions(conversation_id, staff)
     if handoff and handoff.get("draft") and not _draft_used(conversation_id):
-        eva_draft(conversation_id, staff, handoff["draft"])
+        draft = str(handoff["draft"]).replace(review.AGENT_PLACEHOLDER, staff.name)
+        eva_draft(conversation_id, staff, draft)
     free_reply(conversation_id, staff, language)
     private_note(conversation_id, staff)
     finish(conversation_id, staff)

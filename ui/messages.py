@@ -96,12 +96,13 @@ def render_message(entry: Entry) -> None:
     """One message in its bubble: the customer's, Eva's, or a person's from Acme (named), or
     the app's own line (who joined, handed back or closed) as a quiet caption."""
     if entry["role"] == "notice":
-        st.caption(" ".join(s["text"] for s in entry["segments"] if s["kind"] == "text"))
+        line = " ".join(s["text"] for s in entry["segments"] if s["kind"] == "text")
+        st.caption(as_text(line))
         return
     name = entry.get("author") or entry["role"]
     with st.chat_message(name, avatar=AVATARS[entry["role"]]):
         if entry["role"] == "agent":
-            st.caption(f"{name} · Acme Insurance")
+            st.caption(f"{as_text(name)} · Acme Insurance")
         render_entry(entry)
 
 
@@ -111,8 +112,9 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=])")
 
 
 def as_text(text: str) -> str:
-    """What a person typed (a customer or a colleague), shown exactly as typed: no link, image,
-    heading or HTML can come of it (Eva's replies keep their formatting). Line breaks stay."""
+    """Text for a markdown element (a caption, a table) that shows exactly as written: no link,
+    image, heading, HTML or Streamlit directive can come of it. Line breaks stay. (Whole
+    messages a person typed are drawn with st.text instead.)"""
     return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
 
 
@@ -129,10 +131,14 @@ def render_entry(entry: Entry) -> None:
     """One committed message: its text and tool cards in the order they happened."""
     if entry.get("folded"):
         st.caption(entry["folded"], help=FOLD_HELP)
+    # What a person typed is plain text (no markdown at all: not even a bare address becomes a
+    # link); Eva's replies keep their formatting.
     typed = entry["role"] in ("user", "agent")
     for segment in entry.get("segments", []):
-        if segment["kind"] == "text":
-            st.markdown(as_text(segment["text"]) if typed else segment["text"])
+        if segment["kind"] == "text" and typed:
+            st.text(segment["text"])
+        elif segment["kind"] == "text":
+            st.markdown(segment["text"])
         else:
             tool_card(segment)
     if entry.get("privacy"):

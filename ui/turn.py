@@ -16,7 +16,7 @@ import chatbot
 import events
 import tools
 from events import Entry, HandoffLine, TextSegment, ToolCard
-from ui.messages import AVATARS, FOLD_HELP, as_text, sources_list, tool_card
+from ui.messages import AVATARS, FOLD_HELP, sources_list, tool_card
 from ui.session import save_conversation
 
 RATE_LIMITED = (
@@ -38,7 +38,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
     state = st.session_state
     with st.chat_message("user", avatar=AVATARS["user"]):
         said = st.empty()
-        said.markdown(as_text(text))
+        said.text(text)
         privacy = st.empty()
     shown, privacy_notice = text, ""
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
@@ -53,7 +53,7 @@ def stream_turn(bot: chatbot.ChatBot, text: str) -> None:
         for event in bot.respond(state.history, text, state.facts):
             if isinstance(event, events.Masked):
                 shown, privacy_notice = event.text, event.notice
-                said.markdown(as_text(shown))
+                said.text(shown)
                 if privacy_notice:
                     privacy.info(privacy_notice, icon="🔒")
             elif isinstance(event, events.TextDelta):
@@ -179,7 +179,7 @@ def failed_turn() -> None:
     """The customer's unsent text, a calm explanation and one-click retry."""
     failed = st.session_state.failed
     with st.chat_message("user", avatar=AVATARS["user"]):
-        st.markdown(as_text(failed.get("shown", failed["text"])))
+        st.text(failed.get("shown", failed["text"]))
         st.caption("Not sent")
     limited = failed["message"] == RATE_LIMITED
     st.warning(failed["message"], icon="⏳" if limited else "⚠️")
