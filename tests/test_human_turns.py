@@ -18,17 +18,10 @@ import request
 from escalation import Staff
 from scripted import ScriptedAPI, message_frames, text, tool_calls
 from store import Store
+from test_chatbot import QUOTE
 
 SAM = Staff("sam@acme.example", "Sam", "agent")
 CID = "c-race"
-QUOTE = {
-    "vehicle_type": "car",
-    "make": "Toyota",
-    "model": "Corolla",
-    "year": 2021,
-    "mileage": 12000,
-    "driver_age": 35,
-}
 
 
 @pytest.fixture
