@@ -1,6 +1,6 @@
 """Eva never posts into a conversation a person owns: not when it is already theirs as the turn
 starts, and not when the claim lands while she is streaming or about to run a tool. Through the
-real SDK over a scripted transport (tests/scripted.py)."""
+real SDK over a scripted transport (tests/scripted.py), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ from test_chatbot import QUOTE
 
 SAM = Staff("sam@acme.example", "Sam", "agent")
 CID = "c-race"
+
+
+@pytest.fixture
+def db(database_url: str) -> Store:
+    """Each test on SQLite and on PostgreSQL: the store is the only bus between the claim and
+    the turn, so the race is checked on both backends."""
+    return Store(database_url)
 
 
 @pytest.fixture
