@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case, select
+from sqlalchemy.orm import Session
 
 import guardrails
 from store import records
@@ -64,9 +65,7 @@ class Handoffs(Sessions):
         """Sets some of HANDOFF_UPDATABLE on a handoff; None if there is no such reference."""
         details = records.handoff_columns(**fields)
         with self._sessions.begin() as session:
-            handoff = session.scalars(
-                select(Handoff).where(Handoff.reference == reference)
-            ).one_or_none()
+            handoff = _by_reference(session, reference)
             if handoff is None:
                 return None
             for name, value in details.items():
@@ -89,12 +88,14 @@ class Handoffs(Sessions):
     def resolve_handoff(self, reference: str) -> dict[str, Any] | None:
         """Marks a handoff resolved (again is harmless); None if there is no such reference."""
         with self._sessions.begin() as session:
-            handoff = session.scalars(
-                select(Handoff).where(Handoff.reference == reference)
-            ).one_or_none()
+            handoff = _by_reference(session, reference)
             if handoff is None:
                 return None
             if handoff.status != "resolved":
                 handoff.status = "resolved"
                 handoff.resolved_at = records.now()
             return records.handoff_dict(handoff)
+
+
+def _by_reference(session: Session, reference: str) -> Handoff | None:
+    return session.scalars(select(Handoff).where(Handoff.reference == reference)).one_or_none()
