@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
+import yaml
 from dotenv import load_dotenv
 
 # .env fills in what the environment does not already set (an exported variable wins).
@@ -503,6 +505,34 @@ TRIGGERS: dict[str, tuple[str, str]] = {
     "sentiment": ("The customer is getting more upset with each message.", "high"),
     "commitment": ("Eva's draft promised something only a person can decide.", "normal"),
     "low_confidence": ("Eva was not confident enough to send her draft.", "normal"),
+}
+
+# Phrasings of each trigger (and look-alikes that are none) that a customer's message is
+# compared with by meaning, in every language: trigger_exemplars.yaml beside this file, where
+# its header says how to extend them. A message close to a trigger's phrasings fires it even
+# when no pattern in guardrails/triggers.py matches (guardrails/semantic.py).
+_EXEMPLARS = yaml.safe_load(
+    (Path(__file__).with_name("trigger_exemplars.yaml")).read_text(encoding="utf-8")
+)
+TRIGGER_LOOKALIKES: dict[str, tuple[str, ...]] = {
+    language: tuple(texts) for language, texts in _EXEMPLARS.pop("lookalikes").items()
+}
+TRIGGER_EXEMPLARS: dict[str, dict[str, tuple[str, ...]]] = {
+    trigger: {language: tuple(texts) for language, texts in by_language.items()}
+    for trigger, by_language in _EXEMPLARS.items()
+}
+
+# How sure the meaning-based check must be to fire each trigger (0-1; patterns always fire).
+# Chosen by five-fold cross-validation on the development messages in trigger_exemplars.yaml
+# (each trigger's best worst-language score against its target); `make eval-triggers` then
+# measures them on the held-out evals/triggers.yaml. Higher: fewer false alarms, more misses.
+TRIGGER_CONFIDENCE = {
+    "person": 0.61,
+    "legal": 0.59,
+    "press": 0.71,
+    "regulator": 0.83,
+    "cancel_threat": 0.85,
+    "abuse": 0.64,
 }
 
 # What the customer reads, in their language (falls back to English: see localised).

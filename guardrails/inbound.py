@@ -15,7 +15,7 @@ from guardrails.injection import injection
 from guardrails.language import language_of
 from guardrails.mood import sentiment
 from guardrails.pii import mask
-from guardrails.triggers import triggers
+from guardrails.semantic import Detection, detect, fired
 
 
 @dataclass(frozen=True)
@@ -34,25 +34,30 @@ class Inbound:
     injection: bool
     # Escalation triggers it contains (config.TRIGGERS order), before any policy is applied.
     triggers: tuple[str, ...]
+    # Which detector found each (pattern or meaning), with the meaning's score.
+    detections: tuple[Detection, ...]
     # A coarse mood score in [-1, 1] (guardrails.mood).
     mood: float
 
     def flags(self) -> list[str]:
         """What the turn's record notes about the message itself."""
         found = [f"masked:{kind}" for kind in self.masked]
-        return [*found, "injection:customer"] if self.injection else found
+        found += ["injection:customer"] if self.injection else []
+        return [*found, *(d.flag() for d in self.detections)]
 
 
 def check(text: str, language: str = "en") -> Inbound:
     """The verdict on `text`; `language` is the conversation's so far (kept when unsure)."""
     masked = mask(text, config.MASK_FOR_MODEL)
     clean = masked.text
+    detections = detect(clean)
     return Inbound(
         text=clean,
         masked=masked.kinds,
         language=language_of(clean, language),
         injection=injection(clean),
-        triggers=triggers(clean),
+        triggers=fired(detections),
+        detections=detections,
         mood=sentiment(clean),
     )
 

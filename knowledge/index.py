@@ -17,7 +17,14 @@ import numpy as np
 import config
 import settings
 from knowledge.chunks import ARTICLE, TICKET, Chunk, Hit, KnowledgeError, load_chunks, slug
-from knowledge.embedders import SCORE_DECIMALS, Embedder, embedders_from_env, ranked, unit
+from knowledge.embedders import (
+    SCORE_DECIMALS,
+    Embedder,
+    as_query,
+    embedders_from_env,
+    ranked,
+    unit,
+)
 from knowledge.lexical import Lexical
 from knowledge.sharing import Lease, claim, server_address
 
@@ -345,7 +352,7 @@ class KnowledgeBase:
         self.refresh()
         k = settings.KNOWLEDGE_TOP_K if k is None else k
         precedents = settings.PRECEDENTS_TOP_K if precedents is None else precedents
-        query = " ".join(query.split())[:2000]
+        query = as_query(query)
         if not query:
             return Results()
         state = self._state

@@ -104,7 +104,7 @@ def _answer(
     question: str, messages: list[dict[str, Any]], offered: set[str], body: dict[str, Any]
 ) -> Reply:
     """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
-    if guardrails.wants_person(question) and "escalate_to_human" in offered:
+    if guardrails.asks_for_person(question) and "escalate_to_human" in offered:
         return tool_reply(
             "I'll bring in one of my colleagues now.",
             "escalate_to_human",

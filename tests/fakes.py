@@ -22,6 +22,9 @@ class FakeEmbedder:
     def documents(self, texts: list[str]) -> np.ndarray:
         return np.stack([self.query(text) for text in texts]).astype(np.float32)
 
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.documents(texts)
+
     def query(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimensions, dtype=np.float32)
         for word in re.findall(r"\w+", text.casefold()):
