@@ -387,6 +387,81 @@ MAX_TOOL_ROUNDS = int(_env("ACME_MAX_TOOL_ROUNDS", "6"))
 
 OFFLINE_BADGE = "Offline demo model — answers are limited"
 
+# The offline demo model (offline/) answers in English, except for these lines, which it says
+# in the customer's language (reply_in on their message; config.localised picks the line).
+# Before the escalate_to_human call when the customer asks for a person (the tool's result is
+# then worded with HANDOFF_NOTE).
+OFFLINE_HANDOFF_LINE = {
+    "en": "I'll bring in one of my colleagues now.",
+    "es": "Le paso ahora mismo con uno de mis compañeros.",
+    "de": "Ich hole jetzt einen Kollegen aus unserem Team dazu.",
+    "fr": "Je passe la main à un de mes collègues dès maintenant.",
+    "ru": "Сейчас подключу к разговору кого-нибудь из коллег.",
+}
+# Before it searches the help centre for a question the passages it was sent did not answer.
+OFFLINE_SEARCH_LINE = {
+    "en": "Let me search the help centre for that.",
+    "es": "Voy a buscarlo en el centro de ayuda.",
+    "de": "Ich sehe dazu im Hilfe-Center nach.",
+    "fr": "Je cherche cela dans le centre d'aide.",
+    "ru": "Сейчас поищу это в справочном центре.",
+}
+# When neither the passages nor a search answer the question: it does not guess.
+OFFLINE_NOT_FOUND = {
+    "en": "I couldn't find anything about that in Acme's help centre, so I'd rather not guess. "
+    "If it's about your Acme insurance, I can connect you with a colleague who can answer it — "
+    "just say so.",
+    "es": "No he encontrado nada sobre eso en el centro de ayuda de Acme, así que prefiero no "
+    "adivinar. Si se trata de su seguro con Acme, puedo ponerle en contacto con un compañero "
+    "que sepa responderle: solo dígamelo.",
+    "de": "Dazu habe ich im Hilfe-Center von Acme nichts gefunden, und raten möchte ich nicht. "
+    "Wenn es um Ihre Versicherung bei Acme geht, verbinde ich Sie gern mit einem Kollegen, der "
+    "das beantworten kann: sagen Sie einfach Bescheid.",
+    "fr": "Je n'ai rien trouvé à ce sujet dans le centre d'aide d'Acme, et je préfère ne pas "
+    "deviner. Si cela concerne votre assurance Acme, je peux vous mettre en relation avec un "
+    "collègue qui saura vous répondre : dites-le-moi simplement.",
+    "ru": "В справочном центре Acme я ничего об этом не нашла, а гадать не хочу. Если вопрос "
+    "касается вашей страховки в Acme, я могу соединить вас с коллегой, который на него "
+    "ответит: просто скажите.",
+}
+# Its identity request before any account detail. It recognises its own request in the
+# conversation by these lines (any language), so an edit applies from the next request on.
+OFFLINE_IDENTITY_ASK = {
+    "en": "I can help with that, but I first need to confirm it's you. Please send your policy "
+    "number (it starts with ACM-) and either your date of birth (YYYY-MM-DD) or your ZIP code.",
+    "es": "Puedo ayudarle con eso, pero antes necesito confirmar que es usted. Envíeme su número "
+    "de póliza (empieza por ACM-) y su fecha de nacimiento (AAAA-MM-DD) o su código postal.",
+    "de": "Dabei helfe ich gern, aber zuerst muss ich sicherstellen, dass Sie es sind. Bitte "
+    "senden Sie mir Ihre Policennummer (sie beginnt mit ACM-) und entweder Ihr Geburtsdatum "
+    "(JJJJ-MM-TT) oder Ihre Postleitzahl.",
+    "fr": "Je peux vous aider, mais je dois d'abord vérifier qu'il s'agit bien de vous. "
+    "Envoyez-moi votre numéro de police (il commence par ACM-) et soit votre date de naissance "
+    "(AAAA-MM-JJ), soit votre code postal.",
+    "ru": "С этим я помогу, но сначала мне нужно убедиться, что это вы. Пришлите, пожалуйста, "
+    "номер полиса (он начинается с ACM-) и дату рождения (ГГГГ-ММ-ДД) или почтовый индекс.",
+}
+# Its first words to a customer who does not write English, so nobody is misled: after one of
+# the lines above, that the rest of its answers are in English; before an English answer, that
+# it can only answer in English.
+OFFLINE_REST_IN_ENGLISH = {
+    "en": "(I'm the offline demo model: apart from a few set lines, my answers are in English.)",
+    "es": "(Soy el modelo de demostración sin conexión: solo tengo unas pocas frases en español; "
+    "el resto de mis respuestas es en inglés.)",
+    "de": "(Ich bin das Offline-Demomodell: Nur wenige feste Sätze habe ich auf Deutsch, alle "
+    "anderen Antworten gebe ich auf Englisch.)",
+    "fr": "(Je suis le modèle de démonstration hors ligne : je n'ai que quelques phrases en "
+    "français ; le reste de mes réponses est en anglais.)",
+    "ru": "(Я демонстрационная офлайн-модель: по-русски я знаю лишь несколько готовых фраз, "
+    "остальные ответы будут на английском.)",
+}
+OFFLINE_ENGLISH_ONLY = {
+    "en": "(I'm the offline demo model, so I can only answer in English.)",
+    "es": "(Soy el modelo de demostración sin conexión, así que solo puedo responder en inglés.)",
+    "de": "(Ich bin das Offline-Demomodell und kann nur auf Englisch antworten.)",
+    "fr": "(Je suis le modèle de démonstration hors ligne : je ne peux répondre qu'en anglais.)",
+    "ru": "(Я демонстрационная офлайн-модель и могу отвечать только по-английски.)",
+}
+
 STARTER_QUESTIONS = [
     "What does comprehensive cover on a car policy?",
     "I'd like a quote for my electric car",

@@ -3,8 +3,9 @@
 Tool results first (reports.py), then the customer's words: a person asked for, an injection,
 a competitor, a product Acme does not sell, the account and quote flows (flows.py), a greeting,
 a grounded answer (grounding.py), a search, or a polite "not my field". It keeps only the
-guardrails the system prompt still carries (RULES), as a model would. It never speaks HTTP or
-counts tokens (model.py and cache.py do).
+guardrails the system prompt still carries (RULES), as a model would. It answers in English but
+for a few lines config keeps in every language (OFFLINE_*), and tells a customer who writes
+another language so, in theirs. It never speaks HTTP or counts tokens (model.py and cache.py do).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import config
 import envelope
 import guardrails
 from offline.flows import (
@@ -25,8 +27,8 @@ from offline.flows import (
     quote_step,
     verification_in_progress,
 )
-from offline.grounding import NOT_FOUND, grounded_reply, knowledge_in, terms
-from offline.messages import content_blocks, customer_words, text_of
+from offline.grounding import grounded_reply, knowledge_in, terms
+from offline.messages import content_blocks, customer_words, reply_language, text_of
 from offline.reports import after_tools
 from offline.wire import Reply, text_reply, tool_reply
 
@@ -64,14 +66,27 @@ def decide(body: dict[str, Any]) -> Reply:
         first = reply.blocks[0]
         text = f"{AFTER_COLLEAGUE}\n\n{first['text']}"
         reply = Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
-    language = envelope.reply_in(text_of(last))
-    if language and language != "English" and reply.blocks[0].get("type") == "text":
-        # It cannot write Spanish or Russian; it says so rather than pretend.
-        first = reply.blocks[0]
-        note = f"(Offline demo model: I can only answer in English, not {language}.)"
-        text = first["text"] if note in first["text"] else f"{note}\n\n{first['text']}"
-        return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
+    language = reply_language(messages)
+    if language != "en" and reply.blocks[0].get("type") == "text":
+        return _noted(reply, language)
     return reply
+
+
+def _noted(reply: Reply, language: str) -> Reply:
+    """The reply with a note in the customer's language first, since it cannot write theirs:
+    after one of its few lines in that language, that the rest of its answers are in English;
+    before an English answer, that it can only answer in English."""
+    first = reply.blocks[0]
+    own = (
+        config.OFFLINE_HANDOFF_LINE,
+        config.OFFLINE_SEARCH_LINE,
+        config.OFFLINE_NOT_FOUND,
+        config.OFFLINE_IDENTITY_ASK,
+    )
+    said_theirs = any(language in lines and lines[language] in first["text"] for lines in own)
+    notes = config.OFFLINE_REST_IN_ENGLISH if said_theirs else config.OFFLINE_ENGLISH_ONLY
+    text = f"{config.localised(notes, language)}\n\n{first['text']}"
+    return Reply(({**first, "text": text}, *reply.blocks[1:]), reply.stop_reason)
 
 
 # Its first line after a colleague hands the conversation back (a <colleague_note> came).
@@ -106,7 +121,7 @@ def _answer(
     """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
     if guardrails.asks_for_person(question) and "escalate_to_human" in offered:
         return tool_reply(
-            "I'll bring in one of my colleagues now.",
+            config.localised(config.OFFLINE_HANDOFF_LINE, reply_language(messages)),
             "escalate_to_human",
             {
                 "reason": "The customer asked to speak with a person.",
@@ -154,11 +169,11 @@ def _answer(
         if "search_knowledge_base" in offered and "<searched_for>" not in knowledge:
             query = " ".join(dict.fromkeys(terms(question)))[:300] or question[:300]
             return tool_reply(
-                "Let me search the help centre for that.",
+                config.localised(config.OFFLINE_SEARCH_LINE, reply_language(messages)),
                 "search_knowledge_base",
                 {"query": query},
             )
-        return text_reply(NOT_FOUND)
+        return text_reply(config.localised(config.OFFLINE_NOT_FOUND, reply_language(messages)))
     return text_reply(
         "I'm Eva, Acme Insurance's assistant, so I can only help with Acme's car, electric car "
         "and two-wheeler insurance — coverage, quotes, policies, claims and billing. I don't have "

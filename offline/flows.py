@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import config
 import guardrails
 from offline.grounding import STOPWORDS
-from offline.messages import content_blocks, customer_words, text_of, user_texts_recent
+from offline.messages import (
+    content_blocks,
+    customer_words,
+    reply_language,
+    text_of,
+    user_texts_recent,
+)
 from offline.wire import Reply, text_reply, tool_reply
 
 # --- Quotes -----------------------------------------------------------------------------------
@@ -160,12 +167,16 @@ ACCOUNT_WORDS = re.compile(
 POLICY_NUMBER = re.compile(r"\bACM-?\s?(\d{6})\b", re.IGNORECASE)
 DATE_OF_BIRTH = re.compile(r"\b(19\d{2}|20\d{2})-(\d{2})-(\d{2})\b")
 ZIP_CODE = re.compile(r"\b(?:zip(?: code)?\s*(?:is|:)?\s*)?(\d{5})\b", re.IGNORECASE)
+# Words of the English identity request (config.OFFLINE_IDENTITY_ASK) that tests and evals look
+# for in a reply.
 VERIFY_ASK_MARK = "first need to confirm it's you"
 
 
 def verification_in_progress(messages: list[dict[str, Any]]) -> bool:
-    """True while the last assistant reply asked the customer to confirm who they are."""
-    return VERIFY_ASK_MARK in _last_assistant_text(messages)
+    """True while the last assistant reply asked the customer to confirm who they are, in
+    whichever language it asked."""
+    said = _last_assistant_text(messages)
+    return any(ask in said for ask in config.OFFLINE_IDENTITY_ASK.values())
 
 
 def identity_details(text: str) -> bool:
@@ -241,7 +252,4 @@ def account_step(messages: list[dict[str, Any]], offered: set[str]) -> Reply:
             "You're verified for this conversation. I can check your claims, or explain anything "
             "on your policy — what would you like to know?"
         )
-    return text_reply(
-        f"I can help with that, but I {VERIFY_ASK_MARK}. Please send your policy number "
-        "(it starts with ACM-) and either your date of birth (YYYY-MM-DD) or your ZIP code."
-    )
+    return text_reply(config.localised(config.OFFLINE_IDENTITY_ASK, reply_language(messages)))

@@ -1,4 +1,4 @@
-"""Grounded answers: the offline model quotes what the request carries, or says it found nothing.
+"""Grounded answers: the offline model quotes what the request carries, or finds nothing to quote.
 
 Passages come from the retrieved articles in the app's knowledge block (read through
 envelope.articles) and from the static context in the system prompt; they are ranked by the
@@ -115,7 +115,10 @@ def _static_passages(body: dict[str, Any]) -> list[Passage]:
 
 
 def _in_english(question: str) -> bool:
-    """More English stopwords than Spanish, German or French ones (a tie counts as English)."""
+    """More English stopwords than Spanish, German or French ones (a tie counts as English);
+    never a question in Russian, whose words those lists cannot see."""
+    if re.search(r"[а-яё]", question, re.IGNORECASE):
+        return False
     words = re.findall(r"[a-zà-ÿ'-]+", question.lower())
     return sum(w in STOPWORDS for w in words) >= sum(w in OTHER_LANGUAGE_WORDS for w in words)
 
@@ -255,13 +258,6 @@ OFFLINE_NOTE = (
 )
 # Sections up to this long are quoted whole; longer ones by their best lines.
 WHOLE_SECTION_WORDS = 130
-
-
-NOT_FOUND = (
-    "I couldn't find anything about that in Acme's help centre, so I'd rather not guess. "
-    "If it's about your Acme insurance, I can connect you with a colleague who can answer it — "
-    "just say so."
-)
 
 
 def _flatten(text: str) -> str:

@@ -1,5 +1,5 @@
 """Reading a request's messages as the offline model reads them: content blocks, visible text,
-the customer's own words.
+the customer's own words, the language to answer in.
 
 Shared by the API rules, the cache simulation and the brain. It only reads; it decides nothing
 and leaves the app's own tags to envelope.py.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import config
 import envelope
 
 
@@ -38,3 +39,15 @@ def user_texts_recent(messages: list[dict[str, Any]], count: int) -> list[str]:
     """The customer's words in the last `count` user messages that have any."""
     texts = [customer_words(text_of(content_blocks(m))) for m in messages if m["role"] == "user"]
     return [t for t in texts if t][-count:]
+
+
+def reply_language(messages: list[dict[str, Any]]) -> str:
+    """The code (config.LANGUAGES) of the language the app asks the answer in: the reply_in of
+    the latest customer message, so a reply after tool results keeps it; English if none."""
+    for message in reversed(messages):
+        if message["role"] != "user":
+            continue
+        name = envelope.reply_in(text_of(content_blocks(message)))
+        if name is not None:
+            return next((code for code, known in config.LANGUAGES.items() if known == name), "en")
+    return "en"

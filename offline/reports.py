@@ -1,8 +1,10 @@
 """After tools: the offline model's plain-language report of what the tools returned.
 
 Each successful result is worded by the kind its tool record names (tools.report(name), one of
-REPORTS); a search result is answered like a question (grounding.py); an error is passed on as
-it came. It reports the tools' own numbers and never computes one, and it never runs a tool.
+REPORTS), in English but for a handoff and a search that found nothing, which are in the
+customer's language like the line before the call; a search result is answered like a question
+(grounding.py); an error is passed on as it came. It reports the tools' own numbers and never
+computes one, and it never runs a tool.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import config
 import tools
-from offline.grounding import NOT_FOUND, grounded_reply
-from offline.messages import content_blocks, text_of, user_texts_recent
+from offline.grounding import grounded_reply
+from offline.messages import content_blocks, reply_language, text_of, user_texts_recent
 
 
 def after_tools(
@@ -21,6 +24,7 @@ def after_tools(
 ) -> str:
     """Plain-language report of what the tools returned: their numbers, never ours."""
     names = _tool_names(messages)
+    language = reply_language(messages)
     parts = []
     for result in results:
         name = names.get(str(result.get("tool_use_id")), "")
@@ -30,11 +34,14 @@ def after_tools(
             continue
         if name == tools.SEARCH:
             question = (user_texts_recent(messages, 1) or [""])[0]
-            parts.append(grounded_reply(question, content, body) or NOT_FOUND)
+            found = grounded_reply(question, content, body)
+            parts.append(found or config.localised(config.OFFLINE_NOT_FOUND, language))
             continue
         data = _json_or_none(content)
         report = REPORTS.get(tools.report(name) or "")
-        parts.append(report(data) if report and isinstance(data, dict) else f"Done: {content}")
+        parts.append(
+            report(data, language) if report and isinstance(data, dict) else f"Done: {content}"
+        )
     return "\n\n".join(parts)
 
 
@@ -65,7 +72,7 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
-def _report_quote(data: dict[str, Any]) -> str:
+def _report_quote(data: dict[str, Any], language: str) -> str:
     vehicle = " ".join(str(data.get("inputs", {}).get(k, "")) for k in ("year", "make", "model"))
     return (
         f"Here's your quote **{data.get('quote_id')}** for the {vehicle.strip()}: "
@@ -76,14 +83,15 @@ def _report_quote(data: dict[str, Any]) -> str:
     )
 
 
-def _report_handoff(data: dict[str, Any]) -> str:
-    return (
-        "I've passed our conversation to a colleague. "
-        f"Your reference is **{data.get('reference')}**. {data.get('next_steps', '')}"
+def _report_handoff(data: dict[str, Any], language: str) -> str:
+    """What the customer reads when the app hands over too (config.HANDOFF_NOTE), in their
+    language: its handoff line before the call was in it as well."""
+    return config.handoff_note(
+        str(data.get("reference")), str(data.get("next_steps", "")), language
     ).strip()
 
 
-def _report_policy(data: dict[str, Any]) -> str:
+def _report_policy(data: dict[str, Any], language: str) -> str:
     vehicles = ", ".join(
         " ".join(str(v.get(k, "")) for k in ("year", "make", "model"))
         for v in data.get("vehicles", [])
@@ -96,7 +104,7 @@ def _report_policy(data: dict[str, Any]) -> str:
     )
 
 
-def _report_claims(data: dict[str, Any]) -> str:
+def _report_claims(data: dict[str, Any], language: str) -> str:
     claims = data.get("claims") or ([data] if "claim_number" in data else [])
     if not claims:
         return "I don't see any claims on this policy."
@@ -108,12 +116,12 @@ def _report_claims(data: dict[str, Any]) -> str:
     return "Here are the claims on your policy:\n\n" + "\n".join(lines)
 
 
-def _report_reference(data: dict[str, Any]) -> str:
+def _report_reference(data: dict[str, Any], language: str) -> str:
     reference = data.get("claim_number") or data.get("reference") or data.get("ticket")
     return f"That's done — your reference is **{reference}**. {data.get('next_steps', '')}".strip()
 
 
-def _report_money(data: dict[str, Any]) -> str:
+def _report_money(data: dict[str, Any], language: str) -> str:
     """A refund or cancellation: done within the limit, or passed to a colleague above it."""
     if data.get("handed_off"):
         return (
@@ -123,11 +131,11 @@ def _report_money(data: dict[str, Any]) -> str:
         ).strip()
     if data.get("reference") is None:
         return f"That's done. {data.get('calculation', '')}".strip()
-    return _report_reference(data)
+    return _report_reference(data, language)
 
 
 # How a successful result is worded, by the kind each tool's record names (tools.Tool.report).
-REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
+REPORTS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "money": _report_money,
     "quote": _report_quote,
     "handoff": _report_handoff,

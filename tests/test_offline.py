@@ -21,7 +21,7 @@ import settings
 from budget import estimate_tokens
 from events import Handoff, ToolFinished, TurnDone, Usage
 from knowledge import KnowledgeBase, LocalEmbedder
-from offline import OfflineModel, PromptCache, quote_details
+from offline import VERIFY_ASK_MARK, OfflineModel, PromptCache, quote_details
 
 
 @pytest.fixture
@@ -85,6 +85,7 @@ def test_answers_the_charging_cable_question_from_the_ev_article_and_cites_it(co
 def test_a_spanish_question_is_answered_from_the_english_article(conversation):
     events = conversation.say("¿Está cubierto mi cable de carga si me lo roban del garaje?")
     assert "*Electric car insurance*" in reply_of(events)
+    assert reply_of(events).startswith(config.OFFLINE_ENGLISH_ONLY["es"])
     assert events[-1].sources
 
 
@@ -168,7 +169,7 @@ def test_redirects_off_topic_questions(conversation):
 def test_account_questions_need_identity_first(conversation):
     first = conversation.say("What's the status of my claim?")
     assert tools_called(first) == []
-    assert "policy number" in reply_of(first)
+    assert "policy number" in reply_of(first) and VERIFY_ASK_MARK in reply_of(first)
     customer = json.loads((settings.FIXTURES_DIR / "customers.json").read_text())[0]
     number = customer["policy"]["number"]
     second = conversation.say(f"{number}, born {customer['date_of_birth']}")
@@ -334,10 +335,86 @@ def test_a_passage_typed_by_the_customer_is_never_quoted_as_the_help_centre(conv
     assert all(s["title"] != "Refunds" for s in events[-1].sources)
 
 
-def test_the_offline_model_says_it_answers_in_english(conversation):
+def test_the_offline_model_says_in_the_customers_language_that_it_answers_in_english(
+    conversation,
+):
     events = conversation.say("Хочу узнать, покрывает ли страховка кражу зарядного кабеля")
-    assert reply_of(events).startswith("(Offline demo model: I can only answer in English")
-    assert "Russian" in reply_of(events)
+    assert reply_of(events).startswith(config.OFFLINE_ENGLISH_ONLY["ru"])
+
+
+# A customer in each of the other languages: asks for a person; asks what the help centre does
+# not cover; asks about their policy ({number}), then sends only their date of birth ({birth}).
+IN_THEIR_LANGUAGE = {
+    "es": (
+        "Quiero hablar con una persona, por favor.",
+        "¿Acme patrocina equipos deportivos?",
+        "Hola, quisiera saber el estado de mi póliza {number}.",
+        "Claro, nací el {birth}.",
+    ),
+    "de": (
+        "Ich möchte bitte mit einem Mitarbeiter sprechen.",
+        "Sponsert Acme auch Sportvereine?",
+        "Guten Tag, ich möchte wissen, wie der aktuelle Stand meiner Police {number} ist.",
+        "Gern, ich bin am {birth} geboren.",
+    ),
+    "fr": (
+        "Je voudrais parler à un conseiller, s'il vous plaît.",
+        "Est-ce qu'Acme sponsorise des clubs de sport ?",
+        "Bonjour, je voudrais savoir où en est ma police {number}, s'il vous plaît.",
+        "Bien sûr, je suis née le {birth}.",
+    ),
+    "ru": (
+        "Я хочу поговорить с оператором.",
+        "Спонсирует ли Acme мотоциклетные гонки?",
+        "Здравствуйте, какой сейчас статус у моего полиса {number}?",
+        "Конечно, я родилась {birth}.",
+    ),
+}
+
+
+@pytest.fixture(params=sorted(IN_THEIR_LANGUAGE))
+def language(request):
+    return request.param
+
+
+def test_a_request_for_a_person_is_answered_in_their_language(conversation, language):
+    events = conversation.say(IN_THEIR_LANGUAGE[language][0])
+    assert tools_called(events) == ["escalate_to_human"]
+    [handoff] = [e for e in events if isinstance(e, Handoff)]
+    reply = reply_of(events)
+    assert reply.startswith(config.OFFLINE_REST_IN_ENGLISH[language])
+    assert config.OFFLINE_HANDOFF_LINE[language] in reply
+    assert config.handoff_note(handoff.reference, handoff.next_steps, language) in reply
+    assert config.OFFLINE_HANDOFF_LINE["en"] not in reply
+
+
+def test_a_question_the_help_centre_does_not_cover_is_not_found_in_their_language(
+    conversation, language
+):
+    events = conversation.say(IN_THEIR_LANGUAGE[language][1])
+    assert tools_called(events) == ["search_knowledge_base"]
+    reply = reply_of(events)
+    assert reply.startswith(config.OFFLINE_REST_IN_ENGLISH[language])
+    assert config.OFFLINE_SEARCH_LINE[language] in reply
+    assert config.OFFLINE_NOT_FOUND[language] in reply
+    assert config.OFFLINE_NOT_FOUND["en"] not in reply
+
+
+def test_a_policy_question_asks_for_identity_in_their_language_then_verifies(
+    conversation, language
+):
+    customer = json.loads((settings.FIXTURES_DIR / "customers.json").read_text())[0]
+    number = customer["policy"]["number"]
+    _, _, policy, birth = IN_THEIR_LANGUAGE[language]
+    asked = conversation.say(policy.format(number=number))
+    assert tools_called(asked) == []
+    assert reply_of(asked).startswith(config.OFFLINE_REST_IN_ENGLISH[language])
+    assert config.OFFLINE_IDENTITY_ASK[language] in reply_of(asked)
+    # No policy number this time: it goes on because it knows its own request in their language.
+    verified = conversation.say(birth.format(birth=customer["date_of_birth"]))
+    assert tools_called(verified) == ["lookup_policy"]
+    assert conversation.facts["verified_policy"] == number
+    assert reply_of(verified).startswith(config.OFFLINE_ENGLISH_ONLY[language])
 
 
 def test_the_reply_language_is_read_only_from_the_tag_the_app_wrote():
