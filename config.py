@@ -598,16 +598,23 @@ TRIGGER_EXEMPLARS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # How sure the meaning-based check must be to fire each trigger (0-1; patterns always fire).
-# Chosen by five-fold cross-validation on the development messages in trigger_exemplars.yaml
-# (each trigger's best worst-language score against its target); `make eval-triggers` then
-# measures them on the held-out evals/triggers.yaml. Higher: fewer false alarms, more misses.
+# Chosen by five-fold cross-validation on the development messages in trigger_exemplars.yaml,
+# worst language first: for a person, the best score against issue 16's targets (a missed
+# request is the worse mistake); for the others, the best F0.5 (precision counts double: a
+# false legal or press alarm takes a colleague's time at high priority, a false abuse warning
+# insults a polite customer). `make eval-triggers` measures them on the held-out
+# evals/triggers.yaml. Higher: fewer false alarms, more misses. Three sit above their
+# cross-validated value, for ordinary messages that fired there: person 0.65 (0.56: "my
+# adjuster said she would call me back tomorrow"), legal 0.65 (0.48: "I need to file a
+# claim") and cancel_threat 0.93 (0.86: a bare "I want to cancel." and a customer frustrated
+# that something broke again, where asking what they want serves them better).
 TRIGGER_CONFIDENCE = {
-    "person": 0.61,
-    "legal": 0.59,
-    "press": 0.71,
-    "regulator": 0.83,
-    "cancel_threat": 0.85,
-    "abuse": 0.64,
+    "person": 0.65,
+    "legal": 0.65,
+    "press": 0.85,
+    "regulator": 0.78,
+    "cancel_threat": 0.93,
+    "abuse": 0.61,
 }
 
 # What the customer reads, in their language (falls back to English: see localised).

@@ -25,7 +25,6 @@ import numpy as np
 
 import config
 import settings
-from guardrails.text import sentences
 from guardrails.triggers import only_asks_what_eva_is, triggers
 from knowledge.embedders import as_query
 
@@ -128,40 +127,31 @@ class SemanticTriggers:
         return {t: round(float(p), 3) for t, p in zip(self.triggers, chances, strict=True)}
 
     def read(self, text: str) -> dict[str, float]:
-        """Each learned trigger's probability for a message: the highest of the whole message
-        (the vector retrieval uses) and, when it has several, each of its sentences, so a
-        request at the end of a long story is not averaged away by the story."""
+        """Each learned trigger's probability for a message, from the vector retrieval uses.
+
+        The whole message, not each sentence: read alone, a sentence in the middle of a long
+        story ("I'm so done with my landlord") looks like a threat that the story is not.
+        """
         query = as_query(text)
         if not query:
             return dict.fromkeys(self.triggers, 0.0)
-        parts = sentences(query)
-        vectors = [self.encoder.query(query)]
-        if len(parts) > 1:
-            vectors += list(self.encoder.queries(parts))
-        found = [self.scores(vector) for vector in vectors]
-        return {t: max(scores[t] for scores in found) for t in self.triggers}
+        return self.scores(self.encoder.query(query))
 
     def read_all(self, texts: list[str]) -> list[dict[str, float]]:
         """`read` for many messages, embedded in batches (what the evals use: one e5 call per
         message is slow when other processes share the cores). Gives the same figures."""
         queries = [as_query(text) for text in texts]
-        pieces = [[q, *(parts if len(parts := sentences(q)) > 1 else [])] for q in queries]
-        flat = [piece for group in pieces for piece in group if piece]
+        asked = [q for q in queries if q]
         vectors = iter(
             [
                 v
-                for i in range(0, len(flat), _BATCH)
-                for v in self.encoder.queries(flat[i : i + _BATCH])
+                for i in range(0, len(asked), _BATCH)
+                for v in self.encoder.queries(asked[i : i + _BATCH])
             ]
         )
-        found = []
-        for group in pieces:
-            if not group[0]:
-                found.append(dict.fromkeys(self.triggers, 0.0))
-                continue
-            scores = [self.scores(next(vectors)) for _ in group]
-            found.append({t: max(s[t] for s in scores) for t in self.triggers})
-        return found
+        return [
+            self.scores(next(vectors)) if q else dict.fromkeys(self.triggers, 0.0) for q in queries
+        ]
 
     def detect(self, text: str, read: dict[str, float] | None = None) -> dict[str, float]:
         """The triggers the message carries with confidence (config.TRIGGER_CONFIDENCE);
@@ -204,9 +194,9 @@ def exemplar_vectors(encoder: Encoder, texts: list[str]) -> np.ndarray:
 def bundled() -> SemanticTriggers:
     """The classifier on the bundled e5 model, built once per process: the same encoder
     instance as the offline search, so a message is embedded once for both."""
-    from knowledge.embedders import bundled_embedders
+    from knowledge.embedders import bundled_e5
 
-    return SemanticTriggers(bundled_embedders()[0])
+    return SemanticTriggers(bundled_e5())
 
 
 def detect(

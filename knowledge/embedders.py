@@ -247,11 +247,19 @@ def ranked(scores: Mapping[str, float]) -> list[str]:
 
 
 @cache
+def bundled_e5() -> LocalEmbedder:
+    """The bundled e5 model, loaded once per process: the offline search's lead model and
+    what guardrails.semantic reads messages with (with a Voyage key too, where it is the only
+    bundled model loaded)."""
+    return LocalEmbedder()
+
+
+@cache
 def bundled_embedders() -> tuple[LocalEmbedder, UseEmbedder]:
     """The two bundled models, loaded once per process (USE reads ~65 MB of weights): every
     KnowledgeBase built later, by the page, an eval or a test, shares them. They only read
     their weights, so sessions can call them at once."""
-    return LocalEmbedder(), UseEmbedder()
+    return bundled_e5(), UseEmbedder()
 
 
 def embedders_from_env() -> list[Embedder]:

@@ -261,7 +261,7 @@ def test_unknown_paths_answer_404():
         "Is a person who borrows my car covered?",
         "Are human errors like leaving the lights on covered?",
         "Can my manager drive my car?",
-        "Can you call me back tomorrow?",
+        "My adjuster said she would call me back tomorrow, is that normal?",
     ],
 )
 def test_mentioning_a_person_is_not_asking_for_one(conversation, db, question):

@@ -50,17 +50,6 @@ def test_a_message_near_a_triggers_exemplars_fires_it_and_far_ones_do_not(data_d
     assert layers.read("   ") == {"person": 0.0, "legal": 0.0}
 
 
-def test_a_request_at_the_end_of_a_long_story_is_read_from_its_own_sentence(data_dir):
-    layers = SemanticTriggers(FakeEmbedder(), EXEMPLARS, LOOKALIKES)
-    story = (
-        "My car was parked outside the house on Tuesday night. The bumper was scratched and "
-        "the mirror broken. The neighbours saw nothing and there is no camera on our street. "
-        "Connect me with a human agent."
-    )
-    whole = layers.scores(layers.encoder.query(story))["person"]
-    assert layers.read(story)["person"] > whole
-
-
 def test_exemplar_vectors_are_kept_so_a_restart_embeds_only_new_phrasings(data_dir):
     first = Counting()
     SemanticTriggers(first, EXEMPLARS, LOOKALIKES)
