@@ -15,7 +15,7 @@ PY_OK  := import sys; low, high = ((3, int(v[2:])) for v in ("$(PY_MIN)", "$(PY_
 # uv copies from its cache instead of hard-linking (the cache is often on another disk).
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test lint format clean reindex eval eval-baseline eval-determinism eval-retrieval bench lock \
+.PHONY: run test lint format clean reindex eval eval-baseline eval-determinism eval-retrieval eval-routing bench lock \
 	lock-upgrade python-version
 
 python-version:
@@ -74,6 +74,11 @@ eval-determinism: $(STAMP)
 # Recall@1/3/5, MRR and nDCG@5 by language for the active embedders, hybrid and each half.
 eval-retrieval: $(STAMP)
 	$(BIN)/python -m evals.retrieval
+
+# Where the offline model sends a new conversation's first message (article, identity check,
+# a person, a quote), on a set of questions outside the scenarios and the retrieval set.
+eval-routing: $(STAMP)
+	$(BIN)/python -m evals.routing
 
 # Speed and memory figures, checked against their targets (exit 1 if one is missed).
 bench: $(STAMP)
