@@ -166,6 +166,17 @@ def evaluate(kb: KnowledgeBase | None, cases: list[Case]) -> list[Outcome]:
         return [Outcome(case, first_turn(case, kb, folder)) for case in cases]
 
 
+def in_their_words(query: str, question: str) -> bool:
+    """Every word of a search query is one the customer wrote, whole: no cut word, no broken
+    apostrophe, no number split from its currency."""
+    written = {_bare(word) for word in question.split()}
+    return all(_bare(word) in written for word in query.split())
+
+
+def _bare(word: str) -> str:
+    return word.replace("\u2019", "'").strip('.,!?;:"()').casefold()
+
+
 def says_my(case: Case) -> bool:
     return " my " in f" {case.question.lower()} "
 
@@ -187,6 +198,9 @@ def print_report(outcomes: list[Outcome], queries: bool = False) -> None:
     for name, (passed, total) in shares(outcomes).items():
         share = f"{passed / total:.3f}" if total else "-"
         print(f"{name:<22}{passed:>7}{total:>5}{share:>8}")
+    written = [(q, o.case.question) for o in outcomes for q in o.seen.queries()]
+    clean = sum(in_their_words(query, question) for query, question in written)
+    print(f"\nsearch queries written: {len(written)}, in the customer's whole words: {clean}")
     misses = [o for o in outcomes if not o.passed]
     print(f"\nmisses ({len(misses)}):")
     for outcome in misses:
