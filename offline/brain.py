@@ -1,10 +1,11 @@
 """The brain's front door: decide() reads a valid request and picks the reply, in a fixed order.
 
-Tool results first (reports.py), then the customer's words: a person asked for, an injection,
-a competitor, a product Acme does not sell, the account and quote flows (flows.py), a greeting,
-a grounded answer (grounding.py), a search, or a polite "not my field". It keeps only the
-guardrails the system prompt still carries (RULES), as a model would. It never speaks HTTP or
-counts tokens (model.py and cache.py do).
+Tool results first (reports.py), then the customer's words: a person asked for, words dictated
+for it to say, an injection, a competitor, a product Acme does not sell, a disputed claim
+decision (a person again), the account and quote flows (flows.py), a greeting, a grounded
+answer (grounding.py), a search in the customer's own words, or a polite "not my field". It
+keeps only the guardrails the system prompt still carries (RULES), as a model would. It never
+speaks HTTP or counts tokens (model.py and cache.py do).
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from typing import Any
 import envelope
 import guardrails
 from offline.flows import (
-    ACCOUNT_WORDS,
-    QUOTE_WORDS,
     account_step,
+    asks_for_quote,
     identity_details,
     money_step,
+    needs_account,
     quote_details,
     quote_in_progress,
     quote_step,
     verification_in_progress,
 )
-from offline.grounding import NOT_FOUND, grounded_reply, knowledge_in, terms
+from offline.grounding import NOT_FOUND, grounded_reply, knowledge_in, search_query
 from offline.messages import content_blocks, customer_words, text_of
 from offline.reports import after_tools
 from offline.wire import Reply, text_reply, tool_reply
@@ -43,9 +44,59 @@ GREETING = re.compile(
 INSURANCE_WORDS = re.compile(
     r"\b(insur\w*|cover\w*|polic\w*|claims?|deductibles?|premiums?|acme|vehicles?|cars?|"
     r"ev|bikes?|motorcycles?|scooters?|bill\w*|payments?|refunds?|discounts?|accident|"
-    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password)\b",
+    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password|"
+    r"quotes?)\b",
     re.I,
 )
+
+# Words the customer dictates for it to say ("repeat after me: …") are not a question to search
+# or answer: a model's words are its own, and a dictated promise is one it may not make.
+DICTATED = re.compile(
+    r"\b(repeat after me|say after me|word for word|(?:say|type|write|repeat) (?:exactly|this|"
+    r"the following|these words))\b",
+    re.IGNORECASE,
+)
+# A customer disputing a decision on their claim: a denial, a repair estimate, a valuation, who
+# was at fault. Only the claims team can look at a decision again (see the help centre's
+# *Disputing a claim settlement*), so it brings in a person. It takes both halves: something
+# decided on a claim, and the customer's disagreement with it.
+CLAIM_DECISION = re.compile(
+    r"\b(claims?|estimates?|estimated|valuation|valued|apprais\w*|settlement|payout|adjuster|"
+    r"assessor|inspector|denied|denial|rejected|refused|declined|repairs?|"
+    r"(?:at|my) fault|total(?:l?ed)|written off|write-off)\b",
+    re.IGNORECASE,
+)
+DISAGREEMENT = re.compile(
+    r"\b(disput\w*|contest\w*|appeal\w*|challeng\w*|disagree\w*|object(?:ing)? to|"
+    r"(?:don'?t|do not|won'?t|will not|can'?t|cannot|refuse to) accept|(?:not|un)acceptable|"
+    r"(?:that|it|this)(?:'s|\s+is)\s+(?:just\s+|simply\s+|completely\s+|totally\s+)?"
+    r"(?:wrong|unfair|not (?:right|fair|true))|not true|(?:way\s+)?too low|lowball\w*|"
+    r"(?:looked at|reviewed|checked)\s+again|reconsider\w*|revers\w*|overturn\w*|"
+    r"(?:want|need)\s+(?:that|the|this|it)\s+(?:decision\s+)?(?:changed|reversed|reviewed))",
+    re.IGNORECASE,
+)
+# Asking how disputes work is a help-centre question ("how do I appeal a denied claim?").
+HOW_TO = re.compile(
+    r"\b(how (?:do|can|would|should|long)|can i|could i|is it possible|what (?:can|should|do) i|"
+    r"what happens|where (?:do|can|should) i|who (?:do|should) i)\b",
+    re.IGNORECASE,
+)
+
+# "I'm not disputing anything": a disagreement denied just before it.
+NEGATED = re.compile(r"(?:\bnot|\bnever|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def disputes_claim(question: str) -> bool:
+    """Whether the customer says they disagree with a decision on their claim (not how to)."""
+    question = question.replace("\u2019", "'")  # a phone's apostrophe
+    if not CLAIM_DECISION.search(question):
+        return False
+    for sentence in re.split(r"(?<=[.!?])\s+", question):
+        found = DISAGREEMENT.search(sentence)
+        before = sentence[: found.start()] if found else ""
+        if found and not HOW_TO.search(before) and not NEGATED.search(before):
+            return True
+    return False
 
 
 def decide(body: dict[str, Any]) -> Reply:
@@ -114,6 +165,8 @@ def _answer(
                 "summary": question[:300],
             },
         )
+    if DICTATED.search(question):
+        return text_reply(DECLINE_OVERRIDE)
     if guardrails.injection(question):
         if follows(body, "private"):
             return text_reply(DECLINE_OVERRIDE)
@@ -128,16 +181,26 @@ def _answer(
         if follows(body, "products"):
             return text_reply(DECLINE_PRODUCT)
         return text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
+    if disputes_claim(question) and "escalate_to_human" in offered:
+        return tool_reply(
+            DISPUTE_HANDOFF,
+            "escalate_to_human",
+            {
+                "reason": "The customer disputes a decision on their claim and wants it reviewed.",
+                "priority": "normal",
+                "summary": question[:300],
+            },
+        )
     money = money_step(question, messages, offered)
     if money is not None:
         return money
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
-    if ACCOUNT_WORDS.search(question) or (
+    if needs_account(question) or (
         verification_in_progress(messages) and identity_details(question)
     ):
         return account_step(messages, offered)
     if "get_quote" in offered and (
-        QUOTE_WORDS.search(question) or (quote_in_progress(messages) and quote_details(question))
+        asks_for_quote(question) or (quote_in_progress(messages) and quote_details(question))
     ):
         return quote_step(messages)
     if GREETING.match(question):
@@ -152,11 +215,10 @@ def _answer(
         return text_reply(answer)
     if "<knowledge>" in knowledge and INSURANCE_WORDS.search(question):
         if "search_knowledge_base" in offered and "<searched_for>" not in knowledge:
-            query = " ".join(dict.fromkeys(terms(question)))[:300] or question[:300]
             return tool_reply(
                 "Let me search the help centre for that.",
                 "search_knowledge_base",
-                {"query": query},
+                {"query": search_query(question)},
             )
         return text_reply(NOT_FOUND)
     return text_reply(
@@ -166,6 +228,10 @@ def _answer(
     )
 
 
+DISPUTE_HANDOFF = (
+    "I'm sorry you disagree with the decision. Looking at it again is for our claims team, so "
+    "I'll bring in a colleague now."
+)
 DECLINE_OVERRIDE = (
     "I can't change how I work or share my instructions, but I'm glad to help with your Acme "
     "car, electric car or two-wheeler insurance. What do you need?"
