@@ -12,8 +12,9 @@ database of its own, the help centre, the evals' fixed clock) and grades where i
 - quote: quote details were asked for (offline.QUOTE_ASK_MARK) or get_quote was called.
 
 It prints the share right per kind of answer, the misses with what happened instead, and with
---queries every search query the model wrote, as the tool card shows it. The same figures
-gate `make test` (tests/test_routing_eval.py).
+--queries every search query the model wrote, as the tool card shows it; it exits 1 when a
+share falls below its floor (GATES) or a query is not in the customer's whole words, and the
+same gate runs in `make test` (tests/test_routing_eval.py).
 """
 
 from __future__ import annotations
@@ -40,8 +41,19 @@ from store import Store
 
 CASES = Path(__file__).with_name("routing.yaml")
 KINDS = ("article", "verify", "person", "quote")
-# The share right each kind must keep (tests/test_routing_eval.py gates on it).
-GATES = {"article": 0.85, "verify": 0.9, "person": 0.8, "quote": 1.0}
+MY = 'article, says "my"'
+# The share right each kind must keep: `python -m evals.routing` exits 1 below one, and so does
+# `make test` (tests/test_routing_eval.py). Each floor sits a question or three below today's
+# figures (2026-12, 83 questions) so one flip does not fail it; raise a floor when the model
+# gets better, never lower one to make a run pass. Before issue 16's changes: articles 26/56,
+# of which 19/44 say "my"; verify 8/12; person 3/11; quote 2/4.
+GATES = {
+    "article": 0.80,  # today 48 / 56 = 0.857; floor 45
+    MY: 0.80,  # today 39 / 44 = 0.886; floor 36
+    "verify": 0.90,  # today 12 / 12; floor 11
+    "person": 0.80,  # today 10 / 11 = 0.909; floor 9
+    "quote": 0.75,  # today 4 / 4; floor 3
+}
 
 
 @dataclass(frozen=True)
@@ -184,13 +196,29 @@ def says_my(case: Case) -> bool:
 def shares(outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:
     """(right, total) per kind, for the article questions that say "my", and for all."""
     groups: dict[str, list[Outcome]] = {kind: [] for kind in KINDS}
-    groups['article, says "my"'] = []
+    groups[MY] = []
     for outcome in outcomes:
         groups[outcome.case.kind].append(outcome)
         if outcome.case.kind == "article" and says_my(outcome.case):
-            groups['article, says "my"'].append(outcome)
+            groups[MY].append(outcome)
     groups["all"] = outcomes
     return {name: (sum(o.passed for o in group), len(group)) for name, group in groups.items()}
+
+
+def missed(outcomes: list[Outcome]) -> list[str]:
+    """Each gate the run falls below, and any search query not in the customer's whole words."""
+    found = [
+        f"{name}: {passed}/{total} is below {GATES[name]}"
+        for name, (passed, total) in shares(outcomes).items()
+        if name in GATES and total and passed / total < GATES[name]
+    ]
+    found += [
+        f"search query {query!r} is not in the words of {o.case.question!r}"
+        for o in outcomes
+        for query in o.seen.queries()
+        if not in_their_words(query, o.case.question)
+    ]
+    return found
 
 
 def print_report(outcomes: list[Outcome], queries: bool = False) -> None:
@@ -229,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} questions, first turn each, offline model")
     print_report(outcomes, args.queries)
     print(f"\n{time.perf_counter() - started:.1f} s")
-    return 0
+    failed = missed(outcomes)
+    print("\ngate: " + ("all met" if not failed else "MISSED\n  " + "\n  ".join(failed)))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
