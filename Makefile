@@ -15,7 +15,8 @@ PY_OK  := import sys; low, high = ((3, int(v[2:])) for v in ("$(PY_MIN)", "$(PY_
 # uv copies from its cache instead of hard-linking (the cache is often on another disk).
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test lint format clean reindex eval eval-baseline eval-determinism eval-retrieval eval-triggers bench lock \
+.PHONY: run test lint format clean reindex eval eval-baseline eval-determinism eval-retrieval eval-triggers \
+	eval-routing bench lock \
 	lock-upgrade python-version
 
 python-version:
@@ -76,9 +77,14 @@ eval-retrieval: $(STAMP)
 	$(BIN)/python -m evals.retrieval
 
 # Precision and recall of the escalation triggers (patterns and meaning) on evals/triggers.yaml,
-# per trigger and language, with every false positive and miss (exit 1 below the targets).
+# per trigger and language, with every false positive and miss (exit 1 below the gate's floors).
 eval-triggers: $(STAMP)
 	$(BIN)/python -m evals.triggers
+
+# Where the offline model sends a new conversation's first message (article, identity check,
+# a person, a quote), on a set of questions outside the scenarios and the retrieval set.
+eval-routing: $(STAMP)
+	$(BIN)/python -m evals.routing
 
 # Speed and memory figures, checked against their targets (exit 1 if one is missed).
 bench: $(STAMP)

@@ -252,6 +252,8 @@ class ChatBot:
         turn.flags += [f"trigger:{name}" for name in found]
         if found and not turn.handoffs:
             yield from self._hand_over(turn, context, found, withheld)
+        elif found:
+            self._join(context, found)
         if turn.handoffs:
             route = review.WITHHOLD if withheld else "handed_off"
         return route, confidence
@@ -317,6 +319,14 @@ class ChatBot:
         yield event
         if not turn.held:
             yield TextDelta(shown)
+
+    def _join(self, context: tools.ToolContext, found: list[str]) -> None:
+        """Triggers found in code on a turn where the model already handed over join its
+        handoff: the queue and the Insights chart say why (a dispute above the limit, a request
+        for a person), not just "model", and the graver reason raises the priority. The
+        customer has already been told."""
+        reason, priority = escalation.reason_for(found)
+        escalation.open_handoff(context, reason, priority, reason, trigger=found[0], source="code")
 
     def _brief(
         self, opened: Handoff, turn: Turn, context: tools.ToolContext, withheld: str = ""

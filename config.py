@@ -398,6 +398,19 @@ OFFLINE_HANDOFF_LINE = {
     "fr": "Je passe la main à un de mes collègues dès maintenant.",
     "ru": "Сейчас подключу к разговору кого-нибудь из коллег.",
 }
+# Before it hands a disputed claim decision (a denial, an estimate) to a colleague.
+OFFLINE_DISPUTE_LINE = {
+    "en": "I'm sorry you disagree with the decision. Looking at it again is for our claims team, "
+    "so I'll bring in a colleague now.",
+    "es": "Siento que no esté de acuerdo con la decisión. Revisarla le corresponde a nuestro "
+    "equipo de siniestros, así que le paso ahora con un compañero.",
+    "de": "Es tut mir leid, dass Sie mit der Entscheidung nicht einverstanden sind. Sie erneut zu "
+    "prüfen ist Sache unseres Schadenteams, daher hole ich jetzt einen Kollegen dazu.",
+    "fr": "Je suis désolée que vous ne soyez pas d'accord avec cette décision. La réexaminer "
+    "revient à notre équipe sinistres : je passe la main à un collègue dès maintenant.",
+    "ru": "Мне жаль, что вы не согласны с решением. Пересмотреть его может только наш отдел "
+    "урегулирования убытков, поэтому я сейчас подключу коллегу.",
+}
 # Before it searches the help centre for a question the passages it was sent did not answer.
 OFFLINE_SEARCH_LINE = {
     "en": "Let me search the help centre for that.",
@@ -574,6 +587,10 @@ TRIGGERS: dict[str, tuple[str, str]] = {
     "regulator": ("The customer mentioned a regulator or formal complaint body.", "high"),
     "cancel_threat": ("The customer threatened to cancel or leave.", "normal"),
     "refund_over_limit": ("A refund or dispute above the agent's limit.", "high"),
+    "claim_dispute": (
+        "The customer disputes a decision on their claim (a denial, an estimate, a valuation).",
+        "normal",
+    ),
     "contract_change": ("The customer asked for a change to their policy.", "normal"),
     "abuse": ("Abusive messages after two warnings.", "normal"),
     "stalled": ("Several turns in a row without progress.", "normal"),

@@ -595,6 +595,63 @@ def _over_limit(folded: str) -> bool:
     )
 
 
+# A customer disputing a decision on their claim: a denial, a repair estimate, a valuation, who
+# was at fault. Only the claims team can look at a decision again (the help centre's *Disputing
+# a claim settlement*), so a person is brought in. It takes both halves: something decided on a
+# claim, and the customer's own disagreement with it; asking how disputes work ("how do I
+# appeal a denied claim?") is a question for the help centre.
+_CLAIM_DECISION = either(
+    r"\b(?:claims?|estimates?|estimated|valuation|valued|apprais\w*|settlement|payout|adjuster|"
+    r"assessor|inspector|denied|denial|rejected|refused|declined|repairs?|(?:at|my) fault|"
+    r"total(?:l?ed)|written off|write-off)\b",
+    r"\b(?:reclamaci\w+|siniestro|perit\w+|tasaci\w+|indemniz\w+|rechaz\w+|deneg\w+|"
+    r"presupuesto|reparaci\w+|culpa)\b",
+    r"\b(?:schaden\w*|gutacht\w*|regulierung|abgelehnt|ablehnung|kostenvoranschlag|reparatur\w*|"
+    r"schuld)\b",
+    r"\b(?:sinistre|expert\w*|indemnisation|refus\w*|devis|reparation|responsabilite)\b",
+    r"(?:выплат\w*|экспертиз\w*|оценк\w*|отказ\w*|страхов\w+\s+случа\w*|ремонт\w*|смет\w*|"
+    r"виноват\w*|вин\w)",
+)
+_DISAGREEMENT = either(
+    r"\b(?:disput\w*|contest\w*|appeal\w*|challeng\w*|disagree\w*|object(?:ing)? to|"
+    r"(?:don'?t|do not|won'?t|will not|can'?t|cannot|refuse to) accept|(?:not|un)acceptable|"
+    r"(?:that|it|this)(?:'s|\s+is)\s+(?:just\s+|simply\s+|completely\s+|totally\s+)?"
+    r"(?:wrong|unfair|not (?:right|fair|true))|not true|(?:way\s+)?too low|lowball\w*|"
+    r"(?:looked at|reviewed|checked)\s+again|reconsider\w*|revers\w*|overturn\w*|"
+    r"(?:want|need)\s+(?:that|the|this|it)\s+(?:decision\s+)?(?:changed|reversed|reviewed))",
+    r"\b(?:no estoy de acuerdo|impugn\w+|recurr\w+|apel\w+|injust\w+|no acepto|es muy poco|"
+    r"revis(?:en|ar) (?:de nuevo|otra vez))",
+    r"\b(?:nicht einverstanden|widerspruch|widerspreche|anfecht\w*|ungerecht\w*|akzeptiere (?:das|"
+    r"ich) nicht|viel zu (?:wenig|niedrig)|noch einmal prufen)",
+    r"\b(?:pas d'accord|contest\w+|injuste|n'accepte pas|beaucoup trop bas|reexamin\w+)",
+    r"(?:не соглас\w+|оспор\w+|оспарива\w+|несправедлив\w*|не принима\w+|слишком мало|"
+    r"пересмотр\w*)",
+)
+_HOW_TO = re.compile(
+    r"\b(?:how (?:do|can|would|should|long)|can i|could i|is it possible|what (?:can|should|do) i|"
+    r"what happens|where (?:do|can|should) i|who (?:do|should) i|como (?:puedo|se)|wie (?:kann|"
+    r"lege)|comment (?:faire|puis-je|contester)|как (?:можно|мне))\b"
+)
+
+
+# "I'm not disputing anything": a disagreement denied just before it.
+_DENIED = re.compile(r"(?:\bnot|\bnever|n't|\bnicht|\bpas|\bне)\s+(?:\w+\s+)?$")
+
+
+def _disputes_claim(folded: str) -> bool:
+    """The customer says they disagree with a decision on their claim (not how to, not "I'm
+    not disputing anything", not a story about another insurer's claim)."""
+    if not _CLAIM_DECISION.search(folded) or competitor_hits(folded):
+        return False
+    for sentence in re.split(r"(?<=[.!?])\s+", folded):
+        for found in _DISAGREEMENT.finditer(sentence):
+            before = sentence[: found.start()]
+            # Only a negation before it counts: "no estoy de acuerdo" carries its own.
+            if not _HOW_TO.search(before) and not _DENIED.search(before):
+                return True
+    return False
+
+
 def _leaving_for_competitor(folded: str) -> bool:
     """ "I'm switching to GEICO", whichever insurers config names."""
     for start, _ in competitor_hits(folded):
@@ -618,4 +675,6 @@ def triggers(text: str) -> tuple[str, ...]:
         found.add("cancel_threat")
     if _over_limit(folded):
         found.add("refund_over_limit")
+    if _disputes_claim(folded):
+        found.add("claim_dispute")
     return tuple(name for name in config.TRIGGERS if name in found)

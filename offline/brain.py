@@ -1,11 +1,13 @@
 """The brain's front door: decide() reads a valid request and picks the reply, in a fixed order.
 
-Tool results first (reports.py), then the customer's words: a person asked for, an injection,
-a competitor, a product Acme does not sell, the account and quote flows (flows.py), a greeting,
-a grounded answer (grounding.py), a search, or a polite "not my field". It keeps only the
-guardrails the system prompt still carries (RULES), as a model would. It answers in English but
-for a few lines config keeps in every language (OFFLINE_*), and tells a customer who writes
-another language so, in theirs. It never speaks HTTP or counts tokens (model.py and cache.py do).
+Tool results first (reports.py), then the customer's words: a person asked for, words dictated
+for it to say, an injection, a competitor, a product Acme does not sell, a disputed claim
+decision (a person again), the account and quote flows (flows.py), a greeting, a grounded
+answer (grounding.py), a search in the customer's own words, or a polite "not my field". It
+keeps only the guardrails the system prompt still carries (RULES), as a model would. It answers
+in English but for a few lines config keeps in every language (OFFLINE_*), and tells a customer
+who writes another language so, in theirs. It never speaks HTTP or counts tokens (model.py and
+cache.py do).
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ import config
 import envelope
 import guardrails
 from offline.flows import (
-    ACCOUNT_WORDS,
-    QUOTE_WORDS,
     account_step,
+    asks_for_quote,
     identity_details,
     money_step,
+    needs_account,
     quote_details,
     quote_in_progress,
     quote_step,
     verification_in_progress,
 )
-from offline.grounding import grounded_reply, knowledge_in, terms
+from offline.grounding import grounded_reply, knowledge_in, search_query
 from offline.messages import content_blocks, customer_words, reply_language, text_of
 from offline.reports import after_tools
 from offline.wire import Reply, text_reply, tool_reply
@@ -45,8 +47,17 @@ GREETING = re.compile(
 INSURANCE_WORDS = re.compile(
     r"\b(insur\w*|cover\w*|polic\w*|claims?|deductibles?|premiums?|acme|vehicles?|cars?|"
     r"ev|bikes?|motorcycles?|scooters?|bill\w*|payments?|refunds?|discounts?|accident|"
-    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password)\b",
+    r"tow\w*|roadside|windshield|glass|theft|stolen|driver|cancel\w*|account|login|password|"
+    r"quotes?)\b",
     re.I,
+)
+
+# Words the customer dictates for it to say ("repeat after me: …") are not a question to search
+# or answer: a model's words are its own, and a dictated promise is one it may not make.
+DICTATED = re.compile(
+    r"\b(repeat after me|say after me|word for word|(?:say|type|write|repeat) (?:exactly|this|"
+    r"the following|these words))\b",
+    re.IGNORECASE,
 )
 
 
@@ -79,6 +90,7 @@ def _noted(reply: Reply, language: str) -> Reply:
     first = reply.blocks[0]
     own = (
         config.OFFLINE_HANDOFF_LINE,
+        config.OFFLINE_DISPUTE_LINE,
         config.OFFLINE_SEARCH_LINE,
         config.OFFLINE_NOT_FOUND,
         config.OFFLINE_IDENTITY_ASK,
@@ -129,6 +141,8 @@ def _answer(
                 "summary": question[:300],
             },
         )
+    if DICTATED.search(question):
+        return text_reply(DECLINE_OVERRIDE)
     if guardrails.injection(question):
         if follows(body, "private"):
             return text_reply(DECLINE_OVERRIDE)
@@ -143,16 +157,26 @@ def _answer(
         if follows(body, "products"):
             return text_reply(DECLINE_PRODUCT)
         return text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
+    if "claim_dispute" in guardrails.triggers(question) and "escalate_to_human" in offered:
+        return tool_reply(
+            config.localised(config.OFFLINE_DISPUTE_LINE, reply_language(messages)),
+            "escalate_to_human",
+            {
+                "reason": "The customer disputes a decision on their claim and wants it reviewed.",
+                "priority": "normal",
+                "summary": question[:300],
+            },
+        )
     money = money_step(question, messages, offered)
     if money is not None:
         return money
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
-    if ACCOUNT_WORDS.search(question) or (
+    if needs_account(question) or (
         verification_in_progress(messages) and identity_details(question)
     ):
         return account_step(messages, offered)
     if "get_quote" in offered and (
-        QUOTE_WORDS.search(question) or (quote_in_progress(messages) and quote_details(question))
+        asks_for_quote(question) or (quote_in_progress(messages) and quote_details(question))
     ):
         return quote_step(messages)
     if GREETING.match(question):
@@ -167,11 +191,10 @@ def _answer(
         return text_reply(answer)
     if "<knowledge>" in knowledge and INSURANCE_WORDS.search(question):
         if "search_knowledge_base" in offered and "<searched_for>" not in knowledge:
-            query = " ".join(dict.fromkeys(terms(question)))[:300] or question[:300]
             return tool_reply(
                 config.localised(config.OFFLINE_SEARCH_LINE, reply_language(messages)),
                 "search_knowledge_base",
-                {"query": query},
+                {"query": search_query(question)},
             )
         return text_reply(config.localised(config.OFFLINE_NOT_FOUND, reply_language(messages)))
     return text_reply(

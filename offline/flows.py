@@ -25,14 +25,37 @@ from offline.wire import Reply, text_reply, tool_reply
 
 # --- Quotes -----------------------------------------------------------------------------------
 
-# A request for a price, not a question about a fee ("how much is the late fee?" is not).
-QUOTE_WORDS = re.compile(
-    r"\b(quote|quotation|insure my|cover my new)\b|"
-    r"\b(how much|price|pricing|cost|premium)\b"
-    r"(?!.*\b(fees?|deductible|refund|rental|limit|per day|reimburse\w*|tow\w*)\b)"
-    r".*\b(insur\w*|cover\w*|policy|car|bike|motorcycle|scooter|ev|vehicle)\b",
+# A request for a price: a quote, "insure my…", or a price word with something to insure, in
+# either order ("a 2015 Ford Focus, what would insurance cost me?"). Not a question about a fee
+# or a limit ("how much is the late fee?"), nor one about quotes or premiums in general ("how
+# long is a quote valid?", "does my premium go up if I add a driver?"): the help centre answers
+# those.
+_ASKS_QUOTE = re.compile(r"\b(quote|quotation|insure my|cover my new)\b", re.IGNORECASE)
+_PRICE = re.compile(r"\b(how much|price|pricing|cost|costs|premium)\b", re.IGNORECASE)
+_INSURED = re.compile(
+    r"\b(insur\w*|cover\w*|policy|car|bike|motorcycle|scooter|ev|vehicle)\b", re.IGNORECASE
+)
+_NOT_A_PREMIUM = re.compile(
+    r"\b(fees?|deductible|refund\w*|rental|limit|per day|reimburs\w*|tow\w*|worth)\b",
     re.IGNORECASE,
 )
+_ABOUT_PRICES = re.compile(
+    r"\b(how long|valid\w*|expir\w*|good for|what (?:info\w*|details|documents|do i need)|"
+    r"what affects|(?:go|goes|going) (?:up|down)|cheaper|more expensive|affect\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_quote(text: str) -> bool:
+    """Whether the customer asks what insuring a vehicle would cost them."""
+    text = text.replace("\u2019", "'")  # a phone's apostrophe
+    if _ABOUT_PRICES.search(text):
+        return False
+    if _ASKS_QUOTE.search(text):
+        return True
+    return bool(_PRICE.search(text) and _INSURED.search(text) and not _NOT_A_PREMIUM.search(text))
+
+
 QUOTE_ASK_MARK = "To prepare your quote"
 
 TWO_WHEELER_MAKES = {
@@ -86,7 +109,7 @@ def _user_texts_since_quote(messages: list[dict[str, Any]]) -> list[str]:
         words = customer_words(text_of(blocks))
         if words:
             texts.insert(0, words)
-        if QUOTE_WORDS.search(words):
+        if asks_for_quote(words):
             break
     return texts
 
@@ -159,11 +182,82 @@ def quote_step(messages: list[dict[str, Any]]) -> Reply:
 
 # --- Accounts ---------------------------------------------------------------------------------
 
-ACCOUNT_WORDS = re.compile(
-    r"\b(my policy|my claims?|claim status|my bill|my payment|my premium|due date|balance|"
-    r"my account|my deductible|my coverage|policy number|ACM-\d+)\b",
+# A question only this customer's records answer: the value or state of their own premium,
+# bill, claim, coverage, drivers or renewal. Saying "my" is not enough: "how do I add a driver
+# to my policy?" is answered by the help centre, and so is any question under a condition (see
+# needs_account).
+_THEIRS = (
+    r"premium|payment|bill|balance|deductible|coverage(?: level)?|cover|limits?|plan|level|"
+    r"renewal(?: date)?|due date|policy(?: number| details)?|claims?"
+)
+_HOLDS = r"(?:have|pick|picked|choose|chose|select|selected|go for|went for)"
+_ACCOUNT_QUESTION = re.compile(
+    "|".join(
+        (
+            rf"\bwhat(?:'s|\s+is|\s+are|\s+was)\s+my\s+(?:current\s+|monthly\s+|annual\s+|"
+            rf"next\s+|actual\s+)?(?:{_THEIRS})\b",
+            r"\bwhat(?:'s|\s+is)\s+(?:the|my)\s+(?:next\s+)?(?:due date|renewal date|balance|"
+            r"amount due)\b|\bwhat(?:'s|\s+is)\s+on\s+my\s+(?:policy|plan|account)\b",
+            r"\bhow much\s+(?:am i paying|do i (?:currently |still )?owe|do i pay (?:a|per|each|"
+            r"every) (?:month|year)|is (?:my|the) (?:premium|bill|payment|balance|next payment|"
+            r"monthly payment)|have i paid|did i pay|was i charged)\b",
+            r"\bwhen\b[^.?!]{0,30}\bmy\s+(?:next\s+)?(?:payment|bill|premium|instal?ment)\b"
+            r"[^.?!]{0,20}\b(?:due|taken|come out|comes out|charged)\b",
+            r"\bwhen\b[^.?!]{0,30}\bmy\s+(?:policy|insurance|cover(?:age)?)\b[^.?!]{0,25}"
+            r"\b(?:renew\w*|expir\w*|ends?|run out|lapses?)\b|\bwhen(?:'s|\s+is)\s+my\s+"
+            r"(?:next\s+)?(?:renewal|payment|bill|instal?ment)\b",
+            r"\bmy\s+(?:current\s+|outstanding\s+)?balance\b|\bamount\s+(?:i\s+owe|due)\b",
+            r"\b(?:status|update|news|progress)\b[^.?!]{0,25}\bclaims?\b|\bclaims?\s+status\b|"
+            r"\bwhere\s+(?:is|are)\s+(?:my|the|our)\s+claims?\b",
+            r"\b(?:has|is|was|did)\s+(?:my|the|our)\s+(?:\w+\s+){0,2}?claims?\s+(?:been\s+|got\s+|"
+            r"gotten\s+)?"
+            r"(?:approved|accepted|paid|settled|processed|denied|closed|reviewed|assigned|through)\b",
+            r"\b(?:happening|going on)\s+with\s+(?:my|the|our)\s+claims?\b",
+            r"\bclaims?\s+(?:i|we)(?:'ve|\s+have)\s+(?:made|filed|opened)\b",
+            rf"\b(?:what|which)\b[^.?!]{{0,40}}\b(?:do|did)\s+i\s+(?:actually\s+|currently\s+)?"
+            rf"{_HOLDS}\b(?!\s+to\b)",
+            r"\bdid\s+i\s+(?:add|take|get|buy|pick|choose|select|include|sign up for)\b",
+            r"\bdid\s+(?:you|acme|you guys)\s+(?:get|receive|take|process|charge|cash)\b",
+            r"\b(?:has|was|is)\s+my\s+(?:last\s+|latest\s+)?payment\s+(?:been\s+)?"
+            r"(?:received|taken|processed|through|gone through|paid)\b|\bdid\s+my\s+(?:last\s+|"
+            r"latest\s+)?(?:payment|premium)\s+(?:go through|clear|arrive|come through)\b",
+            r"\bdo\s+i\s+(?:have|get)\b[^.?!]{1,40}\b(?:on|in|with|under)\s+my\s+"
+            r"(?:policy|plan|insurance)\b",
+            r"\bdo\s+i\s+(?:already\s+)?have\s+(?:\w+\s+){0,3}?(?:coverage|cover|insurance|"
+            r"roadside|rental|gap|collision|comprehensive|liability)\b",
+            r"\b(?:what|which)\s+(?:cars?|vehicles?|drivers?|people|bikes?)\s+(?:are|is)\s+"
+            r"(?:on|listed on|covered (?:on|by|under))\s+my\b",
+            r"\bis\s+(?:my\s+)?\w+(?:\s+\w+)?\s+(?:listed|named|included)\b[^.?!]{0,30}"
+            r"\bmy\s+(?:policy|plan|insurance)\b|\bwho(?:'s|\s+is)\s+(?:listed\s+)?on\s+my\s+"
+            r"(?:policy|plan|insurance)\b",
+            r"\bis\s+my\s+(?:policy|insurance|cover(?:age)?)\s+(?:still\s+)?(?:active|valid|"
+            r"in force|cancel+ed|lapsed)\b|\bis\s+my\s+(?:car|bike|vehicle|motorcycle)\s+still\s+"
+            r"(?:insured|covered)\b|\b(?:am i|is my (?:car|bike|vehicle|motorcycle))\s+(?:covered|"
+            r"insured)\s+(?:right now|at the moment|currently|today)\b",
+            r"\b(?:check|look up|pull up|look into|see)\s+(?:on\s+)?my\s+(?:policy|claims?|"
+            r"account|payments?|bill|balance|premium|coverage|deductible|renewal)\b",
+        )
+    ),
     re.IGNORECASE,
 )
+# A condition makes a question general: "what happens if my payment is late, am I still
+# insured?" asks how the grace period works, not what this account says.
+_CONDITION = re.compile(r"\b(if|unless|in case|what happens|suppose|supposing)\b", re.IGNORECASE)
+_POLICY_OR_CLAIM_NUMBER = re.compile(r"\b(?:ACM|CLM)-?\s?\d{5,6}\b", re.IGNORECASE)
+
+
+def needs_account(question: str) -> bool:
+    """Whether only this customer's records answer the question: it names a policy or claim
+    number, or one of its sentences asks what their account holds without setting a condition."""
+    question = question.replace("\u2019", "'")  # a phone's apostrophe
+    if _POLICY_OR_CLAIM_NUMBER.search(question):
+        return True
+    return any(
+        _ACCOUNT_QUESTION.search(sentence) and not _CONDITION.search(sentence)
+        for sentence in re.split(r"(?<=[.!?])\s+", question)
+    )
+
+
 POLICY_NUMBER = re.compile(r"\bACM-?\s?(\d{6})\b", re.IGNORECASE)
 DATE_OF_BIRTH = re.compile(r"\b(19\d{2}|20\d{2})-(\d{2})-(\d{2})\b")
 ZIP_CODE = re.compile(r"\b(?:zip(?: code)?\s*(?:is|:)?\s*)?(\d{5})\b", re.IGNORECASE)

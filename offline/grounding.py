@@ -58,8 +58,42 @@ def _stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """A text's words less the stopwords, stemmed: what questions and passages are compared by."""
-    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower().replace("\u2019", "'"))
     return [_stem(w) for w in words if w not in STOPWORDS]
+
+
+# The longest search query it writes, in characters (the tool takes up to 300).
+QUERY_CHARS = 300
+_CONTRACTION = re.compile(r"(\w+?)(n)?'(?:s|m|re|ve|d|ll|t)")
+
+
+def search_query(question: str) -> str:
+    """What it searches the help centre for: the customer's own words, whole and in their order,
+    less the small ones. The page shows the query on the tool card, so no word is cut and no
+    apostrophe broken; a query that would run long stops at a whole word."""
+    kept: dict[str, str] = {}
+    for raw in question.replace("\u2019", "'").split():
+        word = raw.strip('.,!?;:"()[]')
+        folded = word.casefold()
+        contraction = _CONTRACTION.fullmatch(folded)
+        small = folded in STOPWORDS or (
+            contraction is not None
+            and (
+                contraction[1] in STOPWORDS
+                or f"{contraction[1]}{contraction[2] or ''}" in STOPWORDS
+            )
+        )
+        if word and any(c.isalnum() for c in word) and not small:
+            kept.setdefault(folded, word)
+    query = ""
+    for word in kept.values():
+        if len(query) + len(word) + 1 > QUERY_CHARS:
+            break
+        query = f"{query} {word}".strip()
+    if query:
+        return query
+    whole = " ".join(question.split())
+    return whole if len(whole) <= QUERY_CHARS else whole[: QUERY_CHARS + 1].rsplit(" ", 1)[0]
 
 
 OTHER_LANGUAGE_TEXT = """

@@ -591,6 +591,19 @@ def test_a_model_that_escalates_itself_is_not_doubled(api, db):
     assert len(db.handoffs()) == 1
 
 
+def test_a_trigger_found_in_code_joins_the_handoff_the_model_opened_that_turn(api, db):
+    """The model hands a threat to sue over at normal priority; the code's legal trigger names
+    the reason on that same handoff and raises it, and the customer is not told twice."""
+    calm = {"reason": "Unhappy with a claim", "priority": "normal", "summary": "Claim is slow."}
+    api.add(tool_calls(("toolu_h", "escalate_to_human", calm)), text("A colleague will take over."))
+    events = run(bot_for(api, db), [], "Sort out my claim this week or I will sue you.")
+    assert len(of_type(events, Handoff)) == 1
+    [handoff] = db.handoffs()
+    assert (handoff["trigger"], handoff["priority"]) == ("legal", "high")
+    assert config.TRIGGERS["legal"][0] in handoff["reason"]
+    assert "take over: your reference" not in done(events).reply
+
+
 def test_mentioning_a_manager_is_not_asking_for_one(api, db):
     api.add(text("Yes, if they are listed on your policy."))
     events = run(bot_for(api, db), [], "can my manager drive my car?")

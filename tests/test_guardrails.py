@@ -716,3 +716,26 @@ def test_the_verdict_keeps_the_conversation_language_and_flags_an_override():
     assert verdict.flags() == ["injection:customer"]
     short = guardrails.check("ok", "fr")
     assert short.language == "fr" and short.triggers == () and short.mood == 0
+
+
+@pytest.mark.parametrize(
+    ("message", "disputed"),
+    [
+        ("The adjuster valued my car at $9,000. That's way too low and I dispute it.", True),
+        ("Rechazaron mi reclamación por el granizo y no estoy de acuerdo.", True),
+        ("Die Ablehnung meines Schadens ist ungerecht, ich lege Widerspruch ein.", True),
+        ("Je conteste le montant proposé par l'expert pour mon sinistre.", True),
+        ("Я не согласна с оценкой ремонта, которую сделал ваш эксперт.", True),
+        ("How do I appeal a denied claim?", False),
+        ("I'm not disputing the estimate, I just want to know when it's paid.", False),
+        ("My claim was approved, thanks a lot!", False),
+        ("I disagree with my wife about which car to insure first.", False),
+    ],
+)
+def test_a_disputed_claim_decision_is_its_own_trigger_in_every_language(message, disputed):
+    assert ("claim_dispute" in triggers(message)) is disputed
+
+
+def test_a_dispute_with_another_insurer_is_not_acmes_to_review():
+    story = "My old insurer, GEICO, lowballed me on the repair and I disputed it for months."
+    assert "claim_dispute" not in triggers(story)
