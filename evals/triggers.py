@@ -118,39 +118,33 @@ def rate(outcomes: list[Outcome], trigger: str, language: str | None, both: bool
     return Rate(hits, misses, false_alarms)
 
 
-def _below(got: Rate, recall: float, precision: float) -> bool:
-    return got.recall < recall or got.precision < precision
+Check = tuple[str, str | None, tuple[float, float]]
+
+
+def _below(outcomes: list[Outcome], checks: list[Check], word: str) -> list[str]:
+    """Each (trigger, language or all, (recall, precision)) the outcomes fall short of."""
+    lines = []
+    for trigger, language, (recall, precision) in checks:
+        got = rate(outcomes, trigger, language)
+        if got.recall < recall or got.precision < precision:
+            lines.append(
+                f"{trigger} in {language or 'all languages'}: recall {got.recall:.3f} ({word} "
+                f"{recall}), precision {got.precision:.3f} ({word} {precision})"
+            )
+    return lines
 
 
 def shortfalls(outcomes: list[Outcome]) -> list[str]:
     """Every (trigger, language) below issue 16's target, as a line to print."""
-    missed = []
-    for trigger, (recall, precision) in TARGETS.items():
-        for language in LANGUAGES:
-            got = rate(outcomes, trigger, language)
-            if _below(got, recall, precision):
-                missed.append(
-                    f"{trigger} in {language}: recall {got.recall:.3f} (target {recall}), "
-                    f"precision {got.precision:.3f} (target {precision})"
-                )
-    return missed
+    checks = [(t, lang, target) for t, target in TARGETS.items() for lang in LANGUAGES]
+    return _below(outcomes, list(checks), "target")
 
 
 def gate_failures(outcomes: list[Outcome]) -> list[str]:
     """Every figure below the GATE floors `make test` holds, as a line to print."""
-    failed = []
-    checks: list[tuple[str, str | None, tuple[float, float]]] = [
-        (t, None, floors) for t, floors in GATE.items()
-    ]
+    checks: list[Check] = [(t, None, floors) for t, floors in GATE.items()]
     checks += [("person", language, PERSON_GATE) for language in LANGUAGES]
-    for trigger, language, (recall, precision) in checks:
-        got = rate(outcomes, trigger, language)
-        if _below(got, recall, precision):
-            failed.append(
-                f"{trigger} in {language or 'all languages'}: recall {got.recall:.3f} (floor "
-                f"{recall}), precision {got.precision:.3f} (floor {precision})"
-            )
-    return failed
+    return _below(outcomes, checks, "floor")
 
 
 def added_time(cases: list[Case], semantic: SemanticTriggers) -> tuple[float, float]:
