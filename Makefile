@@ -35,6 +35,8 @@ $(UV): tools/uv.txt | python-version
 $(STAMP): uv.lock pyproject.toml $(UV) | python-version
 	$(UV) sync --locked --extra test --python $(PYTHON)
 	$(BIN)/python -m knowledge engine || true
+	@# The trigger exemplars' vectors (~15 s once), so the app's first message need not wait.
+	$(BIN)/python -c "from guardrails.semantic import bundled; bundled()"
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -29,6 +29,7 @@ from ui.session import (
     resume_or_start,
     save_conversation,
     store,
+    triggers_ready,
     who_line,
     within_rate_limit,
 )
@@ -75,6 +76,7 @@ def render() -> None:
     kb = knowledge()
     if kb is not None:
         st.sidebar.caption(f"📚 Help centre ready: {len(kb.chunks):,} sections indexed.")
+    triggers_ready()
 
 
 @st.fragment(run_every=settings.LIVE_POLL_SECONDS)

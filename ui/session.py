@@ -21,6 +21,7 @@ import access
 import events
 import llm
 import settings
+from guardrails import semantic
 from knowledge import KnowledgeBase, KnowledgeError
 from store import Store
 
@@ -85,6 +86,16 @@ def knowledge() -> KnowledgeBase | None:
             icon="📚",
         )
     return None
+
+
+def triggers_ready() -> None:
+    """The meaning-based trigger check fitted once per process, after the page has drawn, so
+    the first message does not wait for it: about a second, or ~15 s on a fresh machine where
+    `make` could not embed its exemplars (guardrails.semantic keeps them in data/)."""
+    if semantic.bundled.cache_info().currsize:
+        return
+    with st.spinner("Getting ready to read messages in five languages…"):
+        semantic.bundled()
 
 
 def auth_configured() -> bool:
