@@ -621,17 +621,17 @@ TRIGGER_EXEMPLARS: dict[str, dict[str, tuple[str, ...]]] = {
 # false legal or press alarm takes a colleague's time at high priority, a false abuse warning
 # insults a polite customer). `make eval-triggers` measures them on the held-out
 # evals/triggers.yaml. Higher: fewer false alarms, more misses. Three sit above their
-# cross-validated value, for ordinary messages that fired there: person 0.65 (0.56: "my
-# adjuster said she would call me back tomorrow"), legal 0.65 (0.48: "I need to file a
-# claim") and cancel_threat 0.93 (0.86: a bare "I want to cancel." and a customer frustrated
-# that something broke again, where asking what they want serves them better).
+# cross-validated value, for ordinary messages that fired there: person 0.65 (0.63), legal
+# 0.70 (0.61: "I need to file a claim") and cancel_threat 0.90 (0.87: a bare "I want to
+# cancel." and a customer frustrated that something broke again, where asking what they want
+# serves them better).
 TRIGGER_CONFIDENCE = {
     "person": 0.65,
-    "legal": 0.65,
-    "press": 0.85,
-    "regulator": 0.78,
-    "cancel_threat": 0.93,
-    "abuse": 0.61,
+    "legal": 0.70,
+    "press": 0.87,
+    "regulator": 0.77,
+    "cancel_threat": 0.90,
+    "abuse": 0.79,
 }
 
 # What the customer reads, in their language (falls back to English: see localised).

@@ -225,4 +225,3 @@ def fired(detections: tuple[Detection, ...]) -> tuple[str, ...]:
 def asks_for_person(text: str) -> bool:
     """The customer asks for a human, by pattern or by meaning."""
     return "person" in fired(detect(text))
-
