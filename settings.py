@@ -106,6 +106,8 @@ KB_DIR = Path(_env("ACME_KB_DIR", str(PROJECT_DIR / "kb")))
 INDEX_DIR = Path(_env("ACME_INDEX_DIR", str(DATA_DIR / "index")))
 # The e5 engine compiled for exact arithmetic (knowledge.exact_engine), one file per build.
 ENGINE_DIR = Path(_env("ACME_ENGINE_DIR", str(DATA_DIR / "engine")))
+# The trigger exemplars' vectors (guardrails.semantic), one file per embedding model.
+EXEMPLARS_DIR = Path(_env("ACME_EXEMPLARS_DIR", str(DATA_DIR / "exemplars")))
 # Several app replicas share one Chroma server instead: set its host (INDEX_DIR is then unused).
 CHROMA_HOST = _env("CHROMA_HOST", "")
 CHROMA_PORT = int(_env("CHROMA_PORT", "8000"))

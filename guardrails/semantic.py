@@ -4,7 +4,7 @@
 One small logistic layer per trigger over the message's multilingual-e5 vector, fitted when
 the process first needs it from config.TRIGGER_EXEMPLARS (that trigger's phrasings, against
 every other exemplar and config.TRIGGER_LOOKALIKES). Nothing is downloaded or stored but the
-exemplars' vectors (settings.DATA_DIR, by text), so an edit to the exemplars takes effect on
+exemplars' vectors (settings.EXEMPLARS_DIR, by text), so an edit to the exemplars takes effect on
 the next start. The message's vector is the one retrieval embeds (the e5 embedder keeps the
 last messages' vectors), so a turn adds a few dot products.
 
@@ -13,12 +13,16 @@ Patterns stay in triggers.py: `detect` reports both, and which detector fired.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +30,7 @@ import numpy as np
 import config
 import settings
 from guardrails.triggers import only_asks_what_eva_is, triggers
-from knowledge.embedders import as_query
+from knowledge.embedders import QUERY_CHARS, as_query, unit
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +70,6 @@ class Detection:
         if self.detector == PATTERN:
             return f"detected:{self.trigger}:{PATTERN}"
         return f"detected:{self.trigger}:{SEMANTIC}:{self.score:.3f}"
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float64)
-    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
 def _fit(vectors: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -114,7 +113,7 @@ class SemanticTriggers:
             for text in phrasings:
                 carries.setdefault(text, set())
         texts = list(carries)
-        vectors = _unit(exemplar_vectors(encoder, texts))
+        vectors = unit(exemplar_vectors(encoder, texts))
         self.triggers = tuple(exemplars)
         self._weights = np.stack(
             [_fit(vectors, np.array([t in carries[text] for text in texts])) for t in self.triggers]
@@ -122,7 +121,7 @@ class SemanticTriggers:
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Each learned trigger's probability for one message vector."""
-        logits = self._weights[:, :-1] @ _unit(vector) + self._weights[:, -1]
+        logits = self._weights[:, :-1] @ unit(vector) + self._weights[:, -1]
         chances = 1.0 / (1.0 + np.exp(-logits))
         return {t: round(float(p), 3) for t, p in zip(self.triggers, chances, strict=True)}
 
@@ -135,7 +134,12 @@ class SemanticTriggers:
         query = as_query(text)
         if not query:
             return dict.fromkeys(self.triggers, 0.0)
-        return self.scores(self.encoder.query(query))
+        found = self.scores(self.encoder.query(query))
+        tail = " ".join(text.split())[-QUERY_CHARS:]
+        if tail != query:  # longer than one query: its end is read too, where requests come
+            last = self.scores(self.encoder.query(tail))
+            found = {t: max(p, last[t]) for t, p in found.items()}
+        return found
 
     def read_all(self, texts: list[str]) -> list[dict[str, float]]:
         """`read` for many messages, embedded in batches (what the evals use: one e5 call per
@@ -149,8 +153,13 @@ class SemanticTriggers:
                 for v in self.encoder.queries(asked[i : i + _BATCH])
             ]
         )
-        return [
+        found = [
             self.scores(next(vectors)) if q else dict.fromkeys(self.triggers, 0.0) for q in queries
+        ]
+        # A message longer than one query is read as `read` reads it (its end too).
+        return [
+            self.read(text) if " ".join(text.split())[-QUERY_CHARS:] != q else one
+            for text, q, one in zip(texts, queries, found, strict=True)
         ]
 
     def detect(self, text: str, read: dict[str, float] | None = None) -> dict[str, float]:
@@ -165,10 +174,15 @@ _CACHE_LOCK = threading.Lock()
 
 
 def exemplar_vectors(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """The encoder's query vectors for `texts`, from settings.DATA_DIR when already computed."""
-    path = settings.DATA_DIR / "exemplars" / f"{encoder.name}.npz"
+    """The encoder's query vectors for `texts`, from settings.EXEMPLARS_DIR when already there.
+
+    One process embeds at a time (a lock file), so workers or replicas starting together embed
+    the exemplars once between them; a read-only or unwritable folder costs a re-embed, no more.
+    """
     keys = [hashlib.sha256(text.encode()).hexdigest()[:32] for text in texts]
-    with _CACHE_LOCK:
+    folder = settings.EXEMPLARS_DIR
+    path = folder / f"{encoder.name}.npz"
+    with _CACHE_LOCK, _folder_lock(folder):
         known: dict[str, np.ndarray] = {}
         try:
             with np.load(path) as stored:
@@ -180,14 +194,29 @@ def exemplar_vectors(encoder: Encoder, texts: list[str]) -> np.ndarray:
             fresh = encoder.queries([texts[i] for i in missing])
             for i, vector in zip(missing, fresh, strict=True):
                 known[keys[i]] = np.asarray(vector, dtype=np.float32)
+            partial = path.with_suffix(f".{os.getpid()}.npz")
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix(f".{os.getpid()}.npz")
                 np.savez(partial, keys=np.array(keys), vectors=np.stack([known[k] for k in keys]))
                 partial.replace(path)
-            except OSError as problem:  # a read-only data folder costs a re-embed, no more
+            except OSError as problem:
                 log.warning("could not keep the exemplar vectors (%s)", problem)
+            finally:
+                partial.unlink(missing_ok=True)
         return np.stack([known[key] for key in keys])
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on `folder`'s lock file, or none when the folder cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "exemplars.lock").open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @cache
@@ -199,6 +228,17 @@ def bundled() -> SemanticTriggers:
     return SemanticTriggers(bundled_e5())
 
 
+@cache
+def _loaded() -> SemanticTriggers | None:
+    """bundled(), or None when it cannot be built: the patterns still run, and the log says
+    why (once per process)."""
+    try:
+        return bundled()
+    except Exception:
+        log.exception("triggers by meaning unavailable; the patterns alone are checked")
+        return None
+
+
 def detect(
     text: str, semantic: SemanticTriggers | None = None, read: dict[str, float] | None = None
 ) -> tuple[Detection, ...]:
@@ -208,10 +248,12 @@ def detect(
     `read` is the message's SemanticTriggers.read, when already computed (the evals).
     """
     found = [Detection(t, PATTERN, 1.0) for t in triggers(text)]
-    semantic = semantic or bundled()
-    meant = semantic.detect(text, read)
+    semantic = semantic or _loaded()
+    meant = semantic.detect(text, read) if semantic else {}
     if only_asks_what_eva_is(text):
+        # "Are you a bot?" is close to asking for a person, and to taunting one.
         meant.pop("person", None)
+        meant.pop("abuse", None)
     found += [Detection(t, SEMANTIC, p) for t, p in meant.items()]
     order = list(config.TRIGGERS)
     return tuple(sorted(found, key=lambda d: (order.index(d.trigger), d.detector)))

@@ -51,28 +51,40 @@ _STAFF = {
     r"superviseur|quelqu'un|collaborat(?:eur|rice)|gestionnaire|employe|interlocut(?:eur|rice)|"
     r"service\s+client",
     "ru": r"человек\w*|оператор\w*|сотрудник\w*|менеджер\w*|специалист\w*|консультант\w*|"
-    r"руководител\w*|начальник\w*|старш\w+|жив\w+|кто-нибудь|кем-нибудь|кого-нибудь|агент\w*|"
-    r"поддержк\w*",
+    r"руководител\w*|начальник\w*|старш(?:ему|его|им)|жив\w+\s+(?:человек\w*|оператор\w*|"
+    r"сотрудник\w*)|кто-нибудь|кем-нибудь|кого-нибудь|агент\w*|поддержк\w*",
 }
-# Verbs that ask to be put in touch, and verbs of wanting (which reach two words only).
+# The few nouns a verb of wanting may ask for: "I need an agent", not "I need someone to...".
+_STAFF_ONLY = {
+    "en": r"humans?|(?:a\s+|an\s+)?(?:real|live|actual)\s+(?:person|agent|one)|(?:a|an)\s+person|"
+    r"(?:an\s+|the\s+)?(?:agent|representative|rep|operator|supervisor|manager)",
+    "es": r"(?:un|una|el|al|la)\s+(?:humano|agente|operador[a]?|supervisor[a]?|asesor[a]?|gerente|"
+    r"representante|persona\s+real)",
+    "de": r"(?:einen?\s+)?(?:(?:echten|richtigen)\s+)?(?:menschen|mitarbeiter(?:in)?|"
+    r"berater(?:in)?|vorgesetzten)",
+    "fr": r"(?:un|une|a\s+un|a\s+une)\s+(?:(?:vrai|vraie)\s+)?(?:humain|conseill(?:er|ere)|"
+    r"operat(?:eur|rice)|personne\s+reelle|vraie\s+personne|responsable|agent)",
+    "ru": r"(?:жив\w+\s+)?(?:человек[а]?|оператор[а]?|сотрудник[а]?|менеджер[а]?|специалист[а]?)",
+}
+# Verbs that ask to be put in touch (reaching five words), and of wanting (two, and only the
+# nouns above).
 _PUT_THROUGH = {
-    "en": r"speak|talk|chat|connect|transfer|put\s+me\s+through|pass\s+me|get\s+me|give\s+me|"
-    r"let\s+me\s+(?:speak|talk)|escalate\s+(?:this|me)\s+to|bring\s+in|have",
-    "es": r"hablar|comunic\w+|contactar|pas(?:ar|e|a|en)(?:me)?|pon(?:ga|gan)?(?:me)?|transfier\w*|"
-    r"atien\w+|deme|dame",
-    "de": r"sprechen|reden|verbind\w*|weiterleit\w*|leiten|durchstell\w*|stellen|chatten|hol\w*|"
-    r"geben",
-    "fr": r"parler|discuter|joindre|pass(?:er|ez)(?:-moi)?|mett(?:re|ez)(?:-moi)?|transfer\w*|"
-    r"contacter",
+    "en": r"speak|talk|chat|connect|transfer|put\s+me\s+through|pass\s+me\s+(?:on\s+)?to|"
+    r"let\s+me\s+(?:speak|talk)|escalate\s+(?:this|me)\s+to",
+    "es": r"hablar|comunic(?:arme|ar|queme|quenme|ame)|contactar|pas(?:ame|eme|enme|arme)|"
+    r"pon(?:game|ganme|me)|transfier(?:ame|anme|a)|atiend(?:a|an)",
+    "de": r"sprechen|reden|verbind\w*|weiterleit\w*|durchstell\w*|chatten",
+    "fr": r"parler|discuter|joindre|passez-moi|me\s+passer|mettez-moi|mettre\s+en\s+relation|"
+    r"transfer(?:ez|er)(?:-moi)?",
     "ru": r"поговорить|говорить|пообщаться|связаться|свяжите|соедин\w+|переключ\w+|позов\w+|"
-    r"позвать|дайте|передайте",
+    r"позвать|передайте",
 }
 _WANT = {
-    "en": r"need|want|reach|contact",
-    "es": r"quiero|quisiera|necesito",
-    "de": r"brauche|mochte|will|hatte\s+gern",
-    "fr": r"veux|voudrais|souhaite|faut",
-    "ru": r"хочу|нужен|нужна|нужно|можно",
+    "en": r"need|want|get\s+me|give\s+me|i'd\s+like|(?:can|could|may)\s+i\s+(?:get|have)",
+    "es": r"quiero|quisiera|necesito|dame|deme",
+    "de": r"brauche|mochte|will|hatte\s+gern|geben\s+sie\s+mir",
+    "fr": r"veux|voudrais|souhaite|donnez-moi",
+    "ru": r"хочу|нужен|нужна|дайте",
 }
 # Asking to be called back is asking for a person (Eva cannot phone); being told someone would
 # call ("she said she'd call me back") is not.
@@ -93,7 +105,7 @@ _CALL_BACK = (
 )
 _PERSON_ASKED = either(
     *(rf"\b(?:{_PUT_THROUGH[lang]})\b(?:\s+\S+){{0,5}}?\s+(?:{_STAFF[lang]})\b" for lang in _STAFF),
-    *(rf"\b(?:{_WANT[lang]})\b(?:\s+\S+){{0,2}}?\s+(?:{_STAFF[lang]})\b" for lang in _STAFF),
+    *(rf"\b(?:{_WANT[lang]})\b(?:\s+\S+){{0,2}}?\s+(?:{_STAFF_ONLY[lang]})\b" for lang in _STAFF),
     *(
         rf"\b(?:{_STAFF[lang]})\b(?:\s+\S+){{0,5}}?\s+(?:{_PUT_THROUGH[lang]})\b"
         for lang in ("de", "ru")
@@ -109,9 +121,16 @@ _PERSON_ASKED = either(
 _WHO_ANSWERS = re.compile(
     r"\b(?:am\s+i|are\s+you|is\s+(?:this|it)|estoy|hablo|eres|es\s+usted|bin\s+ich|"
     r"schreibe\s+ich|sind\s+sie|bist\s+du|je\s+parle|suis-je|est-ce\s+un|vous\s+etes|я\s+(?:с|"
-    r"говорю|пишу|общаюсь|переписываюсь)|вы\s+(?:бот|человек|робот))\b[^.?!]*\b(?:bot|robot|ai|"
-    r"ia|ки|бот\w*|робот\w*|machine|maschine|maquina)\b"
+    r"говорю|пишу|общаюсь|переписываюсь)|вы\s+(?:бот|человек|робот))(?:\s+\S+){0,4}?\s+(?:a\s+|an\s+|"
+    r"un\s+|une\s+|the\s+)?(?:bot|robot|ai|ia|ии|бот\w*|робот\w*|machine|maschine|maquina)\b"
+    # "…or a person?" belongs to the question.
+    r"(?:\s+(?:or|o|oder|ou|или)\s+(?:\S+\s+){0,2}?(?:person|human|persona|humano|menschen?|"
+    r"personne|humain|человеком|человек))?"
 )
+
+
+# Someone who works here, named in any of our languages (what is left of a bot question).
+_ASKS_FOR_STAFF = re.compile("|".join(rf"\b(?:{nouns})\b" for nouns in _STAFF_ONLY.values()))
 
 
 def wants_person(text: str) -> bool:
@@ -123,7 +142,10 @@ def wants_person(text: str) -> bool:
 def only_asks_what_eva_is(text: str) -> bool:
     """A one-sentence question about who is answering: "am I chatting with a bot or a person?"
     sounds like a request for one and is not (guardrails.semantic holds it back)."""
-    return len(sentences(text)) <= 1 and bool(_WHO_ANSWERS.search(fold(text)))
+    folded = fold(text)
+    if len(sentences(text)) > 1 or not _WHO_ANSWERS.search(folded):
+        return False
+    return not _ASKS_FOR_STAFF.search(_WHO_ANSWERS.sub(" ", folded))
 
 
 # Threats of legal action. Mentions are not threats: "I'm not a lawyer", "legal costs", "my
@@ -613,11 +635,11 @@ _CLAIM_DECISION = either(
     r"виноват\w*|вин\w)",
 )
 _DISAGREEMENT = either(
-    r"\b(?:disput\w*|contest\w*|appeal\w*|challeng\w*|disagree\w*|object(?:ing)? to|"
-    r"(?:don'?t|do not|won'?t|will not|can'?t|cannot|refuse to) accept|(?:not|un)acceptable|"
-    r"(?:that|it|this)(?:'s|\s+is)\s+(?:just\s+|simply\s+|completely\s+|totally\s+)?"
-    r"(?:wrong|unfair|not (?:right|fair|true))|not true|(?:way\s+)?too low|lowball\w*|"
-    r"(?:looked at|reviewed|checked)\s+again|reconsider\w*|revers\w*|overturn\w*|"
+    r"\b(?:disput\w*|contest\w*|appeal\w*|disagree\w*|object(?:ing)? to|"
+    r"(?:don'?t|do not|won'?t|will not|can'?t|cannot|refuse to|not)\s+accept\w*|"
+    r"(?:not|un)acceptable|(?:that|it|this)(?:'s|\s+is)\s+(?:just\s+|simply\s+|completely\s+|"
+    r"totally\s+)?(?:wrong|unfair|not (?:right|fair|true))|not true|lowball\w*|"
+    r"(?:looked at|reviewed|checked)\s+again|reconsider\w*|overturn\w*|"
     r"(?:want|need)\s+(?:that|the|this|it)\s+(?:decision\s+)?(?:changed|reversed|reviewed))",
     r"\b(?:no estoy de acuerdo|impugn\w+|recurr\w+|apel\w+|injust\w+|no acepto|es muy poco|"
     r"revis(?:en|ar) (?:de nuevo|otra vez))",
@@ -627,27 +649,39 @@ _DISAGREEMENT = either(
     r"(?:не соглас\w+|оспор\w+|оспарива\w+|несправедлив\w*|не принима\w+|слишком мало|"
     r"пересмотр\w*)",
 )
-_HOW_TO = re.compile(
-    r"\b(?:how (?:do|can|would|should|long)|can i|could i|is it possible|what (?:can|should|do) i|"
-    r"what happens|where (?:do|can|should) i|who (?:do|should) i|como (?:puedo|se)|wie (?:kann|"
-    r"lege)|comment (?:faire|puis-je|contester)|как (?:можно|мне))\b"
+# A question about disputes, not one: "how do I appeal…", "what's the deadline to dispute…",
+# "is a $500 deductible too low?", "comment contester…", "как оспорить…".
+_ASKS_ABOUT = re.compile(
+    r"\b(?:how|what|when|where|who|which|is|are|can|could|should|do|does|will|would|como|"
+    r"cual|cuando|donde|puedo|wie|was|wann|wo|kann|comment|quel|quelle|quand|puis-je|est-ce|"
+    r"как|какой|когда|где|можно)\b[^.!]*\?|\b(?:how to|process|deadline|procedure|"
+    r"como\s+(?:puedo|se)|wie\s+(?:kann|lege)|comment\s+(?:faire|contester)|как\s+(?:можно|мне|"
+    r"оспорить))\b"
 )
-
+# Someone else's insurer decided it: not Acme's claims team's to look at again.
+_THEIR_INSURER = re.compile(
+    r"\b(?:other|their|his|her)\s+(?:(?:driver|party|person)'?s?\s+)?insur\w+|\b(?:la\s+)?"
+    r"aseguradora\s+del\s+otro|\bdie\s+versicherung\s+des\s+anderen|\bl'assureur\s+de\s+"
+    r"l'autre|\bстрахов\w+\s+(?:другого|виновника)"
+)
 
 # "I'm not disputing anything": a disagreement denied just before it.
 _DENIED = re.compile(r"(?:\bnot|\bnever|n't|\bnicht|\bpas|\bне)\s+(?:\w+\s+)?$")
 
 
 def _disputes_claim(folded: str) -> bool:
-    """The customer says they disagree with a decision on their claim (not how to, not "I'm
-    not disputing anything", not a story about another insurer's claim)."""
+    """The customer says they disagree with a decision on their claim (not a question about
+    disputes, not "I'm not disputing anything", not another insurer's decision)."""
     if not _CLAIM_DECISION.search(folded) or competitor_hits(folded):
         return False
-    for sentence in re.split(r"(?<=[.!?])\s+", folded):
+    if _THEIR_INSURER.search(folded):
+        return False
+    for sentence in sentences(folded) or [folded]:
+        if _ASKS_ABOUT.search(sentence):
+            continue
         for found in _DISAGREEMENT.finditer(sentence):
-            before = sentence[: found.start()]
             # Only a negation before it counts: "no estoy de acuerdo" carries its own.
-            if not _HOW_TO.search(before) and not _DENIED.search(before):
+            if not _DENIED.search(sentence[: found.start()]):
                 return True
     return False
 

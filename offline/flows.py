@@ -41,7 +41,9 @@ _NOT_A_PREMIUM = re.compile(
 )
 _ABOUT_PRICES = re.compile(
     r"\b(how long|valid\w*|expir\w*|good for|what (?:info\w*|details|documents|do i need)|"
-    r"what affects|(?:go|goes|going) (?:up|down)|cheaper|more expensive|affect\w*)\b",
+    r"what affects|(?:go|goes|going) (?:up|down)|cheaper|more expensive|affect\w*|"
+    # "Does Acme cover the cost of a locksmith?" asks what is covered, not what it costs.
+    r"cover\w*\s+(?:the\s+)?costs?\s+of)\b",
     re.IGNORECASE,
 )
 

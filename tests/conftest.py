@@ -26,6 +26,8 @@ os.environ.update(
         "ACME_DATA_DIR": os.path.join(_HOME, "data"),
         # Compiled once for every worker and for `make` alike (knowledge.exact_engine).
         "ACME_ENGINE_DIR": os.path.join(_PROJECT, "data", "engine"),
+        # The trigger exemplars' vectors, embedded once by `make` for workers and app alike.
+        "ACME_EXEMPLARS_DIR": os.path.join(_PROJECT, "data", "exemplars"),
         "DATABASE_URL": "",
         "HOME": _HOME,
     }

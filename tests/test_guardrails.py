@@ -730,6 +730,13 @@ def test_the_verdict_keeps_the_conversation_language_and_flags_an_override():
         ("I'm not disputing the estimate, I just want to know when it's paid.", False),
         ("My claim was approved, thanks a lot!", False),
         ("I disagree with my wife about which car to insure first.", False),
+        ("The adjuster valued my totalled car at $4,000, I'm not accepting that.", True),
+        ("I reversed into a bollard, will my repair be covered?", False),
+        ("Is a 500 deductible too low for my repairs?", False),
+        ("What's the deadline to appeal a claim decision?", False),
+        ("Comment contester un refus d'indemnisation ?", False),
+        ("Как оспорить отказ в выплате?", False),
+        ("The other driver's insurer denied my claim and I want to appeal.", False),
     ],
 )
 def test_a_disputed_claim_decision_is_its_own_trigger_in_every_language(message, disputed):
@@ -739,3 +746,23 @@ def test_a_disputed_claim_decision_is_its_own_trigger_in_every_language(message,
 def test_a_dispute_with_another_insurer_is_not_acmes_to_review():
     story = "My old insurer, GEICO, lowballed me on the repair and I disputed it for months."
     assert "claim_dispute" not in triggers(story)
+
+
+@pytest.mark.parametrize(
+    ("message", "asks"),
+    [
+        ("What if I have someone else driving my car while I'm on holiday?", False),
+        ("¿Qué pasa si alguien choca mi coche aparcado?", False),
+        ("Puis-je mettre une autre personne sur mon contrat ?", False),
+        ("Нужно вписать второго человека в полис?", False),
+        ("I have an adjuster coming tomorrow to look at the car.", False),
+        ("Can you get me a quote for someone else's car?", False),
+        ("am I chatting with a bot or a person?", False),
+        ("Is it possible to talk to a human instead of this bot?", True),
+        ("Is this the bot or can I get an actual human on here", True),
+        ("Pásame con un agente, por favor", True),
+        ("Könnten Sie mich bitte an jemanden aus der Schadenabteilung weiterleiten?", True),
+    ],
+)
+def test_a_request_for_a_person_is_told_from_questions_that_mention_one(message, asks):
+    assert guardrails.wants_person(message) is asks

@@ -37,7 +37,7 @@ class Counting(FakeEmbedder):
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(settings, "EXEMPLARS_DIR", tmp_path / "exemplars")
     return tmp_path
 
 
