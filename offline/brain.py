@@ -127,20 +127,25 @@ def follows(body: dict[str, Any], rule: str) -> bool:
     return bool(RULES[rule].search(_guardrail_text(body)))
 
 
+def _handed_over(
+    trigger: str, lines: dict[str, str], question: str, messages: list[dict[str, Any]]
+) -> Reply:
+    """Its line in the customer's language, then escalate_to_human with the trigger's own
+    reason and priority (config.TRIGGERS), as the code's check would file it."""
+    reason, priority = config.TRIGGERS[trigger]
+    return tool_reply(
+        config.localised(lines, reply_language(messages)),
+        "escalate_to_human",
+        {"reason": reason, "priority": priority, "summary": question[:300]},
+    )
+
+
 def _answer(
     question: str, messages: list[dict[str, Any]], offered: set[str], body: dict[str, Any]
 ) -> Reply:
     """Pick the intent in a fixed order, so the same conversation always gets the same reply."""
     if guardrails.asks_for_person(question) and "escalate_to_human" in offered:
-        return tool_reply(
-            config.localised(config.OFFLINE_HANDOFF_LINE, reply_language(messages)),
-            "escalate_to_human",
-            {
-                "reason": "The customer asked to speak with a person.",
-                "priority": "normal",
-                "summary": question[:300],
-            },
-        )
+        return _handed_over("person", config.OFFLINE_HANDOFF_LINE, question, messages)
     if DICTATED.search(question):
         return text_reply(DECLINE_OVERRIDE)
     if guardrails.injection(question):
@@ -158,15 +163,7 @@ def _answer(
             return text_reply(DECLINE_PRODUCT)
         return text_reply(UNGUARDED_PRODUCT.format(product=product.group(1).lower()))
     if "claim_dispute" in guardrails.triggers(question) and "escalate_to_human" in offered:
-        return tool_reply(
-            config.localised(config.OFFLINE_DISPUTE_LINE, reply_language(messages)),
-            "escalate_to_human",
-            {
-                "reason": "The customer disputes a decision on their claim and wants it reviewed.",
-                "priority": "normal",
-                "summary": question[:300],
-            },
-        )
+        return _handed_over("claim_dispute", config.OFFLINE_DISPUTE_LINE, question, messages)
     money = money_step(question, messages, offered)
     if money is not None:
         return money
