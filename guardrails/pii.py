@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import config
+from guardrails.text import forming
 
 CARD = "card"
 SSN = "ssn"
@@ -47,6 +48,8 @@ _SECRET = re.compile(
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<![\w-])(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])")
 
+_PATTERNS = {CARD: _CARD, SSN: _SSN, BANK: _BANK, SECRET: _SECRET, EMAIL: _EMAIL, PHONE: _PHONE}
+
 
 @dataclass(frozen=True)
 class Masked:
@@ -68,7 +71,13 @@ def luhn(digits: str) -> bool:
 
 
 def spans_of(text: str, kinds: Iterable[str]) -> list[tuple[int, int, str]]:
-    wanted = set(kinds)
+    """(start, end, kind) of each detail of the given kinds in `text`."""
+    return list(_spans(text, frozenset(kinds)))
+
+
+@lru_cache(maxsize=64)
+def _spans(text: str, wanted: frozenset[str]) -> tuple[tuple[int, int, str], ...]:
+    """spans_of, kept for the last texts (a streamed sentence is read at every word)."""
     found: list[tuple[int, int, str]] = []
     if CARD in wanted:
         for match in _CARD.finditer(text):
@@ -88,7 +97,7 @@ def spans_of(text: str, kinds: Iterable[str]) -> list[tuple[int, int, str]]:
         found += [(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(text)]
     if PHONE in wanted:
         found += [(m.start(), m.end(), PHONE) for m in _PHONE.finditer(text)]
-    return found
+    return tuple(found)
 
 
 def found(text: str, kinds: Iterable[str]) -> list[tuple[str, str]]:
@@ -97,12 +106,40 @@ def found(text: str, kinds: Iterable[str]) -> list[tuple[str, str]]:
     return [(kind, text[start:end]) for start, end, kind in sorted(spans_of(text, kinds))]
 
 
-def mask(text: str, kinds: Iterable[str], keep: frozenset[str] = frozenset()) -> Masked:
+def mask(
+    text: str, kinds: Iterable[str], keep: frozenset[str] = frozenset(), upto: int | None = None
+) -> Masked:
     """`text` with every span of the given kinds replaced by its label (longest span wins).
 
-    Values in `keep` (from known_values: Acme's own phone numbers and addresses) stay.
+    Values in `keep` (from known_values: Acme's own phone numbers and addresses) stay. With
+    `upto`, only text[:upto] is returned, its spans judged on the whole text (see detail_free).
     """
-    found_spans = sorted(spans_of(text, kinds), key=lambda s: (s[0], -(s[1] - s[0])))
+    return _replaced(text, spans_of(text, kinds), keep, len(text) if upto is None else upto)
+
+
+def detail_free(text: str, kinds: Iterable[str], upto: int | None = None, since: int = 0) -> int:
+    """How much of text still arriving (at most `upto`) no personal detail can still be
+    forming over ("call 555 12…" may become a phone number), and no found detail is cut.
+    `since`: a length an earlier call found free (see text.forming)."""
+    kinds = tuple(kinds)
+    settled = len(text) if upto is None else upto
+    for kind in kinds:
+        still = forming(_PATTERNS[kind], text, since)
+        if still is not None:
+            settled = min(settled, still.start())
+    spans = spans_of(text, kinds)
+    crossing = [start for start, end, _ in spans if start < settled < end]
+    while crossing:  # a detail is shown masked whole or not yet
+        settled = min(crossing)
+        crossing = [start for start, end, _ in spans if start < settled < end]
+    return settled
+
+
+def _replaced(
+    text: str, spans: list[tuple[int, int, str]], keep: frozenset[str], upto: int
+) -> Masked:
+    """text[:upto] with the spans inside it replaced by their labels (longest span wins)."""
+    found_spans = sorted((s for s in spans if s[1] <= upto), key=lambda s: (s[0], -(s[1] - s[0])))
     pieces: list[str] = []
     seen: list[str] = []
     at = 0
@@ -115,7 +152,7 @@ def mask(text: str, kinds: Iterable[str], keep: frozenset[str] = frozenset()) ->
         at = end
         if kind not in seen:
             seen.append(kind)
-    pieces.append(text[at:])
+    pieces.append(text[at:upto])
     return Masked("".join(pieces), tuple(seen))
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from guardrails.text import _clause, either, fold, negated
+from guardrails.text import _clause, either, fold, forming, negated, unfolded
 
 # Promises only a person can make, checked in Eva's draft sentence by sentence: a refund, a fee
 # waived, a claim approved or its payout, a cancellation or change to the contract, a guarantee,
@@ -180,15 +181,56 @@ _PROMISES = (
     (_MY_PROMISE, True, True),
 )
 
+# Every kind at once, for what the kinds share: where any could be forming or has a match.
+_ANY_PROMISE = either(*(pattern.pattern for pattern, _, _ in _PROMISES))
+
 
 def commitment(sentence: str) -> bool:
     """Whether a sentence of Eva's promises what only a person may decide (see _PROMISES)."""
+    return _first_promise(fold(sentence)) is not None
+
+
+def promise_free(sentence: str, upto: int | None = None, since: int = 0) -> int:
+    """How much of an unfinished sentence (at most `upto` characters) no promise can include,
+    however it goes on: its length before the first promise already made or still forming
+    ("I'll wa…").
+
+    The same patterns as `commitment`. A promise a negation or a condition has cancelled stays
+    cancelled as the sentence grows; one not (yet) cancelled is held until the sentence ends.
+    `since`: a length of the sentence an earlier call found free (see text.forming).
+    """
     folded = fold(sentence)
-    for pattern, negatable, sentence_wide in _PROMISES:
-        for match in pattern.finditer(folded):
-            begin = 0 if sentence_wide else _clause(folded, *match.span())[0]
-            end = len(folded) if sentence_wide else match.start()
-            if _RULE.search(folded, begin, end) or (negatable and negated(folded, match)):
-                continue
-            return True
-    return False
+    settled = len(folded) if upto is None else len(fold(sentence[:upto]))
+    still = forming(_ANY_PROMISE, folded, len(fold(sentence[:since])))
+    if still is not None:
+        settled = min(settled, still.start())
+    if _ANY_PROMISE.search(folded, 0, settled) is None:
+        return unfolded(sentence, settled)  # no promise, cancelled or not, before that point
+    made = _first_promise(folded)
+    if made is not None:
+        settled = min(settled, made.start())
+    # What is shown must not read as a promise alone either: the sentence may yet be withheld
+    # or replaced, leaving its start without the condition that came after it.
+    while (alone := _first_promise(folded[:settled])) is not None:
+        settled = alone.start()
+    return unfolded(sentence, settled)
+
+
+@lru_cache(maxsize=64)
+def _first_promise(folded: str) -> re.Match[str] | None:
+    """The earliest promise in folded text (kept: a streamed sentence is read at every word)."""
+    made = [m for kind in _PROMISES if (m := _promise(folded, *kind)) is not None]
+    return min(made, key=lambda m: m.start(), default=None)
+
+
+def _promise(
+    folded: str, pattern: re.Pattern[str], negatable: bool, sentence_wide: bool
+) -> re.Match[str] | None:
+    """The first match of one kind of promise that no condition or negation cancels."""
+    for match in pattern.finditer(folded):
+        begin = 0 if sentence_wide else _clause(folded, *match.span())[0]
+        end = len(folded) if sentence_wide else match.start()
+        if _RULE.search(folded, begin, end) or (negatable and negated(folded, match)):
+            continue
+        return match
+    return None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache, lru_cache
+
+import regex
 
 # --- Detectors: the same text always gets the same answer -------------------------------------
 
@@ -16,10 +19,52 @@ _PLAIN = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "ё": "е"}
 _JSON_ESCAPE = re.compile(r"\\[nrt]")
 
 
+@lru_cache(maxsize=256)
 def fold(text: str) -> str:
-    """`text` as the patterns expect it; Cyrillic keeps its marks (й is not и)."""
+    """`text` as the patterns expect it; Cyrillic keeps its marks (й is not и). The last
+    texts are kept: a streamed sentence is read by several detectors at each new word."""
     decomposed = unicodedata.normalize("NFKD", _JSON_ESCAPE.sub(" ", text.casefold()))
     return unicodedata.normalize("NFC", _LATIN_ACCENT.sub("", decomposed)).translate(_PLAIN)
+
+
+def unfolded(text: str, folded_length: int) -> int:
+    """The longest prefix of `text` (its length) whose folded form fits in `folded_length`
+    characters: folding can change lengths ("…" is three dots, "ß" two letters)."""
+    if text.isascii() and "\\" not in text:  # folding ASCII only lowers its case
+        return min(folded_length, len(text))
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(fold(text[:middle])) <= folded_length:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+# --- Text that is still arriving: where a match could still be forming ------------------------
+
+
+@cache
+def _at_the_end(pattern: re.Pattern[str]) -> regex.Pattern[str]:
+    """`pattern`, anchored to the end of the text, for regex's partial matching."""
+    return regex.compile(rf"(?:{pattern.pattern})\Z", pattern.flags)
+
+
+@lru_cache(maxsize=256)
+def forming(pattern: re.Pattern[str], text: str, since: int = 0) -> regex.Match[str] | None:
+    """The earliest match of `pattern` that more text could still complete or change: one
+    that reaches the end of `text`, wholly or in part ("i'll ref" may become "i'll refund").
+    Text before its start is settled: no continuation gives a match that starts there. The
+    same pattern, so the same rules, as the whole-text checks.
+
+    `since`: where an earlier call, on the start of this text, found the earliest match that
+    could be forming; none can start before it now, so the search (the costly part, on a long
+    sentence read again at each word) starts there. The last answers are kept: the reply check
+    asks again until its detectors agree.
+    """
+    match = _at_the_end(pattern).search(text, since, partial=True)
+    return match if match is not None and match.start() < len(text) else None
 
 
 # Where one sentence of a customer's message ends and the next begins.

@@ -32,7 +32,8 @@ def message_frames(
     stop_reason: str = "end_turn",
     usage: dict[str, int] | None = None,
 ) -> list[bytes]:
-    """Frames of one streamed message; text arrives in two deltas, tool input in two pieces."""
+    """Frames of one streamed message; text arrives in two deltas (or a block's "pieces"),
+    tool input in two pieces."""
     usage = {"input_tokens": 10, "output_tokens": 5, **(usage or {})}
     start_usage = {**usage, "output_tokens": 1}
     message = {
@@ -50,13 +51,9 @@ def message_frames(
         kind = block["type"]
         if kind == "text":
             half = len(block["text"]) // 2
-            opening, deltas = (
-                {"type": "text", "text": ""},
-                [
-                    {"type": "text_delta", "text": block["text"][:half]},
-                    {"type": "text_delta", "text": block["text"][half:]},
-                ],
-            )
+            pieces = block.get("pieces") or [block["text"][:half], block["text"][half:]]
+            opening = {"type": "text", "text": ""}
+            deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
         elif kind == "tool_use":
             raw = block.get("raw_input", json.dumps(block["input"]))
             opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
@@ -92,9 +89,9 @@ def sse(frames: list[bytes]) -> httpx2.Response:
     )
 
 
-def text(reply: str, **kwargs: Any) -> httpx2.Response:
-    """A plain text answer."""
-    return sse(message_frames([{"type": "text", "text": reply}], **kwargs))
+def text(reply: str, pieces: list[str] | None = None, **kwargs: Any) -> httpx2.Response:
+    """A plain text answer, streamed in two halves or in the given pieces."""
+    return sse(message_frames([{"type": "text", "text": reply, "pieces": pieces}], **kwargs))
 
 
 def message_json(reply: str, model: str = "claude-haiku-4-5") -> httpx2.Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -196,6 +197,20 @@ def test_a_promise_is_never_shown_and_goes_to_a_person(keyed, db):
     stored = events[-1].messages[-1]["content"]
     assert "refund the $200" not in str(stored), "the next request must not carry it either"
     assert api.problems == []
+
+
+def test_words_show_as_they_stream_and_a_promise_never_does(keyed, db):
+    reply = "Sorry about the fee. Thanks for your patience, I'll refund the $200 today. Bye!"
+    api = ScriptedAPI(text(reply, pieces=re.findall(r"\S+\s*", reply)))
+    [events] = converse(scripted_bot(db, api), "The late fee was unfair, please remove it.")
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    # The first sentence reaches the page word by word, not in one piece at its end.
+    assert "".join(deltas[:2]) == "Sorry about " and len(deltas) > 6
+    assert "refund" not in "".join(deltas)
+    assert "Thanks for your patience, …" in shown(events)
+    stored = str(events[-1].messages[-1]["content"])
+    assert "refund the $200" not in stored and "Sorry about the fee." in stored
+    assert db.handoffs()[0]["trigger"] == "commitment"
 
 
 def test_a_refund_the_tool_made_is_not_treated_as_a_promise(keyed, db):

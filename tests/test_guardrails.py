@@ -33,6 +33,7 @@ from guardrails import (
     sentiment,
     triggers,
 )
+from guardrails.pii import normalised
 from scripted import ScriptedAPI, text, tool_calls
 
 ALL = (CARD, SSN, BANK, SECRET, EMAIL, PHONE)
@@ -412,67 +413,69 @@ def test_the_apps_own_tags_and_notes_are_left_alone():
 # --- Promises in Eva's draft --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "I'll refund your $200 today.",
-        "I've waived the late fee.",
-        "Your claim will be approved.",
-        "We'll cover the full cost.",
-        "You'll get $3,000 for the car.",
-        "I guarantee you'll be happy with the outcome.",
-        "I promise this will be sorted.",
-        "It will definitely be covered.",
-        "I've cancelled your policy.",
-        "I've added your son to your policy.",
-        "I can waive that fee for you.",
-        "If you cancel, I'll refund the rest of your premium.",
-        "You should sue the other driver.",
-        "You are not at fault.",
-        "You don't need a doctor for that.",
-        "Take ibuprofen for the pain.",
-        "Le reembolsaré los 200 €.",
-        "He anulado la comisión.",
-        "Su reclamación será aprobada.",
-        "Ich erstatte Ihnen die 200 €.",
-        "Ich habe die Mahngebühr erlassen.",
-        "Je vous rembourse les 200 €.",
-        "Votre sinistre sera approuvé.",
-        "Я верну вам 200 долларов.",
-        "Гарантирую, что всё покроют.",
-    ],
-)
+# Promises only a person can make, in five languages.
+PROMISES = [
+    "I'll refund your $200 today.",
+    "I've waived the late fee.",
+    "Your claim will be approved.",
+    "We'll cover the full cost.",
+    "You'll get $3,000 for the car.",
+    "I guarantee you'll be happy with the outcome.",
+    "I promise this will be sorted.",
+    "It will definitely be covered.",
+    "I've cancelled your policy.",
+    "I've added your son to your policy.",
+    "I can waive that fee for you.",
+    "If you cancel, I'll refund the rest of your premium.",
+    "You should sue the other driver.",
+    "You are not at fault.",
+    "You don't need a doctor for that.",
+    "Take ibuprofen for the pain.",
+    "Le reembolsaré los 200 €.",
+    "He anulado la comisión.",
+    "Su reclamación será aprobada.",
+    "Ich erstatte Ihnen die 200 €.",
+    "Ich habe die Mahngebühr erlassen.",
+    "Je vous rembourse les 200 €.",
+    "Votre sinistre sera approuvé.",
+    "Я верну вам 200 долларов.",
+    "Гарантирую, что всё покроют.",
+]
+
+
+@pytest.mark.parametrize("sentence", PROMISES)
 def test_promises_only_a_person_can_make_are_caught(sentence):
     assert commitment(sentence)
 
 
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "I can't promise a refund.",
-        "I'm not able to waive fees.",
-        "I can't guarantee the outcome.",
-        "Comprehensive cover pays for theft and fire.",
-        "When you cancel, unused premium is refunded pro rata.",
-        "An adjuster decides the payout.",
-        "A colleague will review your refund request.",
-        "I'll pass your refund request to a colleague.",
-        "I'll check whether the fee can be waived.",
-        "If your car is stolen, we'll pay its market value.",
-        "We'll reimburse roadside costs up to what the same service would have cost.",
-        "Once approved, you'll receive payment within five days.",
-        "I've opened a ticket and I'll send you an email confirmation.",
-        "Please see a doctor if you're hurt.",
-        "Your claim was approved on May 3 and paid on May 5.",
-        "I've updated your email address.",
-        "Who is at fault is decided by the adjuster.",
-        "No puedo prometer un reembolso.",
-        "Ich kann Ihnen keine Erstattung versprechen.",
-        "Ich prüfe, ob ich die Gebühr erlassen kann.",
-        "Je ne peux pas vous rembourser.",
-        "Я не могу гарантировать возврат.",
-    ],
-)
+# Refusals, rules and process: what Eva may say.
+NOT_PROMISES = [
+    "I can't promise a refund.",
+    "I'm not able to waive fees.",
+    "I can't guarantee the outcome.",
+    "Comprehensive cover pays for theft and fire.",
+    "When you cancel, unused premium is refunded pro rata.",
+    "An adjuster decides the payout.",
+    "A colleague will review your refund request.",
+    "I'll pass your refund request to a colleague.",
+    "I'll check whether the fee can be waived.",
+    "If your car is stolen, we'll pay its market value.",
+    "We'll reimburse roadside costs up to what the same service would have cost.",
+    "Once approved, you'll receive payment within five days.",
+    "I've opened a ticket and I'll send you an email confirmation.",
+    "Please see a doctor if you're hurt.",
+    "Your claim was approved on May 3 and paid on May 5.",
+    "I've updated your email address.",
+    "Who is at fault is decided by the adjuster.",
+    "No puedo prometer un reembolso.",
+    "Ich kann Ihnen keine Erstattung versprechen.",
+    "Ich prüfe, ob ich die Gebühr erlassen kann.",
+    "Je ne peux pas vous rembourser.",
+    "Я не могу гарантировать возврат.",
+]
+
+
+@pytest.mark.parametrize("sentence", NOT_PROMISES)
 def test_refusals_rules_and_process_are_not_promises(sentence):
     assert not commitment(sentence)
 
@@ -643,12 +646,148 @@ def test_the_reply_is_checked_whole_sentence_by_sentence(reply, hidden, kept, fi
     assert finding in guard.findings
 
 
-def test_a_clean_reply_streams_unchanged_and_sentences_are_released_as_they_end():
+def test_a_clean_reply_streams_word_by_word_and_loses_nothing():
     guard = guardrails.ReplyGuard(allowed=set())
-    assert guard.feed("Comprehensive covers hail") == ""
-    assert guard.feed(" and fire. Collision") == "Comprehensive covers hail and fire. "
+    # The last word waits for the space after it: "hail" could still become "hail@…".
+    assert guard.feed("Comprehensive covers hail") == "Comprehensive covers "
+    assert guard.feed(" and fire. Collision") == "hail and fire. "
     assert guard.flush() == "Collision"
     assert guard.findings == []
+
+
+def test_only_words_that_could_still_become_a_promise_wait():
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Thanks for waiting, I'll") == "Thanks for waiting, "
+    assert guard.feed(" check the policy wording for you") == "I'll check the policy wording for "
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Thanks for waiting, I'll") == "Thanks for waiting, "
+    assert guard.feed(" waive the late fee") == ""
+    assert guard.feed(" for you. Anything else?") == "… Anything "
+    assert guard.flush() == "else?"
+    assert guard.withheld == ["Thanks for waiting, I'll waive the late fee for you."]
+
+
+def test_a_word_that_may_begin_an_insurers_name_waits_for_the_next():
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Ask about State ") == "Ask about "
+    assert guard.feed("Farm rates") == ""
+    line = config.COMPETITOR_LINE["en"]
+    assert guard.feed(". We cover glass. ") == f"… {line} We cover glass. "
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Ask about State ") == "Ask about "
+    assert guard.feed("law ") == "State law "
+
+
+def test_digits_wait_until_they_cannot_be_a_phone_number():
+    guard = guardrails.ReplyGuard(allowed=set())
+    assert guard.feed("Call 555") == "Call "
+    assert guard.feed(" 123") == ""
+    assert guard.feed(" 4567 for help") == "[phone number removed] for "
+    assert guard.findings == ["pii:phone"]
+
+
+# Pieces of replies for the property below: promises (withheld), what Eva may say (shown),
+# other insurers (replaced), personal data nobody gave (masked) and what the customer gave.
+GIVEN_EMAIL = "ann@example.org"
+CLEAN = [
+    *NOT_PROMISES,
+    "Comprehensive covers hail… and fire.",
+    "The Straße address is fine.",
+    "You can get a progressive discount for safe driving.",
+    f"I'll write to {GIVEN_EMAIL} today.",
+    f"Our line is {config.FACTS['support_phone']}.",
+    "Your policy number is ACM-100231.",
+]
+UNSAFE = [
+    *PROMISES,
+    "Good news, I've approved your claim.",
+    "Progressive is cheaper than us.",
+    "Unlike GEICO, we answer at night.",
+    "State Farm might quote less.",
+    "Call 555-867-5309 to confirm.",
+    "Write to bo@example.net today!",
+    "Card 4111 1111 1111 1111 is on file.",
+]
+# Words the detectors care about, for replies no one wrote: they fall in every order.
+WORDS = [
+    "I", "I'll", "we", "will", "we've", "refund", "waive", "approved", "your", "claim", "be",
+    "the", "fee", "$200", "if", "not", "can't", "Progressive", "progressive", "GEICO", "Geico",
+    "State", "Farm", "555", "867", "5309", "bo@example.net", GIVEN_EMAIL, "4111", "1111",
+    "reembolsaré", "ich", "erstatte", "Ihnen", "je", "rembourse", "верну", "вам", "ok", "…",
+    ".", "!", "?", ",", "\n", "cover", "up", "to", "you'll", "get", "guarantee",
+]  # fmt: skip
+made_up = st.lists(st.sampled_from(WORDS), min_size=1, max_size=14).map(" ".join)
+replies = st.lists(
+    st.one_of(st.sampled_from(CLEAN), st.sampled_from(UNSAFE), made_up), min_size=1, max_size=5
+).flatmap(
+    lambda parts: st.lists(st.sampled_from([" ", "\n", "  ", "\n\n"]), min_size=len(parts),
+                           max_size=len(parts)).map(
+        lambda gaps: "".join(p + g for p, g in zip(parts, gaps, strict=True)).rstrip()
+    )
+)  # fmt: skip
+
+
+def sentence_by_sentence(reply: str, **options) -> tuple[str, guardrails.ReplyGuard]:
+    """The whole-sentence check: each sentence arrives whole, with the break after it."""
+    guard = guardrails.ReplyGuard(**options)
+    at, shown = 0, []
+    for end in re.finditer(r"(?<=[.!?…])[ \t]+|\n+", reply):
+        shown.append(guard.feed(reply[at : end.end()]))
+        at = end.end()
+    shown += [guard.feed(reply[at:]), guard.flush()]
+    return "".join(shown), guard
+
+
+def split_anywhere(draw, reply: str) -> list[str]:
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, len(reply) - 1)), max_size=len(reply))))
+    return [reply[a:b] for a, b in zip([0, *cuts], [*cuts, len(reply)], strict=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), replies, st.booleans())
+def test_no_split_releases_what_the_whole_sentence_check_withholds_or_masks(data, reply, sure):
+    """Issue 17: released word by word, a reply shows nothing unsafe, however it is cut."""
+    allowed = guardrails.known_values([f"I'm {GIVEN_EMAIL}", config.FACTS["support_phone"]])
+    options = {"allowed": allowed, "promises_allowed": sure}
+    whole, judge = sentence_by_sentence(reply, **options)
+    pieces = split_anywhere(data.draw, reply)
+    guard = guardrails.ReplyGuard(**options)
+    released = [guard.feed(piece) for piece in pieces]
+    shown = "".join(released) + guard.flush()
+    # The same verdicts: the sentences withheld for a person, and the findings (plus a detail
+    # masked in the words of a sentence shown before its promise was withheld).
+    assert guard.withheld == judge.withheld
+    extra = set(guard.findings) - set(judge.findings)
+    assert set(judge.findings) <= set(guard.findings) and all(f.startswith("pii:") for f in extra)
+    # Words are shown whole: no piece of a name or a number is shown to be replaced later.
+    assert all(piece[-1].isspace() for piece in released if piece)
+    # Nothing unsafe on the page (or in the history, which keeps what was shown) that the
+    # whole-sentence check would not show too (it reads a sentence at a time, so a name cut by
+    # a line break, "State\nFarm", passes both).
+    for found, in_whole in zip(
+        unsafe(shown, allowed, sure), unsafe(whole, allowed, sure), strict=True
+    ):
+        assert found <= in_whole
+    # And nothing safe lost: without a withheld or replaced sentence, the stream is the same
+    # text the whole-sentence check gives; with one, only that sentence's safe start is added.
+    if not judge.withheld and "competitor" not in judge.findings:
+        assert shown == whole
+    else:
+        assert _in_order(whole.split(), shown.split())
+
+
+def unsafe(text: str, allowed: set[str], sure: bool) -> tuple[set[str], ...]:
+    """Rivals named, personal details nobody gave, and sentences that promise, in a text."""
+    leaked = {v for k, v in guardrails.found(text, guardrails.REPLY_KINDS)
+              if normalised(k, v) not in allowed}  # fmt: skip
+    parts = re.split(r"(?<=[.!?…])\s+|\n+", text)
+    promises = set() if sure else {part for part in parts if commitment(part)}
+    return set(guardrails.competitors(text)), leaked, promises
+
+
+def _in_order(words: list[str], within: list[str]) -> bool:
+    rest = iter(within)
+    return all(word in rest for word in words)
 
 
 def test_details_the_customer_gave_or_acme_publishes_are_not_masked():
