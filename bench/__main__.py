@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench [retrieval turns cache page]`: the speed, cost and memory
+"""`make bench` / `python -m bench [retrieval turns steps cache page]`: the speed, cost and memory
 figures side by side in one run, checked against their targets.
 
 Prints a table and writes bench/results.json (figures, targets, what was missed, the machine).
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cache, page, retrieval, turns
+from bench import cache, page, retrieval, steps, turns
 from bench.context import Context
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -28,6 +28,7 @@ RESULTS = Path(__file__).with_name("results.json")
 BENCHMARKS: dict[str, tuple[Callable[[Context], dict[str, Any]], dict[str, float]]] = {
     "retrieval": (retrieval.run, retrieval.TARGETS),
     "turns": (turns.run, turns.TARGETS),
+    "steps": (steps.run, steps.TARGETS),
     "cache": (cache.run, cache.TARGETS),
     "page": (page.run, page.TARGETS),
 }

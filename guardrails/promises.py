@@ -204,7 +204,8 @@ def promise_free(sentence: str, upto: int | None = None, since: int = 0) -> int:
     still = forming(_ANY_PROMISE, folded, len(fold(sentence[:since])))
     if still is not None:
         settled = min(settled, still.start())
-    if _ANY_PROMISE.search(folded, 0, settled) is None:
+    raw = _any_promise(folded)
+    if raw is None or raw.start() >= settled:
         return unfolded(sentence, settled)  # no promise, cancelled or not, before that point
     made = _first_promise(folded)
     if made is not None:
@@ -214,6 +215,12 @@ def promise_free(sentence: str, upto: int | None = None, since: int = 0) -> int:
     while (alone := _first_promise(folded[:settled])) is not None:
         settled = alone.start()
     return unfolded(sentence, settled)
+
+
+@lru_cache(maxsize=64)
+def _any_promise(folded: str) -> re.Match[str] | None:
+    """The earliest match of any kind, cancelled or not (kept, as _first_promise)."""
+    return _ANY_PROMISE.search(folded)
 
 
 @lru_cache(maxsize=64)

@@ -74,12 +74,11 @@ class ReplyGuard:
         # Each check may shorten what another allowed, so they are asked until all agree.
         # Each reads the sentence again from where the last release ended (`since`).
         since = self._free
-        upto, free = -1, len(sentence)
+        upto, free = -1, name_free(sentence, since=since)  # the same whatever the cut
         while free != upto:
             upto = free
             # Whole words only: the next piece may go on with the last one.
             free = max((space.end() for space in _SPACE.finditer(sentence, 0, upto)), default=0)
-            free = name_free(sentence, free, since)
             if not self.promises_allowed:
                 free = promise_free(sentence, free, since)
             free = detail_free(sentence, self._kinds(), free, since)
