@@ -106,6 +106,12 @@ KB_DIR = Path(_env("ACME_KB_DIR", str(PROJECT_DIR / "kb")))
 INDEX_DIR = Path(_env("ACME_INDEX_DIR", str(DATA_DIR / "index")))
 # The e5 engine compiled for exact arithmetic (knowledge.exact_engine), one file per build.
 ENGINE_DIR = Path(_env("ACME_ENGINE_DIR", str(DATA_DIR / "engine")))
+# How long e5's OpenMP threads spin for more work before they sleep (GOMP_SPINCOUNT, set before
+# the engine loads unless the environment sets it). libgomp's default, 300,000 spins, keeps them
+# busy after each query, against USE, the next turn and other sessions: with other work on the
+# two cores, e5 + USE on the eval messages took 200-300 ms p50 and 1.3-2.4 s p95; at 1,000,
+# 52-60 ms and 131-189 ms (docs/BENCHMARKS.md).
+E5_SPIN_COUNT = _env("GOMP_SPINCOUNT", "1000")
 # The trigger exemplars' vectors (guardrails.semantic), one file per embedding model.
 EXEMPLARS_DIR = Path(_env("ACME_EXEMPLARS_DIR", str(DATA_DIR / "exemplars")))
 # Several app replicas share one Chroma server instead: set its host (INDEX_DIR is then unused).

