@@ -31,6 +31,7 @@ import escalation
 import guardrails
 import llm
 import review
+import settings
 import tools
 from events import (
     Event,
@@ -449,18 +450,29 @@ class ChatBot:
     ) -> Generator[Event, None, anthropic.types.Message]:
         """One streamed model call; returns the final message.
 
-        Text reaches the page only after the output checks, a sentence at a time, and only
-        while no person owns the conversation (raises Claimed otherwise).
+        Text reaches the page only after the output checks, word by word, and only while no
+        person owns the conversation (raises Claimed otherwise).
         """
         request = build_request(turn.messages, history_length)
         turn.round_text = ""
         new_round = True
+        # The conversation's state is read before the first words and again as each new
+        # sentence starts to show (at most STATE_CHECK_SECONDS apart within a long one), not
+        # at every word: a person who claims it stops Eva within a sentence.
+        checked: tuple[int, float] | None = None
         with self.client.messages.stream(**request) as stream:
             for event in stream:
                 if event.type == "text":
                     released = turn.guard.feed(event.text)
                     if released:
-                        escalation.still_ours(self.store, context.conversation_id)
+                        now = time.monotonic()
+                        if (
+                            checked is None
+                            or checked[0] != turn.guard.finished
+                            or now - checked[1] >= settings.STATE_CHECK_SECONDS
+                        ):
+                            escalation.still_ours(self.store, context.conversation_id)
+                            checked = (turn.guard.finished, now)
                         yield from self._show(turn, released, new_round)
                         new_round = False
                 elif event.type == "thinking":

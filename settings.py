@@ -165,6 +165,10 @@ PASSCODE_LOCKOUT_SECONDS = 60.0
 # How often the pages look for what the other side wrote (seconds): a customer's page with an
 # open handoff, the desk's queue and the open conversation on the desk.
 LIVE_POLL_SECONDS = float(_env("ACME_LIVE_POLL_SECONDS", "1"))
+# While Eva's reply streams, who owns the conversation is read again as each sentence starts
+# to show, and at least this often within one (a store read at every word would cost more
+# than the words).
+STATE_CHECK_SECONDS = 0.25
 # Messages one browser session may send per window; more are refused, the text kept.
 RATE_LIMIT_MESSAGES = int(_env("ACME_RATE_LIMIT_MESSAGES", "8"))
 RATE_LIMIT_WINDOW_SECONDS = 60.0

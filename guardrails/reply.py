@@ -44,6 +44,8 @@ class ReplyGuard:
     promises_allowed: bool = False
     findings: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    # Sentences finished so far: what is released goes on with the same one while this holds.
+    finished: int = 0
     # The sentence being written, what of it the customer already sees (masked), and the
     # length of the sentence that is.
     _pending: str = ""
@@ -64,7 +66,7 @@ class ReplyGuard:
     def flush(self) -> str:
         """Whatever is left at the end of a model call."""
         sentence, self._pending = self._pending, ""
-        return self._finished(sentence)
+        return self._finished(sentence) if sentence else ""
 
     def _settled(self) -> str:
         """The unfinished sentence's words that no check can still withhold or change."""
@@ -92,6 +94,7 @@ class ReplyGuard:
         """A whole sentence's verdict, less what of it is already shown."""
         whole = self._verdict(sentence)
         shown, self._shown, self._free = self._shown, "", 0
+        self.finished += 1
         if whole.startswith(shown):
             return whole[len(shown) :]
         # A sentence withheld or replaced after its first words showed: those stay (they held

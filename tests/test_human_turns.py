@@ -86,6 +86,28 @@ def test_a_claim_landing_while_eva_streams_ends_the_turn_without_her_reply(
     assert last.facts["conversation_id"] == CID
 
 
+def test_the_owner_is_read_as_each_sentence_starts_not_at_every_word(
+    api: ScriptedAPI, db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = "Our phone line opens at eight in the morning, Eastern time. Write to us any time."
+    api.add(text(reply, pieces=[word + " " for word in reply.split()]))
+    reads: list[str | None] = []
+    read = escalation.person_on
+
+    def counted(store: Store, conversation_id: str | None) -> str | None:
+        reads.append(conversation_id)
+        return read(store, conversation_id)
+
+    monkeypatch.setattr(escalation, "person_on", counted)
+    got = list(bot_for(api, db).respond([], "When do you open?", {"conversation_id": CID}))
+    assert isinstance(got[-1], events.TurnDone)
+    shown = [e.text for e in got if isinstance(e, events.TextDelta)]
+    assert len(shown) > 8  # the words came one by one
+    # As the reply starts, as its second sentence starts and as it ends, then the turn's own
+    # checks after the reply (before the escalation policy, before it is recorded).
+    assert len(reads) <= 6 < len(shown)
+
+
 def test_a_claim_before_a_tool_runs_stops_the_tool(api: ScriptedAPI, db: Store) -> None:
     waiting(db)
 
