@@ -22,23 +22,12 @@ from playwright import sync_api
 
 import config
 import settings
-from bench.page import free_port, healthy, stop
+from bench.page import CHROMIUM_ARGS, free_port, healthy, stop
 from offline import QUOTE_ASK_MARK
 from store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-# Playwright's own browser download is blocked here, so it drives Debian's chromium (the
-# `chromium` fixture installs it when missing).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Slow enough that a reply visibly streams, fast enough that a whole answer takes seconds.
 OFFLINE_PACE = "0.01"
 SERVER_START_SECONDS = 60
