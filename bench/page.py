@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import settings
 from bench.context import Context, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +83,10 @@ def start_app(home: Path, pace: str = "0.02") -> tuple[subprocess.Popen, str]:
         "DATABASE_URL": f"sqlite:///{home / 'acme.db'}",
         "ACME_OFFLINE_PACE": pace,
         "HOME": str(home),
+        # What `make` prepared once, as `make run` finds it: the compiled e5 engine and the
+        # trigger exemplars' vectors. Without them the first turns would build both first.
+        "ACME_ENGINE_DIR": str(settings.ENGINE_DIR),
+        "ACME_EXEMPLARS_DIR": str(settings.EXEMPLARS_DIR),
     }
     port = free_port()
     url = f"http://127.0.0.1:{port}"
