@@ -24,7 +24,7 @@ from bench.context import Context, rss_mb
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright's own browser download is blocked here, so everything that drives a browser (this
-# benchmark, the browser tests) launches Debian's chromium with these.
+# benchmark, bench/frames.py, the browser tests) launches Debian's chromium with these.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
