@@ -7,6 +7,7 @@ session's prebuilt index; every step leaves a screenshot in test-artifacts/brows
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -22,23 +23,12 @@ from playwright import sync_api
 
 import config
 import settings
-from bench.page import free_port, healthy, stop
+from bench.page import CHROMIUM_ARGS, free_port, healthy, stop
 from offline import QUOTE_ASK_MARK
 from store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-# Playwright's own browser download is blocked here, so it drives Debian's chromium (the
-# `chromium` fixture installs it when missing).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Slow enough that a reply visibly streams, fast enough that a whole answer takes seconds.
 OFFLINE_PACE = "0.01"
 SERVER_START_SECONDS = 60
@@ -286,6 +276,64 @@ def test_thumbs_up_on_an_answer_is_kept(page):
     wait_for_answer(page, before, "04-thumbs-up")
     sync_api.expect(thumbs_up).to_have_attribute("aria-checked", "true")
     shot(page, "04-thumbs-up")
+
+
+# The chat area, there before any message, and everything the newest answer showed while it
+# changed, with the page's clock: watched inside the page, so no state is missed between polls.
+CHAT_AREA = '[data-testid="stMainBlockContainer"]'
+RECORD_ANSWER = f"""(before) => {{
+  window.__answer = [];
+  const record = () => {{
+    const shown = document.querySelectorAll('{ANSWERS}');
+    if (shown.length <= before) return;
+    const text = shown[shown.length - 1].innerText;
+    const seen = window.__answer;
+    if (!seen.length || seen[seen.length - 1].text !== text) {{
+      seen.push({{at: performance.now(), text}});
+    }}
+  }};
+  new MutationObserver(record).observe(
+    document.querySelector('{CHAT_AREA}'), {{childList: true, subtree: true, characterData: true}}
+  );
+}}"""
+# An answer quoted from one help-centre article; its first sentence runs to some 30 words.
+SEVERAL_SENTENCES = "Is glass damage covered?"
+# The reply check holds back at most the words that could still become something unsafe (two
+# here, as "covered by"), and one redraw may take in two of its releases.
+MOST_WORDS_AT_ONCE = 5
+
+
+def words_of(text: str) -> str:
+    return " ".join(text.replace(CURSOR, " ").split())
+
+
+def test_a_reply_streams_word_by_word_not_sentence_by_sentence(page):
+    """The first sentence of an answer grows on the page a few words at a time: the reply check
+    releases words once nothing unsafe can still form, instead of whole sentences."""
+    before = page.locator(ANSWERS).count()
+    page.evaluate(RECORD_ANSWER, before)
+    ask(page, SEVERAL_SENTENCES)
+    answer = wait_for_answer(page, before, "07-word-by-word")
+    shot(page, "07-word-by-word")
+    first = re.match(r".+?[.!?](?=\s|$)", words_of(answer.inner_text()))
+    assert first and "Glass damage" in first[0] and len(first[0].split()) > 20, first
+    sentence = first[0]
+    seen = [(step["at"], words_of(step["text"])) for step in page.evaluate("window.__answer")]
+    timeline = "\n".join(f"{at - seen[0][0]:6.0f} ms  {text[:120]}" for at, text in seen)
+    growing = [text for _, text in seen if text and sentence.startswith(text) and text != sentence]
+    assert len(growing) >= 4, f"the first sentence did not grow in steps:\n{timeline}"
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(growing)), timeline
+    # How much of the first sentence each state showed, until all of it did.
+    counts = [0]
+    for _, text in seen:
+        if sentence.startswith(text):
+            counts.append(len(text.split()))
+        elif text.startswith(sentence):
+            counts.append(len(sentence.split()))
+            break
+    added = [b - a for a, b in itertools.pairwise(counts)]
+    assert counts[-1] == len(sentence.split()), f"the sentence never showed whole:\n{timeline}"
+    assert max(added) <= MOST_WORDS_AT_ONCE, f"{max(added)} words at once:\n{timeline}"
 
 
 SESSIONS = 20
