@@ -603,8 +603,10 @@ TRIGGERS: dict[str, tuple[str, str]] = {
 # compared with by meaning, in every language: trigger_exemplars.yaml beside this file, where
 # its header says how to extend them. A message close to a trigger's phrasings fires it even
 # when no pattern in guardrails/triggers.py matches (guardrails/semantic.py).
-_EXEMPLARS = yaml.safe_load(
-    (Path(__file__).with_name("trigger_exemplars.yaml")).read_text(encoding="utf-8")
+# (Read with libyaml when PyYAML has it: the same result, ~0.1 s sooner at every start.)
+_EXEMPLARS = yaml.load(
+    (Path(__file__).with_name("trigger_exemplars.yaml")).read_text(encoding="utf-8"),
+    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
 )
 TRIGGER_LOOKALIKES: dict[str, tuple[str, ...]] = {
     language: tuple(texts) for language, texts in _EXEMPLARS.pop("lookalikes").items()

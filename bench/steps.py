@@ -29,7 +29,7 @@ import knowledge.embedders
 import knowledge.index
 import tools
 import turn
-from bench.context import Context
+from bench.context import Context, first_reading
 from bench.turns import TURNS, WARM_UP, Stopwatch, client_for, conversations, percentiles
 from events import Facts
 from store import Store
@@ -126,6 +126,7 @@ def measure(ctx: Context) -> tuple[list[dict[str, float]], list[float]]:
                 history: list[dict[str, Any]] = []
                 facts: Facts = {}
                 for text in next(talks):
+                    first_reading()
                     steps.turn, steps.requested, transport.first_request = {}, False, None
                     started = time.perf_counter()
                     for event in bot.respond(history, text, facts):

@@ -31,7 +31,7 @@ import httpx2
 import chatbot
 import events
 import llm
-from bench.context import Context
+from bench.context import Context, first_reading
 from evals import suite
 from events import Facts
 from offline import OfflineModel
@@ -127,6 +127,7 @@ def overhead(ctx: Context, size: int | None, folder: str) -> list[tuple[float, b
         history: list[dict[str, Any]] = []
         facts: Facts = {}
         for text in next(talks):
+            first_reading()
             before, started = stopwatch.spent, time.perf_counter()
             tooled = False
             for event in bot.respond(history, text, facts):
@@ -146,6 +147,7 @@ def retrieval_alone(ctx: Context) -> list[float]:
     samples = []
     for talk in conversations():
         for text in talk:
+            first_reading()
             started = time.perf_counter()
             kb.search(text)
             samples.append((time.perf_counter() - started) * 1000)
@@ -164,6 +166,7 @@ def first_text(ctx: Context, folder: str, paced: bool) -> tuple[list[float], lis
     samples: list[float] = []
     waits: list[float] = []
     for text in islice(openers, TTFT_TURNS * 2):
+        first_reading()
         stopwatch.first_text_frame = None
         stopwatch.arrivals = []
         before, started = stopwatch.spent, time.perf_counter()

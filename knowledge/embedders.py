@@ -122,6 +122,11 @@ class CachedQueries(ABC):
     def query(self, text: str) -> np.ndarray:
         return self._kept(text)
 
+    def forget(self) -> None:
+        """Drop the kept vectors: the benches time a message's first reading, as a new
+        message gets, not a repeat."""
+        self._kept.cache_clear()
+
     def _embedded(self, text: str) -> np.ndarray:
         vector = self.queries([text])[0]
         vector.flags.writeable = False  # shared by every reader of the cache
