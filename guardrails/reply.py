@@ -34,7 +34,7 @@ class ReplyGuard:
     that is not Acme's own is masked; a sentence naming a competitor becomes one neutral line;
     a sentence promising what only a person can decide is withheld (and noted, so the turn can
     hand over). Before a sentence ends, its words are released up to where each detector says
-    nothing can still form (promise_free, name_free, settled_mask): "I'll" waits to see
+    nothing can still form (promise_free, name_free, detail_free): "I'll" waits to see
     whether "waive" follows, "555 12" whether it becomes a phone number; the rest shows at
     once. `findings` says what happened, for the turn's record.
     """
