@@ -61,7 +61,7 @@ def name_free(sentence: str, upto: int | None = None, since: int = 0) -> int:
     names = tuple(config.COMPETITORS)
     still = forming(_any_name(names), folded, len(fold(sentence[:since])))
     if still is not None:
-        settled = min(settled, still.start())
+        settled = min(settled, still)
     for start, name in competitor_hits(folded):
         if _written_as_a_name(name, sentence):
             settled = min(settled, start)

@@ -126,7 +126,7 @@ def detail_free(text: str, kinds: Iterable[str], upto: int | None = None, since:
     for kind in kinds:
         still = forming(_PATTERNS[kind], text, since)
         if still is not None:
-            settled = min(settled, still.start())
+            settled = min(settled, still)
     spans = spans_of(text, kinds)
     crossing = [start for start, end, _ in spans if start < settled < end]
     while crossing:  # a detail is shown masked whole or not yet

@@ -203,7 +203,7 @@ def promise_free(sentence: str, upto: int | None = None, since: int = 0) -> int:
     settled = len(folded) if upto is None else len(fold(sentence[:upto]))
     still = forming(_ANY_PROMISE, folded, len(fold(sentence[:since])))
     if still is not None:
-        settled = min(settled, still.start())
+        settled = min(settled, still)
     raw = _any_promise(folded)
     if raw is None or raw.start() >= settled:
         return unfolded(sentence, settled)  # no promise, cancelled or not, before that point

@@ -45,32 +45,46 @@ def unfolded(text: str, folded_length: int) -> int:
 # --- Text that is still arriving: where a match could still be forming ------------------------
 
 
-# Each pattern's anchored twin, by the pattern's identity: hashing a pattern hashes its whole
-# source (22 µs for the promises' 15,000 characters), at every word of a streamed reply.
-_ANCHORED: dict[int, tuple[re.Pattern[str], regex.Pattern[str]]] = {}
+# Each pattern's twin for regex's partial matching, by the pattern's identity: hashing a
+# pattern hashes its whole source (22 µs for the promises' 15,000 characters), at every word.
+_TWINS: dict[int, tuple[re.Pattern[str], regex.Pattern[str]]] = {}
+# Never in the text searched (see forming): the twin ends with it, so a match that is already
+# whole cannot hide an earlier one still forming ("(?:abc|b)" on "ab" finds "ab…" at 0).
+_NEVER = "\uffff"
+# Characters `re` and `regex` class differently (\w, \s, case): combining marks, format
+# characters (U+FE0F, U+200D), control characters, and letters with odd case folds.
+_ENGINES_DIFFER = regex.compile(r"[\p{M}\p{Cf}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9fıİſKÅ]")
 
 
-def _at_the_end(pattern: re.Pattern[str]) -> regex.Pattern[str]:
-    """`pattern`, anchored to the end of the text, for regex's partial matching."""
-    known = _ANCHORED.get(id(pattern))
+def _twin(pattern: re.Pattern[str]) -> regex.Pattern[str]:
+    known = _TWINS.get(id(pattern))
     if known is None or known[0] is not pattern:
-        known = pattern, regex.compile(rf"(?:{pattern.pattern})\Z", pattern.flags)
-        _ANCHORED[id(pattern)] = known
+        known = pattern, regex.compile(rf"(?:{pattern.pattern}){_NEVER}", pattern.flags)
+        _TWINS[id(pattern)] = known
     return known[1]
 
 
-def forming(pattern: re.Pattern[str], text: str, since: int = 0) -> regex.Match[str] | None:
-    """The earliest match of `pattern` that more text could still complete or change: one
-    that reaches the end of `text`, wholly or in part ("i'll ref" may become "i'll refund").
-    Text before its start is settled: no continuation gives a match that starts there. The
-    same pattern, so the same rules, as the whole-text checks.
+def forming(pattern: re.Pattern[str], text: str, since: int = 0) -> int | None:
+    """Where the earliest match of `pattern` that more text could still complete or change
+    begins: one that reaches the end of `text`, wholly or in part ("i'll ref" may become
+    "i'll refund"). Text before it is settled: no continuation gives a match starting there.
+    None when nothing is forming.
 
-    `since`: where an earlier call, on the start of this text, found the earliest match that
-    could be forming; none can start before it now, so the search (the costly part, on a long
-    sentence read again at each word) starts there.
+    The twin is `regex`'s copy of the same pattern. Where the two engines could read a
+    character differently (see _ENGINES_DIFFER) the answer is `since`: nothing more of the
+    text is settled until it ends. A trailing backslash may be half of an escape that folds
+    to a space, so it is read as one.
+
+    `since`: where an earlier call, on the start of this text, found nothing forming before;
+    sound only there (the reply check passes the end of what it released, a word boundary).
+    The search, the costly part on a long sentence read at each word, starts there.
     """
-    match = _at_the_end(pattern).search(text, since, partial=True)
-    return match if match is not None and match.start() < len(text) else None
+    if _ENGINES_DIFFER.search(text):
+        return since
+    if text.endswith("\\"):
+        text = text[:-1] + " "
+    match = _twin(pattern).search(text.replace(_NEVER, " "), since, partial=True)
+    return match.start() if match is not None and match.start() < len(text) else None
 
 
 # Where one sentence of a customer's message ends and the next begins.

@@ -686,6 +686,25 @@ def test_digits_wait_until_they_cannot_be_a_phone_number():
     assert guard.findings == ["pii:phone"]
 
 
+@pytest.mark.parametrize(
+    ("pieces", "hidden"),
+    [
+        # Characters the two regex engines read differently: nothing more shows early.
+        (["Call ☎️(555) ", "867-5309 today."], "555"),
+        (["✔️Acct-1234 ", "5678 9012 is on file."], "1234"),
+        (["Options: ➡️Liberty ", "Mutual. Ok."], "Liberty"),
+        # Half of an escape that folds to a space.
+        (["Ask about Liberty \\", "nMutual rates. Ok."], "Liberty"),
+        # A whole match later in the text does not hide one still forming before it.
+        (["I'll pay once certainly covered", " the bill. Thanks."], "I'll"),
+    ],
+)
+def test_a_review_found_no_part_of_a_detail_name_or_promise_shows_early(pieces, hidden):
+    guard = guardrails.ReplyGuard(allowed=set())
+    shown = "".join(guard.feed(piece) for piece in pieces) + guard.flush()
+    assert hidden not in shown
+
+
 # Pieces of replies for the property below: promises (withheld), what Eva may say (shown),
 # other insurers (replaced), personal data nobody gave (masked) and what the customer gave.
 GIVEN_EMAIL = "ann@example.org"
@@ -734,8 +753,10 @@ def sentence_by_sentence(reply: str, **options) -> tuple[str, guardrails.ReplyGu
     for end in re.finditer(r"(?<=[.!?…])[ \t]+|\n+", reply):
         shown.append(guard.feed(reply[at : end.end()]))
         at = end.end()
-    shown += [guard.feed(reply[at:]), guard.flush()]
-    return "".join(shown), guard
+    # The last sentence too arrives whole: a break after it, taken off again.
+    shown += [guard.feed(reply[at:] + "\n"), guard.flush()]
+    whole = "".join(shown)
+    return whole[:-1] if whole.endswith("\n") else whole, guard
 
 
 def split_anywhere(draw, reply: str) -> list[str]:
