@@ -60,7 +60,9 @@ class ReplyGuard:
         while (end := _REPLY_BREAK.search(self._pending)) is not None:
             sentence, self._pending = self._pending[: end.start()], self._pending[end.end() :]
             released.append(self._finished(sentence) + end.group())
-        released.append(self._settled())
+        # Words are released whole, so only a piece with a space in it can end one: a long
+        # run without spaces is not read again at every piece.
+        released.append(self._settled() if _SPACE.search(text) else "")
         return "".join(released)
 
     def flush(self) -> str:
