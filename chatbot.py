@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import anthropic
@@ -51,6 +51,7 @@ from events import (
     Withdrawn,
     WithPerson,
 )
+from insurance import money
 from knowledge import KnowledgeBase, Results, cited_sources
 from request import (
     block_param,
@@ -114,7 +115,8 @@ class ChatBot:
         if found is not None:
             turn.offered.update((hit.chunk.id, hit.source()) for hit in found.hits())
         try:
-            yield from self._fit(turn, history, inbound, found, facts)
+            today = money.business_date(context.clock())
+            yield from self._fit(turn, history, inbound, found, facts, today)
             yield from self._loop(turn, len(turn.messages) - 1, context)
             escalation.still_ours(self.store, context.conversation_id)
         except escalation.Claimed as claimed:
@@ -174,12 +176,13 @@ class ChatBot:
         inbound: guardrails.Inbound,
         found: Results | None,
         facts: Facts,
+        today: date,
     ) -> Iterator[Event]:
         """Add this turn's message, folding the oldest turns first if the request would not fit
         the context budget (summarised by the side model, or set aside)."""
         # A colleague who handed the conversation back left a note: it rides in this message.
         note = escalation.handback_note(self.store, facts.get("conversation_id", ""), facts)
-        message = self._user_message(inbound.text, found, inbound.language, turn, note)
+        message = self._user_message(inbound.text, found, inbound.language, turn, note, today)
         fitted = budget.fit(
             [*history, message],
             request_tokens,
@@ -199,10 +202,10 @@ class ChatBot:
         turn.add(fitted.messages[-1])
 
     def _user_message(
-        self, text: str, found: Results | None, language: str, turn: Turn, note: str
+        self, text: str, found: Results | None, language: str, turn: Turn, note: str, today: date
     ) -> dict[str, Any]:
         """This turn's user message, with passages that try to give orders neutralised."""
-        message = user_message(text, found, language, note)
+        message = user_message(text, found, language, note, today)
         if found is not None:
             block = message["content"][0]
             block["text"], injected = guardrails.neutralise(block["text"])

@@ -313,7 +313,9 @@ ADDITIONAL_GUARDRAILS = f"""
   on from there: build on their answer, never repeat it word for word or contradict it, and
   don't ask again for what the customer already told them.
 - **Tools.** Only use the tools listed. Ask for every required detail before a call; never
-  invent values for it. Confirm the details with the customer before file_claim. Never say an
+  invent values for it. The customer's message carries today's date (today="YYYY-MM-DD"): work
+  out "today", "yesterday" and dates without a year from it, and send tools dates as
+  YYYY-MM-DD. Confirm the details with the customer before file_claim. Never say an
   action is done unless the tool result confirms it; if a tool fails, say so and offer the
   phone number or a person.
 - **When to bring in a person.** Use escalate_to_human when the customer asks for a person,

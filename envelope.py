@@ -9,6 +9,7 @@ same tags back with the parsers below.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 import config
@@ -21,6 +22,7 @@ COLLEAGUE = "colleague_note"
 _COLLEAGUE = re.compile(rf"<{COLLEAGUE}>\n?(.*?)\n?</{COLLEAGUE}>", re.S)
 _CUSTOMER = re.compile(rf"<{CUSTOMER}[^>]*>\n?(.*?)\n?</{CUSTOMER}>", re.S)
 _REPLY_IN = re.compile(rf'<{CUSTOMER}[^>]*\breply_in="([^"]+)"')
+_TODAY = re.compile(rf'<{CUSTOMER}[^>]*\btoday="(\d{{4}}-\d{{2}}-\d{{2}})"')
 _ARTICLE = re.compile(
     r'<article id="[^"]*" title="([^"]*)" section="([^"]*)"[^>]*>\n?(.*?)</article>', re.S
 )
@@ -36,11 +38,13 @@ def unescape(text: str) -> str:
     return text.replace("&quot;", '"').replace("&lt;", "<").replace("&amp;", "&")
 
 
-def customer_block(text: str, language: str) -> str:
-    """The customer's message, tagged with its language and the language to answer in."""
+def customer_block(text: str, language: str, today: date | None = None) -> str:
+    """The customer's message, tagged with its language, the language to answer in and the
+    date it was sent (where Acme works), so "yesterday" and "from Friday" can be dated."""
     reply_in = config.LANGUAGES.get(language, "English")
+    sent = f' today="{today.isoformat()}"' if today else ""
     return (
-        f'<{CUSTOMER} lang="{language}" reply_in="{reply_in}">\n'
+        f'<{CUSTOMER} lang="{language}" reply_in="{reply_in}"{sent}>\n'
         f"{escape(text, quotes=False)}\n</{CUSTOMER}>"
     )
 
@@ -66,6 +70,12 @@ def reply_in(text: str) -> str | None:
     """The language a block customer_block made asks the answer in; None if there is none."""
     found = _REPLY_IN.search(text)
     return found.group(1) if found else None
+
+
+def today(text: str) -> date | None:
+    """The date a block customer_block made was sent on; None if it carries none."""
+    found = _TODAY.search(text)
+    return date.fromisoformat(found.group(1)) if found else None
 
 
 def knowledge_block(results: Results, searched_for: str | None = None) -> str:

@@ -8,6 +8,7 @@ Builds requests; never sends them (chatbot does) and never defines a tag (envelo
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 import budget
@@ -86,9 +87,14 @@ def request_tokens(messages: list[dict[str, Any]]) -> int:
 
 
 def user_message(
-    text: str, knowledge: Results | None = None, language: str = "en", colleague: str = ""
+    text: str,
+    knowledge: Results | None = None,
+    language: str = "en",
+    colleague: str = "",
+    today: date | None = None,
 ) -> dict[str, Any]:
-    """The customer's message as content blocks, so a cache mark can sit on its last block.
+    """The customer's message as content blocks, so a cache mark can sit on its last block,
+    tagged with the date it was sent (today) when the app knows it.
 
     Retrieved passages ride in this turn, not in the system prompt: the static prefix stays
     byte-identical (and cached) while each message brings its own knowledge. So does a
@@ -100,7 +106,7 @@ def user_message(
     blocks = [envelope.knowledge_block(knowledge)] if knowledge is not None else []
     if colleague:
         blocks.append(envelope.colleague_block(colleague))
-    blocks.append(envelope.customer_block(text, language))
+    blocks.append(envelope.customer_block(text, language, today))
     return {"role": "user", "content": [{"type": "text", "text": block} for block in blocks]}
 
 

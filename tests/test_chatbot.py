@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -420,7 +421,11 @@ CABLE = "is my charging cable covered if someone steals it from my garage?"
 
 def kb_bot_for(api: ScriptedAPI, db, knowledge) -> chatbot.ChatBot:
     connection = llm.connect(transport=httpx2.MockTransport(api.handle))
-    return chatbot.ChatBot(connection.client, db, knowledge)
+    return chatbot.ChatBot(connection.client, db, knowledge, clock=lambda: EVENING)
+
+
+# 23:30 in New York is already the next day in UTC: the customer's date is Acme's.
+EVENING = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)
 
 
 def test_passages_ride_in_this_turn_after_the_cached_prefix(api, db, kb):
@@ -436,7 +441,8 @@ def test_passages_ride_in_this_turn_after_the_cached_prefix(api, db, kb):
     assert '<article id="electric-car-insurance#' in knowledge_block["text"]
     assert "<past_ticket id=" in knowledge_block["text"]
     assert customer["text"] == (
-        f'<customer_message lang="en" reply_in="English">\n{CABLE}\n</customer_message>'
+        f'<customer_message lang="en" reply_in="English" today="2026-11-23">\n{CABLE}\n'
+        "</customer_message>"
     )
     assert "cache_control" in customer and "cache_control" not in knowledge_block
     # The next request repeats the turn byte for byte, so the cache entry written is read.
