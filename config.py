@@ -455,6 +455,46 @@ OFFLINE_IDENTITY_ASK = {
     "ru": "С этим я помогу, но сначала мне нужно убедиться, что это вы. Пришлите, пожалуйста, "
     "номер полиса (он начинается с ACM-) и дату рождения (ГГГГ-ММ-ДД) или почтовый индекс.",
 }
+# Filing a claim, cancelling a policy and creating a ticket (offline/flows.py). Each question
+# names what it needs in plain words, so a customer (or the evals' scripted one) can answer it;
+# the model recognises its own question in the conversation by these lines.
+OFFLINE_CLAIM_ASK = "To file your claim I need a few more details:"
+OFFLINE_CLAIM_FIELDS = {
+    "incident_date": "the date it happened",
+    "description": "what happened, and what was damaged",
+    "location": "where it happened",
+    "police_report_number": "the police report number, if you have one",
+}
+OFFLINE_CLAIM_SUMMARY = "Here's the claim I'll file on policy {policy}:"
+OFFLINE_CLAIM_LABELS = {
+    "incident_type": "Type",
+    "incident_date": "Date",
+    "location": "Where",
+    "police_report_number": "Police report",
+    "description": "What happened",
+}
+OFFLINE_CLAIM_CONFIRM = "Is that all correct? Shall I file it?"
+OFFLINE_CLAIM_FILING = "Thanks, let me file it."
+OFFLINE_CLAIM_NOT_FILED = (
+    "All right, I haven't filed anything. If you'd like to file it later, or change any detail, "
+    "just tell me."
+)
+OFFLINE_CANCEL_ASK = (
+    "To cancel your policy, I need the date you'd like the cover to end. Which date should it "
+    "be: today ({today}) or a later one?"
+)
+OFFLINE_CANCEL_CONFIRM = (
+    "If you go ahead, your cover on policy {policy} ends on {date}, and the cancellation works "
+    "out what is owed back for the unused premium. Shall I cancel it from {date}?"
+)
+OFFLINE_CANCELLING = "Thanks, let me do that."
+OFFLINE_NOT_CANCELLED = "All right, I haven't cancelled anything: your policy stays as it is."
+OFFLINE_TICKET_LINE = "I'll pass that to the team with a ticket."
+OFFLINE_TICKET_SUBJECTS = {
+    "claims": "Update to an existing claim",
+    "documents": "Documents requested",
+    "complaint": "Complaint",
+}
 # Its first words to a customer who does not write English, so nobody is misled: after one of
 # the lines above, that the rest of its answers are in English; before an English answer, that
 # it can only answer in English.

@@ -20,14 +20,17 @@ import envelope
 import guardrails
 from offline.flows import (
     account_step,
+    act_step,
     asks_for_quote,
     identity_details,
     money_step,
     needs_account,
+    pending_step,
     quote_details,
     quote_in_progress,
     quote_step,
     verification_in_progress,
+    verified_now,
 )
 from offline.grounding import grounded_reply, knowledge_in, search_query
 from offline.messages import content_blocks, customer_words, reply_language, text_of
@@ -68,7 +71,7 @@ def decide(body: dict[str, Any]) -> Reply:
     last = content_blocks(messages[-1])
     results = [b for b in last if b.get("type") == "tool_result"]
     if results:
-        return text_reply(after_tools(messages, results, body))
+        return _after_tools(messages, results, body, offered)
     # The labels guardrails put in place of personal data are not the customer's words.
     question = re.sub(r"\[[a-z ]+ removed\]", " ", customer_words(text_of(last)))
     reply = _answer(question, messages, offered, body)
@@ -81,6 +84,25 @@ def decide(body: dict[str, Any]) -> Reply:
     if language != "en" and reply.blocks[0].get("type") == "text":
         return _noted(reply, language)
     return reply
+
+
+def _after_tools(
+    messages: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    body: dict[str, Any],
+    offered: set[str],
+) -> Reply:
+    """The tools' results in words; once identity is confirmed, the claim, cancellation or
+    ticket the customer asked for before it goes on in the same reply."""
+    report = after_tools(messages, results, body)
+    verified = verified_now(messages, results)
+    step = pending_step(messages, offered, verified) if verified else None
+    if step is None:
+        return text_reply(report)
+    first = step.blocks[0]
+    return Reply(
+        ({**first, "text": f"{report}\n\n{first['text']}"}, *step.blocks[1:]), step.stop_reason
+    )
 
 
 def _noted(reply: Reply, language: str) -> Reply:
@@ -167,6 +189,9 @@ def _answer(
     money = money_step(question, messages, offered)
     if money is not None:
         return money
+    act = act_step(question, messages, offered)
+    if act is not None:
+        return act
     # A flow goes on only while the customer keeps feeding it; a new question leaves it.
     if needs_account(question) or (
         verification_in_progress(messages) and identity_details(question)

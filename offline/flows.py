@@ -9,15 +9,20 @@ module decides each next step. It never words a tool's result (reports.py does).
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import config
 import guardrails
+from guardrails.text import fold as guardrails_fold
+from insurance import accounts, money
+from offline import details
 from offline.grounding import STOPWORDS
 from offline.messages import (
     content_blocks,
     customer_words,
     reply_language,
+    sent_on,
     text_of,
     user_texts_recent,
 )
@@ -263,6 +268,14 @@ def needs_account(question: str) -> bool:
 POLICY_NUMBER = re.compile(r"\bACM-?\s?(\d{6})\b", re.IGNORECASE)
 DATE_OF_BIRTH = re.compile(r"\b(19\d{2}|20\d{2})-(\d{2})-(\d{2})\b")
 ZIP_CODE = re.compile(r"\b(?:zip(?: code)?\s*(?:is|:)?\s*)?(\d{5})\b", re.IGNORECASE)
+# Details the customer gives as someone else's ("their policy number", "her birthday"): only the
+# policyholder may be verified, so these are never looked up.
+SOMEONE_ELSES = re.compile(
+    r"\b(?:their|his|her|hers)\s+(?:policy|birthday|date of birth|dob|zip)|\bmy\s+(?:ex|wife|"
+    r"husband|partner|son|daughter|mother|father|mom|dad|friend|neighbou?r|brother|sister)(?:'s)?"
+    r"\s+(?:policy|insurance|birthday)",
+    re.IGNORECASE,
+)
 # Words of the English identity request (config.OFFLINE_IDENTITY_ASK) that tests and evals look
 # for in a reply.
 VERIFY_ASK_MARK = "first need to confirm it's you"
@@ -276,8 +289,14 @@ def verification_in_progress(messages: list[dict[str, Any]]) -> bool:
 
 
 def identity_details(text: str) -> bool:
-    """Whether the text carries a policy number, a date of birth or a ZIP code."""
-    return bool(POLICY_NUMBER.search(text) or DATE_OF_BIRTH.search(text) or ZIP_CODE.search(text))
+    """Whether the text carries a policy number, a date of birth (also written out, "born July
+    3, 1982") or a ZIP code."""
+    return bool(
+        POLICY_NUMBER.search(text)
+        or DATE_OF_BIRTH.search(text)
+        or ZIP_CODE.search(text)
+        or details.birth_date(text, None)
+    )
 
 
 def _verified_policy(messages: list[dict[str, Any]]) -> str | None:
@@ -332,12 +351,20 @@ def account_step(messages: list[dict[str, Any]], offered: set[str]) -> Reply:
             "Let me check your claims.", "get_claim_status", {"policy_number": verified}
         )
     number = POLICY_NUMBER.search(text)
-    birth = DATE_OF_BIRTH.search(text)
-    zip_code = ZIP_CODE.search(DATE_OF_BIRTH.sub(" ", POLICY_NUMBER.sub(" ", text)))
-    if verified is None and number and (birth or zip_code) and "lookup_policy" in offered:
+    birth = details.birth_date(text, sent_on(messages))
+    # A claim number's five digits (CLM-39127) are not a ZIP code.
+    zip_code = ZIP_CODE.search(DATE_OF_BIRTH.sub(" ", _POLICY_OR_CLAIM_NUMBER.sub(" ", text)))
+    theirs = SOMEONE_ELSES.search(text)
+    if (
+        verified is None
+        and number
+        and (birth or zip_code)
+        and not theirs
+        and "lookup_policy" in offered
+    ):
         tool_input = {"policy_number": f"ACM-{number.group(1)}"}
         if birth:
-            tool_input["date_of_birth"] = birth.group(0)
+            tool_input["date_of_birth"] = birth.isoformat()
         elif zip_code:
             tool_input["zip_code"] = zip_code.group(1)
         return tool_reply(
@@ -349,3 +376,336 @@ def account_step(messages: list[dict[str, Any]], offered: set[str]) -> Reply:
             "on your policy — what would you like to know?"
         )
     return text_reply(config.localised(config.OFFLINE_IDENTITY_ASK, reply_language(messages)))
+
+
+# --- Claims, cancellations and tickets --------------------------------------------------------
+
+# A request to report a new incident, in five languages: "I need to report an accident", "please
+# file a claim", "let's start a claim", "dar parte", "Schaden melden", "déclarer un sinistre",
+# "заявить о страховом случае". Not a question about how reporting works (_HOW).
+_FILE_CLAIM = re.compile(
+    r"\b(?:to|please|pls|can you|could you|would you|let's|let us|want|i)\s+(?:\w+\s+)?"
+    r"(?:file|report|make|open|start|lodge|submit|raise|put in)\s+(?:\w+\s+){0,3}?"
+    r"(?:claim|accident|incident|theft|damage|loss)\b"
+    r"|\b(?:presentar|abrir|reportar|declarar|dar parte de)\s+(?:\w+\s+){0,2}?(?:siniestro|"
+    r"reclamacion|parte|accidente|robo)\b|\bdar parte\b"
+    r"|\b(?:schaden|unfall|diebstahl|schadensfall)\w*\s+(?:\w+\s+)?(?:melden|anzeigen)\b|"
+    r"\bmelde\w*\s+(?:\w+\s+){0,3}?(?:schaden|unfall|diebstahl)\b"
+    r"|\b(?:declarer|signaler|ouvrir)\s+(?:\w+\s+){0,2}?(?:sinistre|accident|vol|dossier)\b"
+    r"|\b(?:заявить|сообщить|оформить|подать|открыть)\s+(?:\w+\s+){0,2}?(?:о\s+)?(?:страхов\w*|"
+    r"убыт\w*|дтп|авари\w*|краж\w*|угон\w*|заявлени\w*)"
+)
+# A question about how something works, or one under a condition, is not a request to do it.
+_HOW = re.compile(
+    r"\b(?:how|what|where|which|when|whether|if|can i|could i|do i|should i|must i|is it|"
+    r"como|que|wie|was|comment|quel\w*|как|что|если)\b"
+)
+
+
+def _requests(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether a sentence of the text asks for it plainly (not how, not if)."""
+    folded = guardrails_fold(text)
+    return any(
+        pattern.search(sentence) and not _HOW.search(sentence)
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", folded)
+    )
+
+
+# "I would like to report this": a request to file only when the message names an incident.
+_REPORT_IT = re.compile(
+    r"\b(?:to|please|can you|could you|i)\s+(?:\w+\s+)?(?:file|report)\s+(?:this|it)\b"
+)
+
+
+def asks_to_file_claim(text: str) -> bool:
+    """Whether the customer asks to report a new incident."""
+    return _requests(_FILE_CLAIM, text) or bool(
+        _requests(_REPORT_IT, text) and details.incident_type(text)
+    )
+
+
+# "Cancel my policy", "cancelar mi póliza", "meine Versicherung kündigen", "résilier mon
+# contrat", "расторгнуть полис": a plain request; a threat to leave (guardrails' cancel_threat)
+# goes to a person instead, and "I want to cancel." alone could mean a payment.
+_CANCEL = re.compile(
+    r"\b(?:cancel\w*|terminat\w*|end)\s+(?:\w+\s+){0,2}?(?:polic(?:y|ies)|insurance|cover(?:age)?|"
+    r"contract)\b|\b(?:cancelar|anular|rescindir|dar de baja)\s+(?:\w+\s+){0,2}?(?:poliza|"
+    r"seguro|contrato)\b|\b(?:versicherung|police|vertrag)\w*\s+(?:\w+\s+)?k(?:u|ue)ndigen\b|"
+    r"\b(?:resilier|annuler)\s+(?:\w+\s+){0,2}?(?:contrat|police|assurance)\b|"
+    r"\b(?:расторгнуть|отменить|аннулировать)\s+(?:\w+\s+){0,2}?(?:полис\w*|договор\w*|"
+    r"страховк\w*)"
+)
+
+
+def asks_to_cancel(text: str) -> bool:
+    return _requests(_CANCEL, text) and "cancel_threat" not in guardrails.triggers(text)
+
+
+# What a ticket is for: more to add to an existing claim, documents, or a complaint (a request
+# for a person, and the triggers that bring one in, are answered before this is read).
+_TICKETS = (
+    (
+        "claims",
+        re.compile(
+            r"\b(?:add|update|also|more|new|another|further)\b[^.?!]{0,60}\b(?:to|on|in)\s+"
+            r"(?:the|my|this|that)\s+claim\b|\bupdate\s+(?:to\s+)?my\s+claim\b",
+        ),
+    ),
+    (
+        "documents",
+        re.compile(
+            r"\b(?:send|email|need|want|get|copy|copies)\b[^.?!]{0,40}\b(?:documents?|proof of "
+            r"insurance|insurance card|id card|declarations? page|certificate)\b"
+        ),
+    ),
+    ("complaint", re.compile(r"\b(?:complain|complaint|queja|reclamo|beschwerde|plainte)\w*")),
+)
+
+
+def ticket_category(text: str) -> str | None:
+    """The category of the ticket the customer asks for, or None if they ask for none."""
+    folded = guardrails_fold(text)
+    if guardrails.triggers(text):
+        return None
+    return next((kind for kind, pattern in _TICKETS if pattern.search(folded)), None)
+
+
+_ACTS = ("file_claim", "cancel_policy", "create_ticket")
+
+
+def _requested(messages: list[dict[str, Any]]) -> tuple[str, int] | None:
+    """The act the customer asked for most recently ("claim", "cancel" or a ticket category),
+    with the index of the message that asked; None if none is pending: an act's tool has run
+    since, or the model's last three replies did not carry it on."""
+    replies = 0
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        blocks = content_blocks(message)
+        if message["role"] == "assistant":
+            if any(b.get("type") == "tool_use" and b.get("name") in _ACTS for b in blocks):
+                return None
+            replies += 1
+            if replies > 3:
+                return None
+            continue
+        words = customer_words(text_of(blocks))
+        if not words:
+            continue
+        if asks_to_file_claim(words):
+            return "claim", index
+        if asks_to_cancel(words):
+            return "cancel", index
+        category = ticket_category(words)
+        if category:
+            return category, index
+    return None
+
+
+def act_step(question: str, messages: list[dict[str, Any]], offered: set[str]) -> Reply | None:
+    """The next step of a claim, cancellation or ticket the customer asked for or is answering
+    questions about; None when the message is not one (the account flow or others answer)."""
+    said = _last_assistant_text(messages)
+    asked = (
+        asks_to_file_claim(question)
+        or asks_to_cancel(question)
+        or ticket_category(question) is not None
+    )
+    answering = _answering(question, said, sent_on(messages))
+    if not (asked or answering):
+        return None
+    verified = _verified_policy(messages)
+    if verified is None:
+        return account_step(messages, offered)
+    return pending_step(messages, offered, verified)
+
+
+def _answering(question: str, said: str, today: date | None) -> bool:
+    """Whether the message answers the flow's last question: a yes or no to its confirmation,
+    or details it asked for."""
+    if config.OFFLINE_CLAIM_CONFIRM in said or _cancel_confirm_asked(said):
+        return details.answer(question) is not None or bool(_claim_details(question, today))
+    if config.OFFLINE_CLAIM_ASK in said:
+        return bool(_claim_details(question, today))
+    if _cancel_date_asked(said):
+        return details.event_date(question, today) is not None
+    return False
+
+
+def _cancel_date_asked(said: str) -> bool:
+    return config.OFFLINE_CANCEL_ASK.split("{")[0] in said
+
+
+def _cancel_confirm_asked(said: str) -> bool:
+    return config.OFFLINE_CANCEL_CONFIRM.split("{")[0] in said
+
+
+def pending_step(messages: list[dict[str, Any]], offered: set[str], verified: str) -> Reply | None:
+    """The next step of the act the customer asked for, for their verified policy; None if
+    none is pending or its tool is not offered."""
+    pending = _requested(messages)
+    if pending is None:
+        return None
+    kind, start = pending
+    if kind == "claim" and "file_claim" in offered:
+        return _claim_step(messages, start, verified)
+    if kind == "cancel" and "cancel_policy" in offered:
+        return _cancel_step(messages, start, verified)
+    if kind in config.OFFLINE_TICKET_SUBJECTS and "create_ticket" in offered:
+        texts = _texts_from(messages, start)
+        return tool_reply(
+            config.OFFLINE_TICKET_LINE,
+            "create_ticket",
+            {
+                "subject": config.OFFLINE_TICKET_SUBJECTS[kind],
+                "description": " ".join(texts)[:4000],
+                "category": kind,
+                "policy_number": verified,
+            },
+        )
+    return None
+
+
+def _texts_from(messages: list[dict[str, Any]], start: int) -> list[str]:
+    """The customer's words from message `start` on."""
+    texts = [
+        customer_words(text_of(content_blocks(m))) for m in messages[start:] if m["role"] == "user"
+    ]
+    return [t for t in texts if t]
+
+
+def _claim_texts(messages: list[dict[str, Any]], start: int) -> list[str]:
+    """The customer's words about the incident: from the request to file on, and up to two
+    messages before it that already described it."""
+    before: list[str] = []
+    for message in reversed(messages[:start]):
+        words = (
+            customer_words(text_of(content_blocks(message))) if message["role"] == "user" else ""
+        )
+        if message["role"] == "user" and not details.incident_type(words):
+            break
+        if words:
+            before.insert(0, words)
+        if len(before) == 2:
+            break
+    return before + _texts_from(messages, start)
+
+
+def _claim_details(text: str, today: date | None) -> dict[str, Any]:
+    """What one message says about the incident."""
+    found: dict[str, Any] = {}
+    day = details.event_date(text, today)
+    if day is not None and (today is None or day <= today):
+        found["incident_date"] = day.isoformat()
+    if kind := details.incident_type(text):
+        found["incident_type"] = kind
+    if where := details.place(text):
+        found["location"] = where
+    if number := details.police_report(text):
+        found["police_report_number"] = number
+    if happened := details.what_happened(text):
+        found["description"] = " ".join(happened)
+    return found
+
+
+def _claim_step(messages: list[dict[str, Any]], start: int, verified: str) -> Reply:
+    """Ask for what is missing, then read the claim back and ask to file it; file it on a yes."""
+    today = sent_on(messages)
+    texts = _claim_texts(messages, start)
+    facts: dict[str, Any] = {}
+    descriptions: list[str] = []
+    for text in texts:
+        found = _claim_details(text, today)
+        descriptions += [found.pop("description")] if "description" in found else []
+        # The first kind named is the incident's; later dates and places correct earlier ones.
+        facts.update({k: v for k, v in found.items() if k != "incident_type" or k not in facts})
+    if descriptions:
+        facts["description"] = " ".join(descriptions)[:2000]
+    facts.setdefault("incident_type", "other")
+    said = _last_assistant_text(messages)
+    latest = texts[-1] if texts else ""
+    if config.OFFLINE_CLAIM_CONFIRM in said and not _claim_details(latest, today):
+        if details.answer(latest):
+            return tool_reply(
+                config.OFFLINE_CLAIM_FILING, "file_claim", {"policy_number": verified, **facts}
+            )
+        return text_reply(config.OFFLINE_CLAIM_NOT_FILED)
+    police_asked = any(
+        config.OFFLINE_CLAIM_FIELDS["police_report_number"] in text_of(content_blocks(m))
+        for m in messages[start:]
+        if m["role"] == "assistant"
+    )
+    wanted = ["incident_date", "description", "location"]
+    if (
+        facts["incident_type"] in accounts.POLICE_REPORTED
+        and not police_asked
+        and not any(details.no_police_report(t) for t in texts)
+    ):
+        wanted.append("police_report_number")
+    missing = [config.OFFLINE_CLAIM_FIELDS[name] for name in wanted if name not in facts]
+    if missing:
+        return text_reply(
+            f"{config.OFFLINE_CLAIM_ASK}\n\n"
+            + "\n".join(f"- {label}" for label in missing)
+            + "\n\nYou can send them all in one message."
+        )
+    lines = [
+        f"- {label}: {facts[name]}".replace("_", " ")
+        if name == "incident_type"
+        else f"- {label}: {facts[name]}"
+        for name, label in config.OFFLINE_CLAIM_LABELS.items()
+        if name in facts
+    ]
+    return text_reply(
+        config.OFFLINE_CLAIM_SUMMARY.format(policy=verified)
+        + "\n\n"
+        + "\n".join(lines)
+        + f"\n\n{config.OFFLINE_CLAIM_CONFIRM}"
+    )
+
+
+def _cancel_step(messages: list[dict[str, Any]], start: int, verified: str) -> Reply:
+    """Ask from which date, say the cover ends on it and ask to confirm; cancel on a yes."""
+    today = sent_on(messages)
+    texts = _texts_from(messages, start)
+    said = _last_assistant_text(messages)
+    latest = texts[-1] if texts else ""
+    first, last = money.cancellation_window(today) if today else (None, None)
+    effective = None
+    for text in texts:
+        day = details.event_date(text, today)
+        if day is not None and (first is None or last is None or first <= day <= last):
+            effective = day
+    if _cancel_confirm_asked(said) and effective is not None:
+        answer = details.answer(latest)
+        if answer is not None and details.event_date(latest, today) in (None, effective):
+            if not answer:
+                return text_reply(config.OFFLINE_NOT_CANCELLED)
+            return tool_reply(
+                config.OFFLINE_CANCELLING,
+                "cancel_policy",
+                {
+                    "policy_number": verified,
+                    "effective_date": effective.isoformat(),
+                    "reason": texts[0][:500],
+                },
+            )
+    if effective is None:
+        return text_reply(
+            config.OFFLINE_CANCEL_ASK.format(today=today.isoformat() if today else "the date today")
+        )
+    return text_reply(
+        config.OFFLINE_CANCEL_CONFIRM.format(policy=verified, date=effective.isoformat())
+    )
+
+
+def verified_now(messages: list[dict[str, Any]], results: list[dict[str, Any]]) -> str | None:
+    """The policy a lookup_policy among these results just verified; None if none did."""
+    answered = {r.get("tool_use_id") for r in results if not r.get("is_error")}
+    lookups = [
+        b
+        for b in content_blocks(messages[-2] if len(messages) > 1 else {})
+        if b.get("type") == "tool_use" and b.get("name") == "lookup_policy"
+    ]
+    if any(b.get("id") in answered for b in lookups):
+        return _verified_policy(messages)
+    return None

@@ -8,6 +8,7 @@ and leaves the app's own tags to envelope.py.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import config
@@ -39,6 +40,17 @@ def user_texts_recent(messages: list[dict[str, Any]], count: int) -> list[str]:
     """The customer's words in the last `count` user messages that have any."""
     texts = [customer_words(text_of(content_blocks(m))) for m in messages if m["role"] == "user"]
     return [t for t in texts if t][-count:]
+
+
+def sent_on(messages: list[dict[str, Any]]) -> date | None:
+    """The day the latest customer message was sent, as the app tagged it (envelope's today=);
+    None if it did not say: the model has no clock of its own."""
+    for message in reversed(messages):
+        if message["role"] == "user":
+            day = envelope.today(text_of(content_blocks(message)))
+            if day is not None:
+                return day
+    return None
 
 
 def reply_language(messages: list[dict[str, Any]]) -> str:
