@@ -463,11 +463,11 @@ _TICKETS = (
 
 
 def ticket_category(text: str) -> str | None:
-    """The category of the ticket the customer asks for, or None if they ask for none."""
-    folded = guardrails_fold(text)
+    """The category of the ticket the customer asks for, or None if they ask for none ("how
+    do I complain?" asks how it works)."""
     if guardrails.triggers(text):
         return None
-    return next((kind for kind, pattern in _TICKETS if pattern.search(folded)), None)
+    return next((kind for kind, pattern in _TICKETS if _requests(pattern, text)), None)
 
 
 _ACTS = ("file_claim", "cancel_policy", "create_ticket")
