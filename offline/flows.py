@@ -581,12 +581,11 @@ def _claim_texts(messages: list[dict[str, Any]], start: int) -> list[str]:
         words = (
             customer_words(text_of(content_blocks(message))) if message["role"] == "user" else ""
         )
-        if message["role"] == "user" and not details.incident_type(words):
+        if not words:
+            continue  # the model's replies and tool results
+        if not details.incident_type(words) or len(before) == 2:
             break
-        if words:
-            before.insert(0, words)
-        if len(before) == 2:
-            break
+        before.insert(0, words)
     return before + _texts_from(messages, start)
 
 

@@ -143,3 +143,18 @@ def test_only_dates_that_mean_one_day_are_read():
     assert dates("on 05/11/2026", today) == [], "May or November"
     assert event_date("on 18/11/2026", today).isoformat() == "2026-11-18"
     assert incident_type("a deer jumped out and I hit it") == "animal"
+
+
+def test_what_was_told_before_asking_to_file_is_part_of_the_claim(chat, db):
+    chat.say("Someone hit my parked car and just drove off, the rear bumper is hanging off.")
+    reply, tools = chat.say(
+        "Police report PPB-26-338120. It happened on November 21, 2026 at the Lloyd Center "
+        "garage. Policy ACM-108302, I was born July 3, 1982. Can you start the claim?"
+    )
+    assert tools == ["lookup_policy"], "a written date of birth verifies too"
+    assert "Shall I file it?" in reply and "hit and run" in reply
+    _, tools = chat.say("Yes, that's right, please file it.")
+    assert tools == ["file_claim"]
+    (claim,) = [c for c in db.claims("ACM-108302") if c["incident_date"] == "2026-11-21"]
+    assert claim["type"] == "hit_and_run" and "rear bumper is hanging off" in claim["description"]
+    assert claim["police_report_number"] == "PPB-26-338120"
