@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None, help="scenarios at once")
     parser.add_argument("--only", action="append", default=[], metavar="TAG")
     parser.add_argument(
+        "--trials", type=int, default=1, metavar="K", help="runs of each case, for pass^1…pass^K"
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help=f"a results JSON to compare against (offline default: {report.BASELINE.name})",
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model:
         config.MODEL = args.model
     try:
-        scenarios = runner.selected(suite.load(), args.only)
+        scenarios = runner.selected(suite.load_all(), args.only)
     except suite.ScenarioError as problem:
         print(f"Scenario error: {problem}", file=sys.stderr)
         return 2
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(
     args: argparse.Namespace,
-    scenarios: list[suite.Scenario],
+    scenarios: list[runner.Case],
     kb: KnowledgeBase,
     baseline: dict | None,
 ) -> int:
@@ -137,7 +140,9 @@ def evaluate(
         judge = judge_with(llm.connect().client, args.judge_model or config.SIDE_MODEL)
     # Offline turns are CPU work on one shared index; live ones mostly wait on the network.
     concurrency = args.concurrency or (4 if args.live else 1)
-    settings = runner.Settings(live=args.live, concurrency=concurrency, judge=judge)
+    settings = runner.Settings(
+        live=args.live, concurrency=concurrency, judge=judge, trials=max(1, args.trials)
+    )
     started, clock = datetime.now(UTC), time.perf_counter()
     with tqdm(total=len(scenarios), desc=f"Scenarios ({mode})", unit="scenario") as bar:
         failed = 0
