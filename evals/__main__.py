@@ -175,6 +175,7 @@ def evaluate(
         "started": started.isoformat(timespec="seconds"),
         "seconds": time.perf_counter() - clock,
         "only": args.only,
+        "trials": settings.trials,
         "config_sha": config_sha(),
         "gated": gated,
     }

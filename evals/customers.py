@@ -271,7 +271,9 @@ class ScriptedCustomer:
         language = self.task.language
         asked = self.asked_for(reply)
         parts = [self._fact(name) for name in asked if name in self.task.knows]
-        unknown = [name for name in asked if name not in self.task.knows]
+        # A fact the task neither knows nor lists as unknown is one it has no word on (Eva asked
+        # for a date of birth or a ZIP code, and it knows the first): it says nothing of it.
+        unknown = [name for name in asked if name in self.task.unknowns]
         parts += [
             DO_NOT_KNOW[language].format(label=LABELS[name][language].lower()) for name in unknown
         ]

@@ -180,6 +180,9 @@ def grade(expected: EndState, written: dict[str, list[Row]]) -> list[str]:
             nearest = min(left, key=lambda actual: len(_differences(row, actual)), default=None)
             why = _near(row, nearest) if nearest else "none written"
             problems.append(f"end state: no {kind} row with {_show(row)} ({why})")
+            if nearest is not None:
+                # The wrong version of this row, named above: not also an unrequested write.
+                left.remove(nearest)
         for extra in left:
             problems.append(f"end state: unrequested {kind} write {_show(_brief(extra))}")
     return problems
@@ -212,7 +215,7 @@ def matches(wanted: Any, actual: Any) -> bool:
     if wanted is None:
         return actual in (None, "", [], {})
     if isinstance(wanted, bool) or isinstance(actual, bool):
-        return wanted == actual
+        return isinstance(wanted, bool) and isinstance(actual, bool) and wanted == actual
     if isinstance(wanted, int | float):
         return isinstance(actual, int | float) and abs(actual - wanted) < 0.005
     if isinstance(wanted, dict):

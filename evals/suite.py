@@ -303,10 +303,10 @@ class Task:
         return tag in (self.category, self.id, self.kind) or tag in self.tags
 
 
-def load_tasks(directory: Path = TASKS_DIR) -> list[Task]:
-    """Every task in the folder, in file then listed order; ids must be unique."""
+def load_tasks(directory: Path | None = None) -> list[Task]:
+    """Every task in the folder (TASKS_DIR), in file then listed order; ids must be unique."""
     found: list[Task] = []
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted((directory or TASKS_DIR).glob("*.yaml")):
         found += load_task_file(path)
     _unique(found)
     return found
