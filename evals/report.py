@@ -257,6 +257,22 @@ def failed_cases(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "trials": trials[r["id"]]} for r in seen.values()]
 
 
+END_STATE_HEADS = ("Case", "Kind", "End state", "Ended", "Turns", "Written")
+
+
+def end_state_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """Each case with an end state, first trial: right or what was wrong, and what it wrote."""
+    rows = []
+    for s in doc["scenarios"]:
+        if s.get("trial", 1) != 1 or s.get("end_state") is None:
+            continue
+        verdict = "right" if not s["end_state"] else "; ".join(s["end_state"])
+        writes = ", ".join(f"{k} {len(v)}" for k, v in s["writes"].items()) or "nothing"
+        ended = s.get("ended") or "–"
+        rows.append([s["id"], s["kind"], verdict, ended, str(len(s["turns"])), writes])
+    return rows
+
+
 def failure_line(case: dict[str, Any]) -> str:
     """ "id [agent, 2/3 trials]: reason" – whose fault, how often, and the first reason."""
     how = case.get("fault") or "failed"
@@ -366,16 +382,11 @@ def markdown(doc: dict[str, Any], missed: list[str]) -> str:
     for case in failed:
         out.append(f"- {failure_line(case)}")
         out += [f"  - {f}" for f in case["failures"][1:]]
-    ended = [s for s in doc["scenarios"] if s.get("kind") == "task" and s.get("trial") == 1]
-    if ended:
-        out += ["", "## Tasks (first trial)", "", "| Task | Result | Ended | Turns | Writes |"]
-        out.append("| --- | --- | --- | ---: | --- |")
-        for s in ended:
-            writes = ", ".join(f"{k} {len(v)}" for k, v in s["writes"].items()) or "nothing"
-            result = "pass" if s["passed"] else f"fail ({s.get('fault')})"
-            out.append(
-                f"| {s['id']} | {result} | {s.get('ended')} | {len(s['turns'])} | {writes} |"
-            )
+    rows = end_state_rows(doc)
+    if rows:
+        out += ["", "## End states (first trial)", "", "| " + " | ".join(END_STATE_HEADS) + " |"]
+        out.append("| --- | --- | --- | --- | ---: | --- |")
+        out += ["| " + " | ".join(row) + " |" for row in rows]
     judged = [s for s in doc["scenarios"] if s.get("judge")]
     if judged:
         out += ["", "## Judge", "", "| Scenario | Accuracy | Relevance | Tone | Reason |"]
@@ -458,6 +469,11 @@ def html_report(doc: dict[str, Any], missed: list[str]) -> str:
     )
     unsteady = ", ".join(f"{i} ({v['passed']}/{v['trials']})" for i, v in doc["flaky"].items())
     who = ", ".join(f"{k} {v}" for k, v in doc["faults"].items())
+    heads = "".join(f"<th>{h}</th>" for h in END_STATE_HEADS)
+    states = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in end_state_rows(doc)
+    )
     gate = gate_lines(missed, doc["baseline"], doc["run"].get("gated", True))
     gate_html = "<br>".join(html.escape(line) for line in gate)
     run = doc["run"]
@@ -475,6 +491,7 @@ td{{padding:2px 12px}} li{{margin:4px 0}}</style>
 Failures by fault: {html.escape(who)}</p>
 <h2>Slowest scenarios (ms)</h2>{_bars(latency, " ms")}
 <h2>Failed</h2><ul>{failed}</ul>
+<h2>End states (first trial)</h2><table><tr>{heads}</tr>{states}</table>
 """
 
 
