@@ -118,10 +118,18 @@ def parse(raw: Any, where: str) -> EndState | None:
         if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
             raise EndStateError(f"{where}: end_state {kind} is a list of mappings")
         for row in listed:
-            for value in row.values():
-                _pattern(value, where)
+            _patterns_valid(row, where)
         rows[kind] = tuple(listed)
     return EndState(rows)
+
+
+def _patterns_valid(row: Row, where: str) -> None:
+    """Every `/regex/` in a row compiles, nested ones (an approval's params) included."""
+    for value in row.values():
+        if isinstance(value, dict):
+            _patterns_valid(value, where)
+        else:
+            _pattern(value, where)
 
 
 def snapshot(store: Store) -> Snapshot:

@@ -120,6 +120,7 @@ def test_writes_are_the_rows_added_or_changed_without_references_or_clocks(tmp_p
     [
         ({"end_state": {"payments": []}}, "no such end_state kind ['payments']"),
         ({"end_state": {"claims": [{"description": "/(unclosed/"}]}}, "bad regex"),
+        ({"end_state": {"approvals": [{"params": {"change": "/[a-/"}}]}}, "bad regex"),
         ({"knows": {"shoe_size": 9}}, "no such fact ['shoe_size']"),
         ({"behaviour": "sleepy"}, "behaviour is one of"),
         ({"end_state": None}, "end_state is required"),
