@@ -60,11 +60,13 @@ lock-upgrade: $(UV)
 reindex: $(STAMP)
 	$(BIN)/python -m knowledge reindex
 
-# The scenario suite on the offline model, gated on evals/thresholds.yaml and on the committed
-# per-scenario baseline (exit 1 on a missed threshold or a scenario that used to pass).
-# `python -m evals --live` runs it on Claude with the LLM judge.
+# The scenarios and the simulated-customer tasks on the offline model, each run EVAL_TRIALS
+# times (pass^1…pass^k), graded on end states and words, gated on evals/thresholds.yaml and on
+# the committed per-case baseline (exit 1 on a missed threshold or a case that used to pass).
+# `python -m evals --live --trials 3` runs it on Claude: the side model plays the customers.
+EVAL_TRIALS ?= 3
 eval: $(STAMP)
-	$(BIN)/python -m evals
+	$(BIN)/python -m evals --trials $(EVAL_TRIALS)
 
 # Record today's offline results as the baseline (after a change that makes Eva better).
 eval-baseline: $(STAMP)

@@ -1,8 +1,11 @@
-"""`python -m evals`: run the scenario suite and report; `make eval` is the offline gate.
+"""`python -m evals`: run the scenarios and simulated-customer tasks and report; `make eval` is
+the offline gate.
 
     python -m evals                      offline model, whole suite, gate on evals/thresholds.yaml
     python -m evals --only quick         a tag, category or id (repeatable)
     python -m evals --live --model claude-sonnet-5-5 --concurrency 4
+    python -m evals --trials 3           every case three times: pass^1, pass^2, pass^3
+    python -m evals --only task          the simulated-customer tasks only (or `scenario`)
     python -m evals --baseline evals/results/results-offline.json
     python -m evals --write-baseline     record the offline run as evals/baseline-offline.json
 
@@ -71,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help=f"the model Eva runs on (default {config.MODEL})")
     parser.add_argument("--judge-model", help=f"the judge (default {config.SIDE_MODEL})")
     parser.add_argument("--no-judge", action="store_true", help="live run without the judge")
+    parser.add_argument(
+        "--customer-model",
+        help=f"the side model that plays the tasks' customers live (default {config.SIDE_MODEL})",
+    )
     parser.add_argument("--concurrency", type=int, default=None, help="scenarios at once")
     parser.add_argument("--only", action="append", default=[], metavar="TAG")
+    parser.add_argument(
+        "--trials", type=int, default=1, metavar="K", help="runs of each case, for pass^1…pass^K"
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -104,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model:
         config.MODEL = args.model
     try:
-        scenarios = runner.selected(suite.load(), args.only)
+        scenarios = runner.selected(suite.load_all(), args.only)
     except suite.ScenarioError as problem:
         print(f"Scenario error: {problem}", file=sys.stderr)
         return 2
@@ -126,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(
     args: argparse.Namespace,
-    scenarios: list[suite.Scenario],
+    scenarios: list[runner.Case],
     kb: KnowledgeBase,
     baseline: dict | None,
 ) -> int:
@@ -137,7 +147,13 @@ def evaluate(
         judge = judge_with(llm.connect().client, args.judge_model or config.SIDE_MODEL)
     # Offline turns are CPU work on one shared index; live ones mostly wait on the network.
     concurrency = args.concurrency or (4 if args.live else 1)
-    settings = runner.Settings(live=args.live, concurrency=concurrency, judge=judge)
+    settings = runner.Settings(
+        live=args.live,
+        concurrency=concurrency,
+        judge=judge,
+        trials=max(1, args.trials),
+        simulator_model=args.customer_model or config.SIDE_MODEL,
+    )
     started, clock = datetime.now(UTC), time.perf_counter()
     with tqdm(total=len(scenarios), desc=f"Scenarios ({mode})", unit="scenario") as bar:
         failed = 0
@@ -167,9 +183,11 @@ def evaluate(
         "mode": mode,
         "model": config.MODEL if args.live else "offline demo model",
         "judge": (args.judge_model or config.SIDE_MODEL) if judge else None,
+        "customer": settings.simulator_model if args.live else "scripted (offline)",
         "started": started.isoformat(timespec="seconds"),
         "seconds": time.perf_counter() - clock,
         "only": args.only,
+        "trials": settings.trials,
         "config_sha": config_sha(),
         "gated": gated,
     }

@@ -48,7 +48,7 @@ def numeric_paths() -> dict[str, dict[str, str]]:
 
 
 def outcomes(index: Path) -> dict[str, Any]:
-    """Every scenario's outcome, from a fresh index of kb/ in `index`."""
+    """Every scenario's and task's outcome, from a fresh index of kb/ in `index`."""
     from evals import runner, suite
     from knowledge import KnowledgeBase
 
@@ -56,7 +56,7 @@ def outcomes(index: Path) -> dict[str, Any]:
     kb.sync()
     fixtures = (settings.PROJECT_DIR / "fixtures" / "customers.json").read_text()
     known = set(re.findall(r"CLM-\d{5}", fixtures))
-    results = runner.run(suite.load(), kb)
+    results = runner.run(suite.load_all(), kb)
 
     def unminted(text: str) -> str:
         return MINTED.sub(lambda m: m[0] if m[0] in known else "<minted>", text)
@@ -65,6 +65,8 @@ def outcomes(index: Path) -> dict[str, Any]:
         r.id: {
             "passed": r.passed,
             "failures": [unminted(f) for f in r.failures],
+            "writes": json.loads(unminted(json.dumps(r.writes, sort_keys=True))),
+            "ended": r.ended,
             "turns": [
                 {
                     "reply": unminted(t.reply),
@@ -100,7 +102,7 @@ def main(argv: list[str]) -> int:
         print(f"{len(differ)} of {len(a)} scenarios differ between {first!r} and {second!r}:")
         print("\n".join(f"  {i}" for i in differ))
         return 1
-    print(f"All {len(a)} scenario outcomes identical ({passed} passed): {first!r}, {second!r}.")
+    print(f"All {len(a)} case outcomes identical ({passed} passed): {first!r}, {second!r}.")
     return 0
 
 

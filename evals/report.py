@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from operator import attrgetter
+from collections import Counter
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -26,6 +26,9 @@ TOPIC_CATEGORIES = ("off-topic", "out-of-scope", "competitors")
 # name → (label, higher is better, format)
 METRICS: dict[str, tuple[str, bool, str]] = {
     "pass_rate": ("Scenarios passed", True, "{:.1%}"),
+    "task_pass_rate": ("Tasks passed (pass^1)", True, "{:.1%}"),
+    "task_pass_every_trial": ("Tasks passed in every trial (pass^k)", True, "{:.1%}"),
+    "end_state_accuracy": ("End states right", True, "{:.1%}"),
     "escalation_precision": ("Escalation precision", True, "{:.2f}"),
     "escalation_recall": ("Escalation recall", True, "{:.2f}"),
     "quote_accuracy": ("Quote accuracy", True, "{:.1%}"),
@@ -34,6 +37,7 @@ METRICS: dict[str, tuple[str, bool, str]] = {
     "pii_leaks": ("PII leaks", False, "{:.0f}"),
     "injection_successes": ("Injection successes", False, "{:.0f}"),
     "prompt_leaks": ("Prompt leaks", False, "{:.0f}"),
+    "simulator_faults": ("Simulated customer's faults", False, "{:.0f}"),
     "cost_per_scenario_usd": ("Cost per scenario", False, "${:.4f}"),
     "turn_latency_p50_ms": ("Turn latency p50", False, "{:.0f} ms"),
     "turn_latency_p95_ms": ("Turn latency p95", False, "{:.0f} ms"),
@@ -51,8 +55,56 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
+def outcomes(results: list[ScenarioResult]) -> dict[str, tuple[int, int]]:
+    """case id → (trials passed, trials run), in the order cases first appear."""
+    table: dict[str, tuple[int, int]] = {}
+    for r in results:
+        passed, total = table.get(r.id, (0, 0))
+        table[r.id] = (passed + r.passed, total + 1)
+    return table
+
+
+def pass_hat(passed: int, trials: int, k: int) -> float:
+    """pass^k (τ-bench): the chance that k trials drawn from these all pass, C(c, k) / C(n, k)."""
+    return math.comb(passed, k) / math.comb(trials, k)
+
+
+def pass_hat_curves(results: list[ScenarioResult]) -> dict[str, list[float]]:
+    """category → [pass^1, …, pass^k] averaged over its cases, plus "all"; k is the fewest
+    trials any case ran."""
+    table = outcomes(results)
+    if not table:
+        return {}
+    categories = {r.id: r.category for r in results}
+    trials = min(n for _, n in table.values())
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for case, counts in table.items():
+        groups.setdefault(categories[case], []).append(counts)
+    groups["all"] = list(table.values())
+    return {
+        name: [sum(pass_hat(c, n, k) for c, n in rows) / len(rows) for k in range(1, trials + 1)]
+        for name, rows in groups.items()
+    }
+
+
+def flaky(results: list[ScenarioResult]) -> dict[str, tuple[int, int]]:
+    """The cases that pass only sometimes: id → (passed, trials)."""
+    return {case: (c, n) for case, (c, n) in outcomes(results).items() if 0 < c < n}
+
+
+def faults(results: list[ScenarioResult]) -> dict[str, int]:
+    """Failures by whose fault they were: agent, customer, environment."""
+    counted = Counter(r.fault for r in results if not r.passed and r.fault)
+    return {who: counted.get(who, 0) for who in ("agent", "customer", "environment")}
+
+
 def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
-    """The guide's success criteria, from the results."""
+    """The guide's success criteria from the scenarios; pass^k from the tasks; end states from
+    both."""
+    tasks = [r for r in results if r.kind == "task"]
+    graded = [r for r in results if r.end_state is not None]
+    curve = pass_hat_curves(tasks).get("all", [])
+    results = [r for r in results if r.kind == "scenario"]
     expected = [r for r in results if r.escalate_expected]
     escalated = [r for r in results if r.escalated]
     right = [r for r in escalated if r.escalate_expected]
@@ -62,7 +114,11 @@ def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
     costs = [r.cost_usd for r in results if r.cost_usd is not None]
     return {
         "scenarios": len(results),
+        "tasks": len({r.id for r in tasks}),
         "pass_rate": _share(sum(r.passed for r in results), len(results)),
+        "task_pass_rate": curve[0] if curve else None,
+        "task_pass_every_trial": curve[-1] if curve else None,
+        "end_state_accuracy": _share(sum(not r.end_state for r in graded), len(graded)),
         "escalation_precision": _share(len(right), len(escalated)),
         "escalation_recall": _share(len(right), len(expected)),
         # Of the quotes get_quote made, in any scenario: the share that reached the customer
@@ -78,6 +134,7 @@ def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
         "pii_leaks": float(sum(len(r.pii_leaks) for r in results)),
         "injection_successes": float(sum(r.injection_success for r in results)),
         "prompt_leaks": float(sum(r.prompt_leak for r in results)),
+        "simulator_faults": float(sum(r.fault == "customer" for r in tasks)),
         "cost_per_scenario_usd": sum(costs) / len(costs) if costs else None,
         "turn_latency_p50_ms": median(latencies) if latencies else None,
         "turn_latency_p95_ms": percentile(latencies, 0.95),
@@ -85,9 +142,11 @@ def metrics(results: list[ScenarioResult]) -> dict[str, float | None]:
 
 
 def by_category(results: list[ScenarioResult]) -> dict[str, tuple[int, int]]:
-    """category → (passed, total), in the order categories first appear."""
+    """The scenarios' category → (passed, total), in the order categories first appear."""
     table: dict[str, tuple[int, int]] = {}
     for r in results:
+        if r.kind != "scenario":
+            continue
         passed, total = table.get(r.category, (0, 0))
         table[r.category] = (passed + r.passed, total + 1)
     return table
@@ -118,11 +177,11 @@ def load_baseline(path: Path = BASELINE) -> dict[str, Any] | None:
 
 
 def write_baseline(results: list[ScenarioResult], path: Path = BASELINE) -> None:
-    """Each scenario's outcome, one line each and sorted by id, so a change reads as a diff."""
-    rows = [
-        json.dumps({"id": r.id, "passed": r.passed}) for r in sorted(results, key=attrgetter("id"))
-    ]
-    about = "Offline scenario outcomes that `make eval` and `make test` hold the suite to."
+    """Each case's outcome (passed in every trial), one line each and sorted by id, so a change
+    reads as a diff."""
+    table = outcomes(results)
+    rows = [json.dumps({"id": case, "passed": c == n}) for case, (c, n) in sorted(table.items())]
+    about = "Offline outcomes of scenarios and tasks that `make eval` and `make test` hold to."
     body = ",\n  ".join(rows)
     path.write_text(f'{{\n "about": "{about}",\n "scenarios": [\n  {body}\n ]\n}}\n')
 
@@ -142,15 +201,16 @@ def regressed(diff: dict[str, list[str]] | None) -> list[str]:
 def compare(
     results: list[ScenarioResult], baseline: dict[str, Any], whole: bool = True
 ) -> dict[str, list[str]]:
-    """Scenarios that went from pass to fail (regressions) and back (improvements); for a run
-    of the whole suite, also the baseline's passes that are gone (deleted or renamed)."""
+    """Cases that went from pass to fail (regressions) and back (improvements); for a run of
+    the whole suite, also the baseline's passes that are gone (deleted or renamed). With
+    several trials a case passes when it passed in every one."""
     before = {s["id"]: s["passed"] for s in baseline.get("scenarios", [])}
-    ran = {r.id for r in results}
+    now = {case: c == n for case, (c, n) in outcomes(results).items()}
     return {
-        "regressions": [r.id for r in results if before.get(r.id) is True and not r.passed],
-        "improvements": [r.id for r in results if before.get(r.id) is False and r.passed],
-        "new": [r.id for r in results if r.id not in before],
-        "not_run": [i for i, p in before.items() if p and i not in ran] if whole else [],
+        "regressions": [i for i, p in now.items() if before.get(i) is True and not p],
+        "improvements": [i for i, p in now.items() if before.get(i) is False and p],
+        "new": [i for i in now if i not in before],
+        "not_run": [i for i, p in before.items() if p and i not in now] if whole else [],
     }
 
 
@@ -171,9 +231,60 @@ def document(
         "run": run,
         "metrics": numbers,
         "by_category": {k: {"passed": p, "total": t} for k, (p, t) in by_category(results).items()},
+        # pass^1…pass^k per category, for the tasks and the scenarios apart.
+        "pass_hat": {
+            kind: pass_hat_curves([r for r in results if r.kind == kind])
+            for kind in ("task", "scenario")
+        },
+        "flaky": {case: {"passed": c, "trials": n} for case, (c, n) in flaky(results).items()},
+        "faults": faults(results),
         "baseline": diff,
         "scenarios": [r.as_dict() for r in results],
     }
+
+
+def failed_cases(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per failing case: its first failed trial, with how many trials failed."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r["passed"]:
+            continue
+        if r["id"] in seen:
+            seen[r["id"]]["failed_trials"] += 1
+        else:
+            seen[r["id"]] = {**r, "failed_trials": 1}
+    trials = Counter(r["id"] for r in results)
+    return [{**r, "trials": trials[r["id"]]} for r in seen.values()]
+
+
+END_STATE_HEADS = ("Case", "Kind", "End state", "Ended", "Turns", "Written")
+
+
+def end_state_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """Each case with an end state, first trial: right or what was wrong, and what it wrote."""
+    rows = []
+    for s in doc["scenarios"]:
+        if s.get("trial", 1) != 1 or s.get("end_state") is None:
+            continue
+        verdict = "right" if not s["end_state"] else "; ".join(s["end_state"])
+        writes = ", ".join(f"{k} {len(v)}" for k, v in s["writes"].items()) or "nothing"
+        ended = s.get("ended") or "–"
+        rows.append([s["id"], s["kind"], verdict, ended, str(len(s["turns"])), writes])
+    return rows
+
+
+def failure_line(case: dict[str, Any]) -> str:
+    """ "id [agent, 2/3 trials]: reason" – whose fault, how often, and the first reason."""
+    how = case.get("fault") or "failed"
+    if case["trials"] > 1:
+        how += f", {case['failed_trials']}/{case['trials']} trials"
+    reason = case.get("fault_reason") or (case["failures"] or ["?"])[0]
+    return f"{case['id']} [{how}]: {reason}"
+
+
+def curve_rows(doc_or_curves: dict[str, list[float]]) -> list[tuple[str, list[str]]]:
+    """(category, ["40%", …]) rows of a pass^k table."""
+    return [(name, [f"{v:.0%}" for v in curve]) for name, curve in doc_or_curves.items()]
 
 
 def fmt(name: str, value: float | None) -> str:
@@ -188,17 +299,36 @@ def terminal(
     failures_shown: int = 25,
     gated: bool = True,
 ) -> str:
-    lines = [f"{'category':<14} {'passed':>8}   rate"]
-    for category, (passed, total) in by_category(results).items():
-        lines.append(f"{category:<14} {passed:>3} / {total:<3} {passed / total:>6.0%}")
-    lines.append("")
+    lines = []
+    if any(r.kind == "scenario" for r in results):
+        lines.append(f"{'scenarios':<14} {'passed':>8}   rate")
+        for category, (passed, total) in by_category(results).items():
+            lines.append(f"{category:<14} {passed:>3} / {total:<3} {passed / total:>6.0%}")
+        lines.append("")
+    for kind in ("task", "scenario"):
+        curves = pass_hat_curves([r for r in results if r.kind == kind])
+        if not curves or (kind == "scenario" and len(curves["all"]) < 2):
+            continue
+        heads = "".join(f"{f'pass^{k}':>8}" for k in range(1, len(curves["all"]) + 1))
+        lines.append(f"{kind + 's':<14}{heads}")
+        for name, cells in curve_rows(curves):
+            lines.append(f"{name:<14}" + "".join(f"{cell:>8}" for cell in cells))
+        lines.append("")
     for name, (label, _, _) in METRICS.items():
-        lines.append(f"{label:<24} {fmt(name, numbers.get(name)):>12}")
-    failed = [r for r in results if not r.passed]
+        lines.append(f"{label:<36} {fmt(name, numbers.get(name)):>10}")
+    unsteady = flaky(results)
+    lines += [
+        "",
+        "Pass only sometimes: "
+        + (", ".join(f"{i} ({c}/{n})" for i, (c, n) in unsteady.items()) or "none"),
+    ]
+    who = faults(results)
+    lines.append("Failures by fault: " + ", ".join(f"{k} {v}" for k, v in who.items()))
+    failed = failed_cases([r.as_dict() for r in results])
     if failed:
         lines += ["", f"Failed ({len(failed)}):"]
-        for r in failed[:failures_shown]:
-            lines.append(f"  {r.id}: {r.failures[0]}")
+        for case in failed[:failures_shown]:
+            lines.append(f"  {failure_line(case)}")
         if len(failed) > failures_shown:
             lines.append(f"  … and {len(failed) - failures_shown} more (see the JSON results)")
     if diff is not None:
@@ -217,7 +347,8 @@ def markdown(doc: dict[str, Any], missed: list[str]) -> str:
     out = [
         f"# Eval report — {run['mode']} ({run['model']})",
         "",
-        f"{run['started']} · {numbers['scenarios']} scenarios · {run['seconds']:.0f} s · "
+        f"{run['started']} · {numbers['scenarios']} scenario runs · {numbers.get('tasks') or 0} "
+        f"tasks · {run.get('trials', 1)} trial(s) · {run['seconds']:.0f} s · "
         f"config {run['config_sha'][:10]}",
         "",
         "| Metric | Value |",
@@ -230,16 +361,32 @@ def markdown(doc: dict[str, Any], missed: list[str]) -> str:
     for category, row in doc["by_category"].items():
         rate = row["passed"] / row["total"]
         out.append(f"| {category} | {row['passed']} / {row['total']} | {rate:.0%} |")
+    for kind, curves in doc["pass_hat"].items():
+        if not curves:
+            continue
+        heads = [f"pass^{k}" for k in range(1, len(curves["all"]) + 1)]
+        out += ["", f"## pass^k, {kind}s", "", "| Category | " + " | ".join(heads) + " |"]
+        out.append("| --- |" + " ---: |" * len(heads))
+        out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in curve_rows(curves)]
+    unsteady = ", ".join(f"{i} ({v['passed']}/{v['trials']})" for i, v in doc["flaky"].items())
+    who = ", ".join(f"{k} {v}" for k, v in doc["faults"].items())
+    out += ["", f"Pass only sometimes: {unsteady or 'none'}", "", f"Failures by fault: {who}"]
     verdict, *misses = gate_lines(missed, doc["baseline"], doc["run"].get("gated", True))
     out += ["", "## Gate", "", verdict, "", *(f"- {m}" for m in misses)]
     if doc["baseline"] is not None:
         out += ["", "## Against the baseline", ""]
         for key in ("regressions", "improvements", "new", "not_run"):
             out.append(f"- **{key}**: {', '.join(doc['baseline'].get(key, [])) or 'none'}")
-    failed = [s for s in doc["scenarios"] if not s["passed"]]
-    out += ["", f"## Failed scenarios ({len(failed)})", ""]
-    for s in failed:
-        out.append(f"- **{s['id']}** — " + "; ".join(s["failures"]))
+    failed = failed_cases(doc["scenarios"])
+    out += ["", f"## Failed ({len(failed)})", ""]
+    for case in failed:
+        out.append(f"- {failure_line(case)}")
+        out += [f"  - {f}" for f in case["failures"][1:]]
+    rows = end_state_rows(doc)
+    if rows:
+        out += ["", "## End states (first trial)", "", "| " + " | ".join(END_STATE_HEADS) + " |"]
+        out.append("| --- | --- | --- | --- | ---: | --- |")
+        out += ["| " + " | ".join(row) + " |" for row in rows]
     judged = [s for s in doc["scenarios"] if s.get("judge")]
     if judged:
         out += ["", "## Judge", "", "| Scenario | Accuracy | Relevance | Tone | Reason |"]
@@ -271,6 +418,38 @@ def _bars(rows: list[tuple[str, float]], unit: str, width: int = 520) -> str:
     return "".join(parts)
 
 
+def _curves_svg(curves: dict[str, list[float]], width: int = 360, height: int = 200) -> str:
+    """pass^1…pass^k as one line per category (inline SVG, no scripts): how fast reliability
+    falls as the same task must pass k times."""
+    k = max((len(c) for c in curves.values()), default=1)
+    step = width / max(1, k - 1)
+    palette = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#222")
+    parts = [f'<svg width="{width + 200}" height="{height + 40}" role="img">']
+    for row in range(0, 101, 25):
+        y = 10 + height * (1 - row / 100)
+        parts.append(
+            f'<line x1="40" x2="{40 + width}" y1="{y}" y2="{y}" stroke="#ddd"/>'
+            f'<text x="34" y="{y + 4}" text-anchor="end" font-size="10">{row}%</text>'
+        )
+    for i in range(k):
+        parts.append(
+            f'<text x="{40 + i * step:.0f}" y="{height + 28}" font-size="10" '
+            f'text-anchor="middle">pass^{i + 1}</text>'
+        )
+    for index, (name, curve) in enumerate(curves.items()):
+        colour = palette[-1] if name == "all" else palette[index % (len(palette) - 1)]
+        points = " ".join(
+            f"{40 + i * step:.1f},{10 + height * (1 - value):.1f}" for i, value in enumerate(curve)
+        )
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            f'<text x="{width + 60}" y="{20 + 14 * index}" font-size="11" fill="{colour}">'
+            f"{html.escape(name)} {curve[-1]:.0%}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def html_report(doc: dict[str, Any], missed: list[str]) -> str:
     categories = [(k, 100 * v["passed"] / v["total"]) for k, v in doc["by_category"].items()]
     latency = [
@@ -283,9 +462,17 @@ def html_report(doc: dict[str, Any], missed: list[str]) -> str:
         for name, (label, _, _) in METRICS.items()
     )
     failed = "".join(
-        f"<li><b>{html.escape(s['id'])}</b>: {html.escape('; '.join(s['failures']))}</li>"
-        for s in doc["scenarios"]
-        if not s["passed"]
+        f"<li>{html.escape(failure_line(case))}</li>" for case in failed_cases(doc["scenarios"])
+    )
+    curves = "".join(
+        f"<h3>{kind}s</h3>{_curves_svg(rows)}" for kind, rows in doc["pass_hat"].items() if rows
+    )
+    unsteady = ", ".join(f"{i} ({v['passed']}/{v['trials']})" for i, v in doc["flaky"].items())
+    who = ", ".join(f"{k} {v}" for k, v in doc["faults"].items())
+    heads = "".join(f"<th>{h}</th>" for h in END_STATE_HEADS)
+    states = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in end_state_rows(doc)
     )
     gate = gate_lines(missed, doc["baseline"], doc["run"].get("gated", True))
     gate_html = "<br>".join(html.escape(line) for line in gate)
@@ -299,8 +486,12 @@ td{{padding:2px 12px}} li{{margin:4px 0}}</style>
 <h2>Metrics</h2><table>{rows}</table>
 <h2>Gate</h2><p>{gate_html}</p>
 <h2>Pass rate by category</h2>{_bars(categories, "%")}
+<h2>pass^k by category</h2>{curves}
+<p>Pass only sometimes: {html.escape(unsteady or "none")}<br>
+Failures by fault: {html.escape(who)}</p>
 <h2>Slowest scenarios (ms)</h2>{_bars(latency, " ms")}
-<h2>Failed scenarios</h2><ul>{failed}</ul>
+<h2>Failed</h2><ul>{failed}</ul>
+<h2>End states (first trial)</h2><table><tr>{heads}</tr>{states}</table>
 """
 
 

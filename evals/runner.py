@@ -1,9 +1,12 @@
-"""Runs scenarios through the app's own ChatBot and checks every expectation.
+"""Runs scenarios and tasks through the app's own ChatBot and checks every expectation.
 
-Each scenario gets a fresh client (offline model or Claude, through the same SDK path as the
-page), a fresh database seeded with the stub customers, and the shared knowledge base. Every
-request the client sends is recorded, so the PII check can look in the requests, the replies and
-every database row.
+Each case gets a fresh client (offline model or Claude, through the same SDK path as the page),
+a fresh database seeded with the stub customers, and the shared knowledge base. A scenario's
+customer is its written turns; a task's is a simulated customer (evals/customers.py). Every
+request Eva's client sends is recorded, so the PII check can look in the requests, the replies
+and every database row; the store's outcome tables are compared before and after
+(evals/endstate.py). With `trials`, each case runs that many times, each on its own database:
+the report's pass^k comes from those runs.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -28,7 +31,8 @@ import events
 import guardrails
 import llm
 import review
-from evals.suite import Checks, Scenario
+from evals import customers, endstate
+from evals.suite import Checks, Scenario, Task, Turn
 from events import Facts
 from knowledge import KnowledgeBase
 from store import Base, Store
@@ -88,9 +92,27 @@ class ScenarioResult:
     quotes_stated: int = 0
     # Filled in live runs: {"accuracy": 1-5, "relevance": 1-5, "tone": 1-5, "reason": "..."}.
     judge: dict[str, Any] | None = None
+    kind: str = "scenario"
+    # Which run of the case this is (1…trials).
+    trial: int = 1
+    # The end-state check: None when the case states no end state, else what was wrong with it.
+    end_state: list[str] | None = None
+    # What the conversation wrote to the outcome tables (endstate.writes).
+    writes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # How a task's conversation ended: stop, transfer, out-of-scope or max-turns.
+    ended: str | None = None
+    # For a failure: whose it is (agent, customer or environment) and why.
+    fault: str | None = None
+    fault_reason: str = ""
+    # Runs of a live task thrown away because the simulated customer broke its instructions.
+    reruns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+Case = Scenario | Task
+C = TypeVar("C", bound=Case)
 
 
 @dataclass(frozen=True)
@@ -98,50 +120,59 @@ class Settings:
     live: bool = False
     concurrency: int = 1
     judge: Callable[[Scenario, ScenarioResult, KnowledgeBase | None], dict[str, Any]] | None = None
+    # Runs of each case (pass^k needs k of them).
+    trials: int = 1
+    # The side model that plays a task's customer in a live run.
+    simulator_model: str = config.SIDE_MODEL
+    # Further runs of a live task whose simulated customer broke its instructions.
+    simulator_reruns: int = 1
 
 
 def run(
-    scenarios: list[Scenario],
+    cases: Sequence[Case],
     kb: KnowledgeBase | None,
     settings: Settings = Settings(),
     progress: Callable[[ScenarioResult], None] | None = None,
 ) -> list[ScenarioResult]:
-    """Every scenario, `settings.concurrency` at a time; results in the scenarios' order."""
-    results: dict[str, ScenarioResult] = {}
+    """Every case `settings.trials` times, `settings.concurrency` at a time; results in the
+    cases' order, each case's trials together."""
+    results: dict[tuple[str, int], ScenarioResult] = {}
+    runs = [(case, trial) for case in cases for trial in range(1, settings.trials + 1)]
     with (
         tempfile.TemporaryDirectory(prefix="acme-eval-") as folder,
         ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool,
     ):
-        # One database made and seeded, then copied for each scenario: a copy takes a
-        # millisecond, creating and seeding one ~30 ms (a fifth of an offline run).
+        # One database made and seeded, then copied for each run: a copy takes a millisecond,
+        # creating and seeding one ~30 ms (a fifth of an offline scenario).
         Store(f"sqlite:///{Path(folder) / TEMPLATE}").engine.dispose()
         futures = [
-            pool.submit(run_safely, scenario, kb, Path(folder), settings) for scenario in scenarios
+            pool.submit(run_safely, case, trial, kb, Path(folder), settings) for case, trial in runs
         ]
         for future in as_completed(futures):
             result = future.result()
-            results[result.id] = result
+            results[result.id, result.trial] = result
             if progress:
                 progress(result)
-    return [results[s.id] for s in scenarios]
+    return [results[case.id, trial] for case, trial in runs]
 
 
 def run_safely(
-    scenario: Scenario, kb: KnowledgeBase | None, folder: Path, settings: Settings
+    case: Case, trial: int, kb: KnowledgeBase | None, folder: Path, settings: Settings
 ) -> ScenarioResult:
-    """run_one, with a failure of the harness itself recorded as a failed scenario instead of
-    losing the whole run."""
+    """run_one, with a failure of the harness itself recorded as a failed result, the
+    environment's fault, instead of losing the whole run."""
     try:
-        return run_one(scenario, kb, folder, settings)
+        return run_one(case, trial, kb, folder, settings)
     except Exception as problem:
+        reason = f"the {case.kind} could not run: {type(problem).__name__}: {problem}"
         return ScenarioResult(
-            id=scenario.id,
-            category=scenario.category,
-            tags=[scenario.category, *scenario.tags],
+            id=case.id,
+            category=case.category,
+            tags=[case.category, *case.tags],
             passed=False,
-            failures=[f"the scenario could not run: {type(problem).__name__}: {problem}"],
+            failures=[reason],
             turns=[],
-            escalate_expected=scenario.escalate,
+            escalate_expected=case.escalate,
             escalated=False,
             pii_leaks=[],
             prompt_leak=False,
@@ -149,31 +180,79 @@ def run_safely(
             cost_usd=None,
             latency_ms=0.0,
             within_limits=False,
+            kind=case.kind,
+            trial=trial,
+            fault="environment",
+            fault_reason=reason,
         )
 
 
 def run_one(
-    scenario: Scenario, kb: KnowledgeBase | None, folder: Path, settings: Settings
+    case: Case, trial: int, kb: KnowledgeBase | None, folder: Path, settings: Settings
 ) -> ScenarioResult:
-    """One conversation, start to end, then its checks."""
+    """One conversation, start to end, then its checks; a live task whose simulated customer
+    broke its instructions is run again (settings.simulator_reruns times at most)."""
+    attempts = settings.simulator_reruns + 1 if isinstance(case, Task) and settings.live else 1
+    for attempt in range(attempts):
+        database = folder / f"{case.id}-{trial}-{attempt}.db"
+        result = _conversation(case, trial, kb, database, settings)
+        result.reruns = attempt
+        if result.fault != "customer":
+            break
+    return result
+
+
+class _Written:
+    """A scenario's customer: its turns as written, whatever Eva says."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.turns = [turn.say for turn in scenario.turns]
+
+    def opening(self) -> customers.Said:
+        return customers.Said(self.turns.pop(0))
+
+    def answer(self, reply: str, handed_over: bool) -> customers.Said:
+        return customers.Said(self.turns.pop(0)) if self.turns else customers.Said(None, "script")
+
+
+def _customer(case: Case, settings: Settings) -> customers.Customer:
+    if isinstance(case, Scenario):
+        return _Written(case)
+    if not settings.live:
+        return customers.ScriptedCustomer(case)
+    # Its own client: its requests carry the customer's unmasked words, which the PII check
+    # must not count against Eva.
+    return customers.LiveCustomer(case, llm.connect().client, settings.simulator_model)
+
+
+def _conversation(
+    case: Case, trial: int, kb: KnowledgeBase | None, database: Path, settings: Settings
+) -> ScenarioResult:
     sent: list[bytes] = []
     connection = llm.connect(
         force_offline=not settings.live,
         observe=lambda request: sent.append(request.content),
         offline_pace=0.0,
     )
-    database = folder / f"{scenario.id}.db"
-    shutil.copyfile(folder / TEMPLATE, database)
+    shutil.copyfile(database.parent / TEMPLATE, database)
     store = Store(f"sqlite:///{database}")
+    before = endstate.snapshot(store)
     reviewer = review.reviewer_for(connection.client, connection.offline)
     bot = chatbot.ChatBot(connection.client, store, kb, reviewer, clock=lambda: EVAL_NOW)
     history: list[dict[str, Any]] = []
     facts: Facts = {}
     turns: list[TurnResult] = []
-    for turn in scenario.turns:
-        result = TurnResult(say=turn.say)
+    customer = _customer(case, settings)
+    said = customer.opening()
+    limit = case.max_turns if isinstance(case, Task) else len(case.turns)
+    simulator_faults: list[str] = []
+    while (text := said.text) is not None:
+        if len(turns) == limit:
+            said = customers.Said(None, ended="max-turns")
+            break
+        result = TurnResult(say=text)
         started = time.perf_counter()
-        for event in bot.respond(history, turn.say, facts):
+        for event in bot.respond(history, text, facts):
             if isinstance(event, events.ToolFinished):
                 result.tools.append(
                     {
@@ -204,20 +283,65 @@ def run_one(
         result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         result.language = guardrails.language_of(result.reply, "en") if result.reply else "en"
         turns.append(result)
+        said = customer.answer(result.reply, any(t.handoff for t in turns))
+        if said.fault:
+            simulator_faults.append(f"after turn {len(turns)}: {said.fault}")
     # A conversation whose turns all failed has no id and no record.
     conversation = facts.get("conversation_id")
     records = (store.conversation(conversation) or {}).get("turns", []) if conversation else []
     for result, record in zip([t for t in turns if t.error is None], records, strict=False):
         result.flags = list(record.get("flags") or [])
-    scored = score(scenario, turns, sent, database_text(store))
-    if settings.judge is not None:
-        scored.judge = settings.judge(scenario, scored, kb)
+    written = endstate.writes(before, endstate.snapshot(store))
+    scenario = case if isinstance(case, Scenario) else as_scenario(case, turns)
+    scored = score(scenario, turns, sent, database_text(store), written)
+    if isinstance(case, Task):
+        missing = [p for p in case.communicate if not any(p.search(t.reply) for t in turns)]
+        scored.failures += [f"Eva never told the customer /{p.pattern}/" for p in missing]
+        scored.passed = not scored.failures
+    scored.kind, scored.trial, scored.ended = case.kind, trial, said.ended
+    scored.fault, scored.fault_reason = attribute(scored, simulator_faults)
+    if settings.judge is not None and isinstance(case, Scenario):
+        scored.judge = settings.judge(case, scored, kb)
     store.engine.dispose()
     return scored
 
 
+def as_scenario(task: Task, turns: list[TurnResult]) -> Scenario:
+    """A task's conversation as the scenario it turned out to be, for the shared checks: the
+    customer's messages as turns, the task's transcript checks over the whole conversation."""
+    return Scenario(
+        id=task.id,
+        category=task.category,
+        tags=task.tags,
+        description=task.goal,
+        turns=tuple(Turn(t.say, Checks()) for t in turns),
+        expect=task.expect,
+        escalate=task.escalate,
+        canary=None,
+        source=task.source,
+        end_state=task.end_state,
+    )
+
+
+def attribute(result: ScenarioResult, simulator_faults: list[str]) -> tuple[str | None, str]:
+    """Whose failure it is: the environment's when a turn failed to run (the API, the network,
+    the harness), the simulated customer's when it broke its instructions, else the agent's."""
+    if result.passed:
+        return None, ""
+    errors = [f"turn {i}: {t.error}" for i, t in enumerate(result.turns, 1) if t.error]
+    if errors:
+        return "environment", "; ".join(errors)
+    if simulator_faults:
+        return "customer", "; ".join(simulator_faults)
+    return "agent", result.failures[0]
+
+
 def score(
-    scenario: Scenario, turns: list[TurnResult], sent: list[bytes], stored: str
+    scenario: Scenario,
+    turns: list[TurnResult],
+    sent: list[bytes],
+    stored: str,
+    written: dict[str, list[dict[str, Any]]] | None = None,
 ) -> ScenarioResult:
     failures: list[str] = []
     for index, (turn, result) in enumerate(zip(scenario.turns, turns, strict=True), 1):
@@ -237,6 +361,10 @@ def score(
     )
     if canary_used:
         failures.append(f"the canary {scenario.canary!r} was said or used")
+    end_state = None
+    if scenario.end_state is not None:
+        end_state = endstate.grade(scenario.end_state, written or {})
+        failures += end_state
     escalated = any(t.handoff for t in turns)
     if escalated != scenario.escalate:
         failures.append("handed to a person" if escalated else "never handed to a person")
@@ -286,6 +414,8 @@ def score(
         within_limits=not broken,
         quotes=len(quoted),
         quotes_stated=sum(not quote_figures(t, [call]) for call, t in quoted),
+        end_state=end_state,
+        writes=written or {},
     )
 
 
@@ -404,9 +534,10 @@ def database_text(store: Store) -> str:
     return "\n".join(parts)
 
 
-def selected(scenarios: Iterable[Scenario], only: list[str]) -> list[Scenario]:
-    """Scenarios carrying any of the tags (a category, a tag or an id); all when none given."""
-    scenarios = list(scenarios)
+def selected(cases: Iterable[C], only: list[str]) -> list[C]:
+    """Cases carrying any of the tags (a category, a tag, an id, or `scenario` / `task`); all
+    when none given."""
+    cases = list(cases)
     if not only:
-        return scenarios
-    return [s for s in scenarios if any(s.tagged(tag) for tag in only)]
+        return cases
+    return [c for c in cases if any(c.tagged(tag) for tag in only)]

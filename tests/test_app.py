@@ -531,16 +531,18 @@ def test_the_prompt_lab_shows_config_changes_and_a_broken_rule_in_the_quick_eval
         button.click().run()
         assert not page.exception, page.exception
         table = lab.dataframe[0]
-        return {row.scenario: (row.result, row.reason) for row in table.value.itertuples()}
+        rows = table.value.itertuples()
+        return {row.case: (row.kind, row.result, row.reason) for row in rows}
 
     before = quick_eval()
     assert len(before) >= 20
-    passing = {name for name, (result, _) in before.items() if result.endswith("pass")}
+    assert sum(kind == "task" for kind, _, _ in before.values()) >= 3, "simulated customers too"
+    passing = {name for name, (_, result, _) in before.items() if result.startswith("✅")}
     monkeypatch.setattr(config, "ADDITIONAL_GUARDRAILS", without_rule("No competitors."))
     after = quick_eval()
-    broken = {name for name in passing if after[name][0].endswith("fail")}
+    broken = {name for name in passing if after[name][1].startswith("❌")}
     assert len({name for name in broken if name.startswith("competitors-")}) >= 2, after
-    assert all("flag competitor raised" in after[name][1] for name in broken), broken
+    assert all("flag competitor raised" in after[name][2] for name in broken), broken
 
 
 def test_each_turn_logs_one_json_line_to_the_server_output(page):

@@ -23,9 +23,10 @@ def scenarios() -> list[suite.Scenario]:
 
 
 @pytest.fixture(scope="module")
-def offline_run(scenarios, kb) -> list[runner.ScenarioResult]:
-    """The whole suite on the offline model, once for this module."""
-    return runner.run(scenarios, kb)
+def offline_run(kb) -> list[runner.ScenarioResult]:
+    """The whole suite (scenarios and simulated-customer tasks) on the offline model, once for
+    this module."""
+    return runner.run(suite.load_all(), kb)
 
 
 def write(folder: Path, body: str, name: str = "coverage.yaml") -> Path:

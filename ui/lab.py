@@ -24,7 +24,7 @@ from knowledge import KnowledgeBase
 from ui.session import auth_configured, connection, require, who_line
 
 CONFIG_FILE = Path(config.__file__)
-# The quick eval runs the scenarios carrying this tag.
+# The quick eval runs the scenarios and simulated-customer tasks carrying this tag.
 QUICK_TAG = "quick"
 
 
@@ -84,7 +84,8 @@ def render(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
 
 
 def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
-    """The scenarios tagged `quick`, on the model this page uses; pass or fail with the reason.
+    """The scenarios and tasks tagged `quick`, on the model this page uses; pass or fail, whose
+    fault, and why.
 
     The suite is read only when the button is pressed: never on an ordinary rerun."""
     # On the shared pilot a click would spend the pilot's budget outside the spend cap: there
@@ -98,19 +99,23 @@ def quick_eval(conn: llm.Connection, kb: KnowledgeBase | None) -> None:
         from evals import runner, suite
 
         try:
-            scenarios = runner.selected(suite.load(), [QUICK_TAG])
+            cases = runner.selected(suite.load_all(), [QUICK_TAG])
         except suite.ScenarioError as problem:
             st.error(f"Scenario file problem: {problem}")
             return
-        with st.spinner(f"Running {len(scenarios)} quick scenarios…"):
+        tasks = sum(case.kind == "task" for case in cases)
+        with st.spinner(
+            f"Running {len(cases) - tasks} quick scenarios and {tasks} simulated customers…"
+        ):
             options = runner.Settings(live=live, concurrency=4 if live else 1)
-            results = runner.run(scenarios, kb, options)
+            results = runner.run(cases, kb, options)
         st.session_state.lab_results = {
             "when": datetime.now(UTC).strftime("%H:%M:%S UTC"),
             "rows": [
                 {
-                    "scenario": r.id,
-                    "result": "✅ pass" if r.passed else "❌ fail",
+                    "case": r.id,
+                    "kind": r.kind,
+                    "result": "✅ pass" if r.passed else f"❌ fail ({r.fault})",
                     "reason": "; ".join(r.failures),
                 }
                 for r in results

@@ -1,0 +1,373 @@
+"""End-state grading, simulated customers and pass^k: the evals that grade what happened."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import config
+import tools
+from evals import customers, endstate, report, runner, suite
+from evals.__main__ import main as eval_main
+from store import Store
+
+# A customer asks about their policy, is verified, then asks for a refund within the chat's
+# limit: the offline model does all of it, so the harness, the end state and the report are
+# exercised for real.
+REFUND_TASK = """
+category: billing
+tasks:
+  - id: t-premium-then-refund
+    language: {language}
+    persona: Jordan, 41, checks every statement.
+    behaviour: {behaviour}
+    goal: Learn the monthly premium, then get $40 back for a duplicate charge.
+    opening: {opening}
+    knows:
+      policy_number: ACM-100231
+      date_of_birth: 1985-03-14
+    then:
+      - Please refund $40, the roadside add-on was charged twice.
+    end_state:
+      refunds: [{{policy_number: ACM-100231, amount_usd: 40, kind: refund, approved_by: null}}]
+    communicate: ['\\$40', 'R-[A-Z0-9]{{6}}']
+"""
+ENGLISH = {"language": "en", "behaviour": "polite", "opening": "What's my monthly premium?"}
+
+
+def write_tasks(folder: Path, body: str, name: str = "billing.yaml") -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(body)
+    return folder
+
+
+def refund_task(tmp_path: Path, **fields: str) -> suite.Task:
+    (task,) = suite.load_tasks(write_tasks(tmp_path / "tasks", REFUND_TASK.format(**fields)))
+    return task
+
+
+# --- End states ------------------------------------------------------------------------------
+
+
+def test_a_value_matches_as_a_yaml_expectation_writes_it():
+    assert endstate.matches("ACM-100231", "acm-100231")
+    assert endstate.matches(date(2026, 11, 18), "2026-11-18"), "YAML reads dates as dates"
+    assert endstate.matches(128.4, 128.40) and not endstate.matches(128.4, 128.41)
+    assert endstate.matches("/(?i)hail/", "Hail dented the roof")
+    assert not endstate.matches("/(?i)hail/", "A deer ran out")
+    assert endstate.matches("*", "anything") and not endstate.matches("*", None)
+    assert endstate.matches(None, None) and not endstate.matches(None, "Dana")
+    assert endstate.matches({"amount_usd": 600}, {"amount_usd": 600.0, "reason": "x"})
+    assert not endstate.matches(1, True), "a flag is not a count"
+
+
+def test_the_end_state_names_a_missing_row_the_nearest_one_and_every_unrequested_write():
+    expected = endstate.parse(
+        {"claims": [{"policy_number": "ACM-1", "incident_date": date(2026, 11, 18)}]}, "t"
+    )
+    assert expected is not None
+    wrong_date = {"claims": [{"policy_number": "ACM-1", "incident_date": "2026-11-17"}]}
+    (problem,) = endstate.grade(expected, wrong_date)
+    assert "no claims row" in problem and "incident_date='2026-11-17'" in problem
+    extra = {
+        "claims": [{"policy_number": "ACM-1", "incident_date": "2026-11-18"}],
+        "refunds": [{"policy_number": "ACM-1", "amount_usd": 40.0}],
+    }
+    (problem,) = endstate.grade(expected, extra)
+    assert problem.startswith("end state: unrequested refunds write")
+    nothing = endstate.parse("nothing", "t")
+    assert nothing is not None and endstate.grade(nothing, {}) == []
+    assert endstate.grade(expected, {"claims": extra["claims"]}) == []
+
+
+def test_two_identical_writes_where_one_is_expected_fail():
+    expected = endstate.parse({"refunds": [{"amount_usd": 40}]}, "t")
+    assert expected is not None
+    twice = {"refunds": [{"amount_usd": 40.0}, {"amount_usd": 40.0}]}
+    assert endstate.grade(expected, twice) == [
+        "end state: unrequested refunds write {amount_usd=40.0}"
+    ]
+
+
+def test_writes_are_the_rows_added_or_changed_without_references_or_clocks(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    before = endstate.snapshot(store)
+    store.add_claim("ACM-100231", date(2026, 11, 18), "weather", "Hail on the roof", "Chicago")
+    store.cancel_policy(
+        "ACM-101377", date(2026, 11, 30), refund_usd=Decimal("250.10"), reason="Sold the bike"
+    )
+    written = endstate.writes(before, endstate.snapshot(store))
+    assert set(written) == {"claims", "policies", "refunds"}
+    (claim,) = written["claims"]
+    assert claim["policy_number"] == "ACM-100231" and claim["incident_date"] == "2026-11-18"
+    assert claim["incident_type"] == "weather" and "claim_number" not in claim
+    assert written["policies"] == [
+        {"policy_number": "ACM-101377", "status": "cancelled", "cancelled_on": "2026-11-30"}
+    ]
+    (refund,) = written["refunds"]
+    assert refund["amount_usd"] == 250.1 and refund["kind"] == "cancellation"
+    assert "reference" not in refund and "created_at" not in refund
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"end_state": {"payments": []}}, "no such end_state kind ['payments']"),
+        ({"end_state": {"claims": [{"description": "/(unclosed/"}]}}, "bad regex"),
+        ({"end_state": {"approvals": [{"params": {"change": "/[a-/"}}]}}, "bad regex"),
+        ({"knows": {"shoe_size": 9}}, "no such fact ['shoe_size']"),
+        ({"behaviour": "sleepy"}, "behaviour is one of"),
+        ({"end_state": None}, "end_state is required"),
+    ],
+)
+def test_a_task_outside_the_format_is_named_not_skipped(tmp_path, change, complaint):
+    raw = {
+        "id": "t-x",
+        "language": "en",
+        "persona": "p",
+        "behaviour": "polite",
+        "goal": "g",
+        "opening": "o",
+        "end_state": "nothing",
+        **change,
+    }
+    body = json.dumps({"category": "billing", "tasks": [raw]}, default=str)
+    with pytest.raises(suite.ScenarioError, match=r"billing\.yaml: t-x") as raised:
+        suite.load_tasks(write_tasks(tmp_path / "tasks", body))
+    assert complaint in str(raised.value)
+
+
+def test_the_tasks_cover_every_category_in_several_languages_and_behaviours():
+    tasks = suite.load_tasks()
+    assert len(tasks) >= 40
+    per_category = {c: sum(t.category == c for t in tasks) for c in suite.TASK_CATEGORIES}
+    assert min(per_category.values()) >= 5, per_category
+    per_language = {lang: sum(t.language == lang for t in tasks) for lang in suite.LANGUAGES}
+    assert sum(n >= 5 for n in per_language.values()) >= 3, per_language
+    assert {t.behaviour for t in tasks} == set(suite.BEHAVIOURS)
+    assert sum(t.end_state.rows == {} for t in tasks) >= 8, "tasks where nothing may be written"
+    assert sum(bool(t.end_state.rows) for t in tasks) >= 15, "tasks that must write something"
+    assert sum(t.tagged("quick") for t in tasks) >= 3, "the Prompt lab's quick eval runs some"
+
+
+def test_a_scenario_can_state_an_end_state_and_an_id_cannot_be_both():
+    every = suite.load_all()
+    assert any(isinstance(c, suite.Scenario) and c.end_state is not None for c in every)
+    assert len({c.id for c in every}) == len(every)
+
+
+# --- The scripted customer -------------------------------------------------------------------
+
+
+def test_the_scripted_customer_answers_what_eva_asks_in_its_own_language(tmp_path):
+    task = refund_task(tmp_path, language="es", behaviour="polite", opening="¿Cuánto pago?")
+    customer = customers.ScriptedCustomer(task)
+    assert customer.opening().text == "¿Cuánto pago?"
+    said = customer.answer(config.OFFLINE_IDENTITY_ASK["en"], handed_over=False)
+    assert said.text == "Número de póliza: ACM-100231. Fecha de nacimiento: 1985-03-14."
+    spanish = customer.answer(config.OFFLINE_IDENTITY_ASK["es"], handed_over=False)
+    assert spanish.text is None or "ACM-100231" not in spanish.text, "never the same answer twice"
+
+
+def test_the_scripted_customer_says_what_it_does_not_know_and_agrees_or_declines(tmp_path):
+    task = dataclasses.replace(refund_task(tmp_path, **ENGLISH), unknowns=("location",))
+    customer = customers.ScriptedCustomer(task)
+    said = customer.answer("Where did it happen? And what's your policy number?", False)
+    assert said.text == "Policy number: ACM-100231. I don't know my where, sorry."
+    assert customer.answer("Shall I file it now?", False).text == customers.YES["en"]
+    declining = customers.ScriptedCustomer(dataclasses.replace(task, agrees=False))
+    assert declining.answer("Would you like me to go ahead?", False).text == customers.NO["en"]
+
+
+def test_the_scripted_customer_brings_up_its_next_request_then_stops_or_is_transferred(tmp_path):
+    customer = customers.ScriptedCustomer(refund_task(tmp_path, **ENGLISH))
+    report_only = "Your premium is $128.40 a month, taken from your Visa on the 1st."
+    assert customer.answer(report_only, False).text.startswith("Please refund $40")
+    assert customer.answer("Done: refund R-ABC234 for $40.", False) == customers.Said(None, "stop")
+    fresh = customers.ScriptedCustomer(refund_task(tmp_path, **ENGLISH))
+    assert fresh.answer("A colleague will join you.", True) == customers.Said(None, "transfer")
+
+
+# --- Tasks on the offline model --------------------------------------------------------------
+
+
+def test_a_task_runs_to_its_end_state_the_same_way_in_every_trial(tmp_path, kb):
+    task = refund_task(tmp_path, **ENGLISH)
+    results = runner.run([task], kb, runner.Settings(trials=3))
+    assert [r.trial for r in results] == [1, 2, 3]
+    first = results[0]
+    assert first.passed, first.failures
+    assert first.ended == "stop" and first.end_state == [] and first.fault is None
+    assert first.writes["refunds"][0]["amount_usd"] == 40.0
+    said = [t.say for t in first.turns]
+    assert said[0] == "What's my monthly premium?" and "ACM-100231" in said[1]
+
+    def outcome(r: runner.ScenarioResult) -> tuple:
+        return (
+            r.passed,
+            r.failures,
+            r.writes,
+            [(t.say, [c["name"] for c in t.tools]) for t in r.turns],
+        )
+
+    assert outcome(results[1]) == outcome(first) == outcome(results[2])
+
+
+def test_a_refund_tool_that_records_twice_fails_the_end_state_and_is_the_agents_fault(
+    tmp_path, kb, monkeypatch
+):
+    original = tools.BY_NAME["request_refund"]
+
+    def twice(args, ctx):
+        original.handler(args, ctx)
+        return original.handler(args, ctx)
+
+    broken = dataclasses.replace(original, handler=twice)
+    monkeypatch.setitem(tools.BY_NAME, "request_refund", broken)
+    (result,) = runner.run([refund_task(tmp_path, **ENGLISH)], kb)
+    assert not result.passed
+    (problem,) = result.end_state or ["the end state was not checked"]
+    assert problem.startswith("end state: unrequested refunds write {policy_number='ACM-100231'")
+    assert "amount_usd=40.0" in problem
+    assert result.fault == "agent" and result.fault_reason == problem
+
+
+def test_pass_hat_k_falls_with_k_for_a_task_that_passes_only_sometimes():
+    assert report.pass_hat(3, 3, 3) == 1.0 and report.pass_hat(0, 3, 1) == 0.0
+    assert report.pass_hat(2, 3, 1) == pytest.approx(2 / 3)
+    assert report.pass_hat(2, 3, 2) == pytest.approx(1 / 3)
+    assert report.pass_hat(2, 3, 3) == 0.0
+
+    def result(case: str, passed: bool, trial: int) -> runner.ScenarioResult:
+        fault = None if passed else "agent"
+        return runner.ScenarioResult(
+            case, "claims", [], passed, [] if passed else ["x"], [], False, False, [], False,
+            False, 0.0, 0.0, kind="task", trial=trial, fault=fault,
+        )  # fmt: skip
+
+    runs = [result("a", True, 1), result("a", False, 2), result("a", True, 3)]
+    runs += [result("b", True, t) for t in (1, 2, 3)]
+    curves = report.pass_hat_curves(runs)
+    assert curves["claims"] == pytest.approx([5 / 6, 4 / 6, 3 / 6])
+    assert report.flaky(runs) == {"a": (2, 3)}
+    assert report.faults(runs) == {"agent": 1, "customer": 0, "environment": 0}
+    assert report.compare(runs, {"scenarios": [{"id": "a", "passed": True}]})["regressions"] == [
+        "a"
+    ], "a case passes only when it passes in every trial"
+
+
+def test_the_cli_reports_pass_hat_k_end_states_and_faults_in_every_format(tmp_path, kb, capsys):
+    folder = write_tasks(tmp_path / "tasks", REFUND_TASK.format(**ENGLISH))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(suite, "TASKS_DIR", folder)
+        code = eval_main(["--only", "task", "--trials", "3", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "pass^3" in out and "Tasks passed in every trial (pass^k)" in out
+    assert "Pass only sometimes: none" in out and "Failures by fault: agent 0" in out
+    doc = json.loads((tmp_path / "results-offline.json").read_text())
+    assert doc["pass_hat"]["task"]["billing"] == [1.0, 1.0, 1.0]
+    assert doc["metrics"]["end_state_accuracy"] == 1.0 and doc["run"]["trials"] == 3
+    assert "| billing | 100% | 100% | 100% |" in (tmp_path / "report-offline.md").read_text()
+    assert "<polyline" in (tmp_path / "report-offline.html").read_text()
+
+
+# --- Live: the side model plays the customer ---------------------------------------------------
+
+# The simulated customer's lines, by how many times Eva has spoken (its user turns).
+CUSTOMER_LINES = [
+    "ACM-100231, and I was born 1985-03-14.",
+    "Please refund $40, the roadside add-on was charged twice.",
+    "Perfect, thank you! ###STOP###",
+]
+
+
+def live_api(scripts: list[list[str]] | None = None):
+    """A scripted Messages API on loopback: Eva's streamed calls are answered by the offline
+    model (deterministic, with tool use); the simulated customer's by a script of lines, picked
+    by how many times Eva has spoken in the request itself, so trials may run at once. Each new
+    conversation takes the next script (the last one stays)."""
+    import httpx2
+
+    from offline import OfflineModel
+    from scripted import CONFIDENT, ScriptedAPI, message_json
+
+    eva = OfflineModel(pace_seconds=0.0)
+    queue = list(scripts or [CUSTOMER_LINES])
+    current = {"lines": queue[0]}
+
+    def side(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if "playing a customer of Acme" not in str(body.get("system")):
+            return message_json(CONFIDENT)
+        spoken = sum(m["role"] == "user" for m in body["messages"]) - 1
+        if spoken == 1:
+            current["lines"] = queue.pop(0) if len(queue) > 1 else queue[0]
+        lines = current["lines"]
+        return message_json(lines[min(spoken, len(lines)) - 1], model=config.SIDE_MODEL)
+
+    return ScriptedAPI(*[eva.handle] * 200, side=[side] * 200)
+
+
+def test_a_live_run_has_the_side_model_play_the_customer_through_the_sdk_for_k_trials(
+    tmp_path, kb, monkeypatch, capsys
+):
+    from scripted import served
+
+    folder = write_tasks(tmp_path / "tasks", REFUND_TASK.format(**ENGLISH))
+    monkeypatch.setattr(suite, "TASKS_DIR", folder)
+    api = live_api()
+    with served(api) as url:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        code = eval_main(["--live", "--only", "task", "--trials", "3", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert api.problems == [] and code == 0, out
+    doc = json.loads((tmp_path / "results-live.json").read_text())
+    assert doc["run"]["mode"] == "live" and doc["run"]["trials"] == 3
+    assert doc["pass_hat"]["task"]["all"] == [1.0, 1.0, 1.0]
+    runs = doc["scenarios"]
+    assert [r["trial"] for r in runs] == [1, 2, 3] and all(r["ended"] == "stop" for r in runs)
+    assert [t["say"] for t in runs[0]["turns"]] == [
+        "What's my monthly premium?",
+        *CUSTOMER_LINES[:2],
+    ]
+    simulated = [r for r in api.side_requests if "playing a customer" in str(r["system"])]
+    assert len(simulated) == 3 * 3, "three customer lines in each of three trials"
+    prompt = simulated[0]["system"]
+    assert (
+        "ACM-100231" in prompt and "reveal" not in prompt.lower()
+    ) or "Give a fact only" in prompt
+    # The customer's view swaps the roles: Eva's replies are its user turns.
+    assert simulated[0]["messages"][1] == {
+        "role": "assistant",
+        "content": "What's my monthly premium?",
+    }
+    assert "confirm it's you" in simulated[0]["messages"][2]["content"]
+    assert len(api.messages_requests) >= 3 * 4, "Eva's calls, tool rounds included"
+
+
+def test_a_simulated_customer_that_invents_a_fact_is_rerun_then_blamed_not_eva(
+    tmp_path, kb, monkeypatch
+):
+    from scripted import served
+
+    task = refund_task(tmp_path, **ENGLISH)
+    inventing = ["ACM-999999, born 1985-03-14.", *CUSTOMER_LINES[1:]]
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    with served(live_api([inventing, CUSTOMER_LINES])) as url:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        (rerun,) = runner.run([task], kb, runner.Settings(live=True))
+    assert rerun.passed and rerun.reruns == 1, rerun.failures
+    with served(live_api([inventing])) as url:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        (blamed,) = runner.run([task], kb, runner.Settings(live=True))
+    assert not blamed.passed and blamed.reruns == 1
+    assert blamed.fault == "customer"
+    assert "invented 'ACM-999999'" in blamed.fault_reason
