@@ -493,6 +493,7 @@ OFFLINE_TICKET_LINE = "I'll pass that to the team with a ticket."
 OFFLINE_TICKET_SUBJECTS = {
     "claims": "Update to an existing claim",
     "documents": "Documents requested",
+    "billing": "Fee waiver or disputed charge",
     "complaint": "Complaint",
 }
 # Its first words to a customer who does not write English, so nobody is misled: after one of

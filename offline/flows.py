@@ -441,8 +441,8 @@ def asks_to_cancel(text: str) -> bool:
     return _requests(_CANCEL, text) and "cancel_threat" not in guardrails.triggers(text)
 
 
-# What a ticket is for: more to add to an existing claim, documents, or a complaint (a request
-# for a person, and the triggers that bring one in, are answered before this is read).
+# What a ticket is for: more to add to an existing claim, documents, a fee to waive, or a
+# complaint (a request for a person, and the triggers that bring one in, are answered first).
 _TICKETS = (
     (
         "claims",
@@ -456,6 +456,15 @@ _TICKETS = (
         re.compile(
             r"\b(?:send|email|need|want|get|copy|copies)\b[^.?!]{0,40}\b(?:documents?|proof of "
             r"insurance|insurance card|id card|declarations? page|certificate)\b"
+        ),
+    ),
+    # Only a colleague decides a waiver or a disputed charge; a refund of an amount is
+    # money_step's.
+    (
+        "billing",
+        re.compile(
+            r"\b(?:waive|remove|reverse|take off|drop|cancel|dispute)\b[^.?!]{0,30}"
+            r"\b(?:fee|charge)s?\b"
         ),
     ),
     ("complaint", re.compile(r"\b(?:complain|complaint|queja|reclamo|beschwerde|plainte)\w*")),

@@ -158,3 +158,15 @@ def test_what_was_told_before_asking_to_file_is_part_of_the_claim(chat, db):
     (claim,) = [c for c in db.claims("ACM-108302") if c["incident_date"] == "2026-11-21"]
     assert claim["type"] == "hit_and_run" and "rear bumper is hanging off" in claim["description"]
     assert claim["police_report_number"] == "PPB-26-338120"
+
+
+def test_a_fee_to_waive_goes_to_the_billing_team_on_a_ticket(chat, db):
+    reply, tools = chat.say(
+        "My check got lost in the mail and I was charged a late fee. Please waive the fee."
+    )
+    assert tools == [] and "policy number" in reply
+    reply, tools = chat.say("ACM-109871, date of birth May 25, 1948.")
+    assert tools == ["lookup_policy", "create_ticket"]
+    (ticket,) = db.tickets()
+    assert ticket["category"] == "billing" and ticket["policy_number"] == "ACM-109871"
+    assert "waive the fee" in ticket["description"] and "waived" not in reply
