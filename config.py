@@ -489,6 +489,10 @@ OFFLINE_CANCEL_CONFIRM = (
 )
 OFFLINE_CANCELLING = "Thanks, let me do that."
 OFFLINE_NOT_CANCELLED = "All right, I haven't cancelled anything: your policy stays as it is."
+OFFLINE_REFUND_ALREADY = (
+    "I've already requested that refund in this conversation, so I won't request it a second "
+    "time: its reference is in my earlier message."
+)
 OFFLINE_TICKET_LINE = "I'll pass that to the team with a ticket."
 OFFLINE_TICKET_SUBJECTS = {
     "claims": "Update to an existing claim",

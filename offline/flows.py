@@ -319,6 +319,23 @@ REFUND_WORDS = re.compile(r"\brefund", re.IGNORECASE)
 CHANGE_WORDS = re.compile(r"\b(?:change|update|add|remove)\b.{0,40}\bmy policy\b", re.IGNORECASE)
 
 
+def asks_for_refund(text: str) -> bool:
+    """Whether the customer asks for a refund of an amount they name."""
+    return bool(REFUND_WORDS.search(text) and guardrails.amounts(text))
+
+
+def _refunds_asked(messages: list[dict[str, Any]]) -> list[float]:
+    """The amounts of the refunds already requested in this conversation: a repeated request
+    for the same amount is the same refund, not a second one."""
+    return [
+        float(b["input"].get("amount_usd", 0))
+        for m in messages
+        if m["role"] == "assistant"
+        for b in content_blocks(m)
+        if b.get("type") == "tool_use" and b.get("name") == "request_refund"
+    ]
+
+
 def money_step(question: str, messages: list[dict[str, Any]], offered: set[str]) -> Reply | None:
     """A verified customer's refund (with an amount) or change to their policy: the tool that
     acts within the limit in code, or passes it to a colleague for approval above it. None when
@@ -328,6 +345,8 @@ def money_step(question: str, messages: list[dict[str, Any]], offered: set[str])
         return None
     amounts = guardrails.amounts(question)
     if REFUND_WORDS.search(question) and amounts and "request_refund" in offered:
+        if amounts[0] in _refunds_asked(messages):
+            return text_reply(config.OFFLINE_REFUND_ALREADY)
         return tool_reply(
             "Let me request that refund.",
             "request_refund",
@@ -479,13 +498,13 @@ def ticket_category(text: str) -> str | None:
     return next((kind for kind, pattern in _TICKETS if _requests(pattern, text)), None)
 
 
-_ACTS = ("file_claim", "cancel_policy", "create_ticket")
+_ACTS = ("file_claim", "cancel_policy", "create_ticket", "request_refund")
 
 
 def _requested(messages: list[dict[str, Any]]) -> tuple[str, int] | None:
-    """The act the customer asked for most recently ("claim", "cancel" or a ticket category),
-    with the index of the message that asked; None if none is pending: an act's tool has run
-    since, or the model's last three replies did not carry it on."""
+    """The act the customer asked for most recently ("refund", "claim", "cancel" or a ticket
+    category) with the index of the message that asked; None if none is pending: an act's tool
+    has run since, or the model's last three replies did not carry it on."""
     replies = 0
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
@@ -500,6 +519,8 @@ def _requested(messages: list[dict[str, Any]]) -> tuple[str, int] | None:
         words = customer_words(text_of(blocks))
         if not words:
             continue
+        if asks_for_refund(words):
+            return "refund", index
         if asks_to_file_claim(words):
             return "claim", index
         if asks_to_cancel(words):
@@ -515,7 +536,8 @@ def act_step(question: str, messages: list[dict[str, Any]], offered: set[str]) -
     questions about; None when the message is not one (the account flow or others answer)."""
     said = _last_assistant_text(messages)
     asked = (
-        asks_to_file_claim(question)
+        asks_for_refund(question)
+        or asks_to_file_claim(question)
         or asks_to_cancel(question)
         or ticket_category(question) is not None
     )
@@ -555,6 +577,10 @@ def pending_step(messages: list[dict[str, Any]], offered: set[str], verified: st
     if pending is None:
         return None
     kind, start = pending
+    if kind == "refund":
+        return money_step(
+            customer_words(text_of(content_blocks(messages[start]))), messages, offered
+        )
     if kind == "claim" and "file_claim" in offered:
         return _claim_step(messages, start, verified)
     if kind == "cancel" and "cancel_policy" in offered:

@@ -170,3 +170,13 @@ def test_a_fee_to_waive_goes_to_the_billing_team_on_a_ticket(chat, db):
     (ticket,) = db.tickets()
     assert ticket["category"] == "billing" and ticket["policy_number"] == "ACM-109871"
     assert "waive the fee" in ticket["description"] and "waived" not in reply
+
+
+def test_a_refund_asked_before_verification_is_made_once_after_it(chat, db):
+    reply, tools = chat.say("I was charged twice. Can I get a refund of the second $128.40?")
+    assert tools == [] and "policy number" in reply
+    _, tools = chat.say("ACM-100231, date of birth 1985-03-14.")
+    assert tools == ["lookup_policy", "request_refund"]
+    reply, tools = chat.say("I need a refund of $128.40 for the duplicate payment, please.")
+    assert tools == [] and "already requested" in reply
+    assert [r["amount"] for r in db.refunds("ACM-100231")] == [128.4]
