@@ -109,12 +109,19 @@ ASKS_TO_PROCEED = re.compile(
     r"\bje (dépose|procède)\b|\bхотите,? чтобы я\b|\bоформить\b\?",
     re.IGNORECASE,
 )
-# A sentence that asks something (the rest of a reply only reports).
+# A sentence that asks something (the rest of a reply only reports): a question, a request or
+# an item of a list of what is needed, in any of the five languages.
 _ASKING = re.compile(
     r"\?|\b(please (send|give|tell|share|confirm|provide|let me know)|i need|i'll need|"
-    r"could you|can you|let me know)\b|^\s*[-*•] |necesito|brauche|j'ai besoin|нужн",
+    r"could you|can you|let me know|send me|tell me)\b|^\s*[-*•] |"
+    r"\b(necesito|env[íi]e(me)?|d[íi]game|ind[íi]que(me)?|facil[íi]te(me)?|comp[áa]rta(me)?)\b|"
+    r"\b(brauche|bitte|senden Sie|nennen Sie|geben Sie|teilen Sie)\b|"
+    r"\b(j'ai besoin|envoyez|indiquez|donnez|communiquez|pouvez-vous|merci de)\b|"
+    r"(нужн|пришлите|укажите|сообщите|назовите|отправьте|напишите)",
     re.IGNORECASE | re.MULTILINE,
 )
+# A quoted passage of the help centre ("> …") is Eva quoting, not Eva asking.
+_QUOTED = re.compile(r"^\s*>")
 _SENTENCES = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 # How the customer words a fact, per language: "Policy number: ACM-100231".
@@ -246,11 +253,11 @@ NO = {
     "ru": "Нет, не надо. Оставьте как есть.",
 }
 DO_NOT_KNOW = {
-    "en": "I don't know my {label}, sorry.",
-    "es": "No sé mi {label}, lo siento.",
-    "de": "{label} weiß ich leider nicht.",
-    "fr": "Je ne connais pas mon {label}, désolé.",
-    "ru": "{label} я не знаю, извините.",
+    "en": "Sorry, I don't know that ({label}).",
+    "es": "Lo siento, eso no lo sé ({label}).",
+    "de": "Das weiß ich leider nicht ({label}).",
+    "fr": "Désolé, je ne le sais pas ({label}).",
+    "ru": "Извините, этого я не знаю ({label}).",
 }
 
 
@@ -274,9 +281,7 @@ class ScriptedCustomer:
         # A fact the task neither knows nor lists as unknown is one it has no word on (Eva asked
         # for a date of birth or a ZIP code, and it knows the first): it says nothing of it.
         unknown = [name for name in asked if name in self.task.unknowns]
-        parts += [
-            DO_NOT_KNOW[language].format(label=LABELS[name][language].lower()) for name in unknown
-        ]
+        parts += [DO_NOT_KNOW[language].format(label=LABELS[name][language]) for name in unknown]
         if not parts and _asking_sentences(reply, ASKS_TO_PROCEED):
             parts.append((YES if self.task.agrees else NO)[language])
         if parts:
@@ -307,7 +312,8 @@ class ScriptedCustomer:
 
 def _asking_sentences(reply: str, pattern: re.Pattern[str] = _ASKING) -> str:
     """The sentences of a reply that ask something (or match `pattern`), joined."""
-    return "\n".join(s for s in _SENTENCES.split(reply) if pattern.search(s))
+    lines = "\n".join(line for line in reply.splitlines() if not _QUOTED.match(line))
+    return "\n".join(s for s in _SENTENCES.split(lines) if pattern.search(s))
 
 
 # --- The live customer ------------------------------------------------------------------------

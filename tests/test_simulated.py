@@ -171,15 +171,18 @@ def test_the_scripted_customer_answers_what_eva_asks_in_its_own_language(tmp_pat
     assert customer.opening().text == "¿Cuánto pago?"
     said = customer.answer(config.OFFLINE_IDENTITY_ASK["en"], handed_over=False)
     assert said.text == "Número de póliza: ACM-100231. Fecha de nacimiento: 1985-03-14."
-    spanish = customer.answer(config.OFFLINE_IDENTITY_ASK["es"], handed_over=False)
-    assert spanish.text is None or "ACM-100231" not in spanish.text, "never the same answer twice"
+    again = customers.ScriptedCustomer(task)
+    for language, ask in config.OFFLINE_IDENTITY_ASK.items():
+        assert again.asked_for(ask)[:2] == ["policy_number", "date_of_birth"], language
+    quoted = "Here's what the help centre says:\n\n> Could you pay for the repair yourself?"
+    assert again.asked_for(quoted) == [], "a quoted article is not Eva asking"
 
 
 def test_the_scripted_customer_says_what_it_does_not_know_and_agrees_or_declines(tmp_path):
     task = dataclasses.replace(refund_task(tmp_path, **ENGLISH), unknowns=("location",))
     customer = customers.ScriptedCustomer(task)
     said = customer.answer("Where did it happen? And what's your policy number?", False)
-    assert said.text == "Policy number: ACM-100231. I don't know my where, sorry."
+    assert said.text == "Policy number: ACM-100231. Sorry, I don't know that (Where)."
     assert customer.answer("Shall I file it now?", False).text == customers.YES["en"]
     declining = customers.ScriptedCustomer(dataclasses.replace(task, agrees=False))
     assert declining.answer("Would you like me to go ahead?", False).text == customers.NO["en"]
