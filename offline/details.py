@@ -201,7 +201,7 @@ def what_happened(text: str) -> list[str]:
 # names a street, road, town or spot, up to the end of its clause.
 _PLACE_START = re.compile(
     r"(?:^|(?<=\s))(?:on|at|in|near|outside|from|along|en|cerca de|auf|bei|an der|am|sur|pres de|"
-    r"dans|на|в|у|около)\s+",
+    r"dans|на|в|у|около)\s+|\b(?:where|location|d[oó]nde|wo|o[uù]|где)(?: it happened)?\s*:\s*",
     re.IGNORECASE,
 )
 _PLACE_WORDS = re.compile(

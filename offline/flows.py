@@ -504,21 +504,21 @@ _ACTS = ("file_claim", "cancel_policy", "create_ticket", "request_refund")
 def _requested(messages: list[dict[str, Any]]) -> tuple[str, int] | None:
     """The act the customer asked for most recently ("refund", "claim", "cancel" or a ticket
     category) with the index of the message that asked; None if none is pending: an act's tool
-    has run since, or the model's last three replies did not carry it on."""
-    replies = 0
+    has run since, or it was asked more than six customer messages ago."""
+    said = 0
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         blocks = content_blocks(message)
         if message["role"] == "assistant":
             if any(b.get("type") == "tool_use" and b.get("name") in _ACTS for b in blocks):
                 return None
-            replies += 1
-            if replies > 3:
-                return None
             continue
         words = customer_words(text_of(blocks))
         if not words:
             continue
+        said += 1
+        if said > 6:
+            return None
         if asks_for_refund(words):
             return "refund", index
         if asks_to_file_claim(words):
