@@ -110,10 +110,11 @@ ASKS_TO_PROCEED = re.compile(
     re.IGNORECASE,
 )
 # A sentence that asks something (the rest of a reply only reports): a question, a request or
-# an item of a list of what is needed, in any of the five languages.
+# an item of a list of what is needed ("- the date it happened", not "- Date: 2026-11-18"), in
+# any of the five languages.
 _ASKING = re.compile(
     r"\?|\b(please (send|give|tell|share|confirm|provide|let me know)|i need|i'll need|"
-    r"could you|can you|let me know|send me|tell me)\b|^\s*[-*•] |"
+    r"could you|can you|let me know|send me|tell me)\b|^\s*[-*•] (?![^:\n]*:\s*\S)|"
     r"\b(necesito|env[íi]e(me)?|d[íi]game|ind[íi]que(me)?|facil[íi]te(me)?|comp[áa]rta(me)?)\b|"
     r"\b(brauche|bitte|senden Sie|nennen Sie|geben Sie|teilen Sie)\b|"
     r"\b(j'ai besoin|envoyez|indiquez|donnez|communiquez|pouvez-vous|merci de)\b|"
@@ -276,14 +277,15 @@ class ScriptedCustomer:
         if handed_over:
             return Said(None, ended="transfer")
         language = self.task.language
+        if _asking_sentences(reply, ASKS_TO_PROCEED):
+            # "Here is what I'll file: … Shall I file it?": the summary is not a question.
+            return self._say((YES if self.task.agrees else NO)[language])
         asked = self.asked_for(reply)
         parts = [self._fact(name) for name in asked if name in self.task.knows]
         # A fact the task neither knows nor lists as unknown is one it has no word on (Eva asked
         # for a date of birth or a ZIP code, and it knows the first): it says nothing of it.
         unknown = [name for name in asked if name in self.task.unknowns]
         parts += [DO_NOT_KNOW[language].format(label=LABELS[name][language]) for name in unknown]
-        if not parts and _asking_sentences(reply, ASKS_TO_PROCEED):
-            parts.append((YES if self.task.agrees else NO)[language])
         if parts:
             message = " ".join(parts)
             # The same answer twice running: Eva is stuck on something the task cannot give.

@@ -241,6 +241,50 @@ def test_a_refund_tool_that_records_twice_fails_the_end_state_and_is_the_agents_
     assert result.fault == "agent" and result.fault_reason == problem
 
 
+CLAIM_TASK = """
+category: claims
+tasks:
+  - id: t-hail-claim
+    language: en
+    persona: Ada, 64, retired teacher.
+    behaviour: polite
+    goal: Report the hail damage of 2026-11-18 and get a claim number.
+    opening: A hailstorm dented my car last week and I'd like to file a claim.
+    knows:
+      policy_number: ACM-102964
+      date_of_birth: 1962-11-05
+      incident_date: 2026-11-18
+      description: Hail dented the roof and the bonnet while the car was parked outside.
+      location: Our driveway on Elm Street, Cambridge MA
+    end_state:
+      claims:
+        - {policy_number: ACM-102964, incident_date: 2026-11-18, incident_type: weather,
+           location: /(?i)elm street/}
+    communicate: ['CLM-\\d{5}']
+"""
+
+
+def test_a_claim_tool_that_drops_the_incident_date_fails_the_end_state_as_the_agents_fault(
+    tmp_path, kb, monkeypatch
+):
+    (task,) = suite.load_tasks(write_tasks(tmp_path / "tasks", CLAIM_TASK, "claims.yaml"))
+    (filed,) = runner.run([task], kb)
+    assert filed.passed, filed.failures
+    original = tools.BY_NAME["file_claim"]
+
+    def undated(args, ctx):
+        """Files the claim on the day it was reported: the incident date is lost."""
+        return original.handler({**args, "incident_date": ctx.clock().date().isoformat()}, ctx)
+
+    monkeypatch.setitem(tools.BY_NAME, "file_claim", dataclasses.replace(original, handler=undated))
+    (result,) = runner.run([task], kb)
+    assert not result.passed and result.fault == "agent"
+    (problem,) = result.end_state or ["the end state was not checked"]
+    assert problem.startswith("end state: no claims row with {policy_number='ACM-102964'")
+    assert problem.endswith("(nearest has incident_date='2026-11-23')")
+    assert result.fault_reason == problem
+
+
 def test_pass_hat_k_falls_with_k_for_a_task_that_passes_only_sometimes():
     assert report.pass_hat(3, 3, 3) == 1.0 and report.pass_hat(0, 3, 1) == 0.0
     assert report.pass_hat(2, 3, 1) == pytest.approx(2 / 3)
