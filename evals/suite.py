@@ -115,25 +115,27 @@ def load(directory: Path = SCENARIOS_DIR) -> list[Scenario]:
     scenarios: list[Scenario] = []
     for path in sorted(directory.glob("*.yaml")):
         scenarios += load_file(path)
-    seen: set[str] = set()
-    for scenario in scenarios:
-        if scenario.id in seen:
-            raise ScenarioError(f"{scenario.source}: duplicate scenario id {scenario.id!r}")
-        seen.add(scenario.id)
+    _unique(scenarios)
     return scenarios
 
 
 def load_file(path: Path) -> list[Scenario]:
+    category, listed = _document(path, "scenarios", CATEGORIES)
+    return [_scenario(raw, category, path.name) for raw in listed]
+
+
+def _document(path: Path, key: str, categories: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """A scenario or task file's category and its list under `key`, both checked."""
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as problem:
         raise ScenarioError(f"{path.name}: not valid YAML ({problem})") from problem
-    if not isinstance(document, dict) or set(document) != {"category", "scenarios"}:
-        raise ScenarioError(f"{path.name}: expected exactly the keys 'category' and 'scenarios'")
+    if not isinstance(document, dict) or set(document) != {"category", key}:
+        raise ScenarioError(f"{path.name}: expected exactly the keys 'category' and '{key}'")
     category = document["category"]
-    if category not in CATEGORIES:
-        raise ScenarioError(f"{path.name}: unknown category {category!r} (one of {CATEGORIES})")
-    return [_scenario(raw, category, path.name) for raw in document["scenarios"] or []]
+    if category not in categories:
+        raise ScenarioError(f"{path.name}: unknown category {category!r} (one of {categories})")
+    return category, document[key] or []
 
 
 def _scenario(raw: Any, category: str, source: str) -> Scenario:
@@ -328,16 +330,8 @@ def _unique(cases: list[Any]) -> None:
 
 
 def load_task_file(path: Path) -> list[Task]:
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except yaml.YAMLError as problem:
-        raise ScenarioError(f"{path.name}: not valid YAML ({problem})") from problem
-    if not isinstance(document, dict) or set(document) != {"category", "tasks"}:
-        raise ScenarioError(f"{path.name}: expected exactly the keys 'category' and 'tasks'")
-    category = document["category"]
-    if category not in TASK_CATEGORIES:
-        raise ScenarioError(f"{path.name}: unknown category {category!r} ({TASK_CATEGORIES})")
-    return [_task(raw, category, path.name) for raw in document["tasks"] or []]
+    category, listed = _document(path, "tasks", TASK_CATEGORIES)
+    return [_task(raw, category, path.name) for raw in listed]
 
 
 def _task(raw: Any, category: str, source: str) -> Task:
