@@ -155,7 +155,8 @@ def evaluate(
         simulator_model=args.customer_model or config.SIDE_MODEL,
     )
     started, clock = datetime.now(UTC), time.perf_counter()
-    with tqdm(total=len(scenarios), desc=f"Scenarios ({mode})", unit="scenario") as bar:
+    runs = len(scenarios) * settings.trials
+    with tqdm(total=runs, desc=f"Cases ({mode})", unit="run") as bar:
         failed = 0
 
         def progress(result: runner.ScenarioResult) -> None:

@@ -13,7 +13,6 @@ Two of them, one interface (`opening`, then `answer` after each of Eva's turns):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,10 +55,11 @@ class Customer(Protocol):
 ASKS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
-        "name": r"\b(your (full )?name|who am i speaking)\b|\bnombre\b|\bIhr(en)? Name|"
-        r"\bvotre nom\b|\bваше имя|\bкак вас зовут",
-        "policy_number": r"\bpolicy (number|no\b)|n[úu]mero de p[óo]liza|Polic?en?nummer|"
-        r"Versicherungs(schein)?nummer|num[ée]ro de (police|contrat)|номер полиса",
+        "name": r"\b(your (full )?name|name on the policy|who am i speaking)\b|\bnombre\b|"
+        r"\bIhr(en)? Name|\bvotre nom\b|\bваше имя|\bкак вас зовут",
+        "policy_number": r"\bpolicy (number|no\b)|\bwhich (of your )?polic(y|ies)\b|"
+        r"n[úu]mero de p[óo]liza|Polic?en?nummer|Versicherungs(schein)?nummer|"
+        r"num[ée]ro de (police|contrat)|номер полиса",
         "date_of_birth": r"\b(date of birth|birth ?date|born)\b|fecha de nacimiento|Geburtsdatum|"
         r"date de naissance|дат[аук] рождения",
         "zip_code": r"\b(zip|postal code|postcode)\b|c[óo]digo postal|Postleitzahl|code postal|"
@@ -70,7 +70,8 @@ ASKS: dict[str, re.Pattern[str]] = {
         "vehicle_type": r"\b(petrol|hybrid) car\b|\belectric car\b|motorcycle/scooter|"
         r"\bwhat (kind|type) of vehicle\b",
         "mileage": r"\bmiles\b|\bmileage\b|kil[óo]metros|Kilometer|kilom[èe]tres|километр|пробег",
-        "driver_age": r"\b(driver'?s age|how old)\b|\bedad\b|\bAlter\b|\bâge\b|\bвозраст",
+        "driver_age": r"\b(driver'?s age|your age|age of the (main )?driver|how old are you)\b|"
+        r"\bedad\b|\bAlter\b|\bâge\b|\bвозраст",
         "coverage_level": r"\b(coverage|cover) level\b|\blevel of cover",
         "deductible": r"\bdeductible\b|\bfranquicia\b|Selbstbeteiligung|\bfranchise\b|франшиз",
         "incident_date": r"\b(date|day) (it|this|the \w+) happened\b|"
@@ -90,7 +91,8 @@ ASKS: dict[str, re.Pattern[str]] = {
         r"rapport de police|d[ée]p[ôo]t de plainte|протокол|полици",
         "claim_number": r"\bclaim number\b|n[úu]mero de (siniestro|reclamaci[óo]n)|"
         r"Schadennummer|num[ée]ro de sinistre|номер (убытка|заявления)",
-        "effective_date": r"\b(from|on) (what|which) date\b|\beffective date\b|\bwhen (would|do) "
+        "effective_date": r"\b(from|on) (what|which) date\b|\beffective date\b|\btake effect\b|"
+        r"\bcancellation date\b|\bwhen (would|do) "
         r"you (like|want)\b.{0,40}\b(end|stop|cancel)|\bdate you'?d like\b|fecha de (efecto|"
         r"cancelaci)|\bab wann\b|\bà (partir de )?quelle date\b|с какой даты",
         "reason": r"\bwhy\b|\breason\b|\bmotivo\b|\bpor qu[ée]\b|\bwarum\b|\bGrund\b|\bpourquoi\b"
@@ -114,15 +116,16 @@ ASKS_TO_PROCEED = re.compile(
 # any of the five languages.
 _ASKING = re.compile(
     r"\?|\b(please (send|give|tell|share|confirm|provide|let me know)|i need|i'll need|"
-    r"could you|can you|let me know|send me|tell me)\b|^\s*[-*•] (?![^:\n]*:\s*\S)|"
+    r"could you|can you|let me know|send me|tell me)\b|^\s*[-*•] |"
     r"\b(necesito|env[íi]e(me)?|d[íi]game|ind[íi]que(me)?|facil[íi]te(me)?|comp[áa]rta(me)?)\b|"
     r"\b(brauche|bitte|senden Sie|nennen Sie|geben Sie|teilen Sie)\b|"
     r"\b(j'ai besoin|envoyez|indiquez|donnez|communiquez|pouvez-vous|merci de)\b|"
     r"(нужн|пришлите|укажите|сообщите|назовите|отправьте|напишите)",
     re.IGNORECASE | re.MULTILINE,
 )
-# A quoted passage of the help centre ("> …") is Eva quoting, not Eva asking.
-_QUOTED = re.compile(r"^\s*>")
+# Lines that never ask: a quoted passage of the help centre ("> …"), and a line of a summary
+# read back ("- Where: Elm Street").
+_NOT_ASKING = re.compile(r"^\s*(>|[-*•]\s*[^:\n]*:\s*\S)")
 _SENTENCES = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 # How the customer words a fact, per language: "Policy number: ACM-100231".
@@ -239,6 +242,20 @@ LABELS: dict[str, dict[str, str]] = {
         "ru": "Изменение",
     },
 }
+# Eva asking what the customer wants ("What would you like to know?"): they say it again, once.
+OPEN_QUESTION = re.compile(
+    r"\bwhat (would you like|do you need|can i (do|help))\b|\bhow can i help\b|"
+    r"\bqu[ée] (desea|necesita)\b|\bwas (möchten|kann ich)\b|\bque (souhaitez|puis-je)\b|"
+    r"\bчем (могу|я могу)\b|\bчто вы хотите\b",
+    re.IGNORECASE,
+)
+NOT_RIGHT = {
+    "en": "No, that's not right.",
+    "es": "No, eso no es correcto.",
+    "de": "Nein, das stimmt nicht.",
+    "fr": "Non, ce n'est pas ça.",
+    "ru": "Нет, это неверно.",
+}
 YES = {
     "en": "Yes, please go ahead.",
     "es": "Sí, adelante, por favor.",
@@ -269,6 +286,7 @@ class ScriptedCustomer:
         self.task = task
         self.later = list(task.then)
         self.last: str | None = None
+        self.restated = False
 
     def opening(self) -> Said:
         return self._say(self.task.opening)
@@ -276,10 +294,18 @@ class ScriptedCustomer:
     def answer(self, reply: str, handed_over: bool) -> Said:
         if handed_over:
             return Said(None, ended="transfer")
+        message = self._reply_to(reply)
+        # The same answer twice running: Eva is stuck on something the task cannot give.
+        if message is not None and message != self.last:
+            return self._say(message)
+        if self.later:
+            return self._say(self.later.pop(0))
+        return Said(None, ended="stop")
+
+    def _reply_to(self, reply: str) -> str | None:
+        """The facts Eva asked for; else yes or no to going ahead (or a correction of what she
+        read back); else, once, the request again when she asks what they want."""
         language = self.task.language
-        if _asking_sentences(reply, ASKS_TO_PROCEED):
-            # "Here is what I'll file: … Shall I file it?": the summary is not a question.
-            return self._say((YES if self.task.agrees else NO)[language])
         asked = self.asked_for(reply)
         parts = [self._fact(name) for name in asked if name in self.task.knows]
         # A fact the task neither knows nor lists as unknown is one it has no word on (Eva asked
@@ -287,13 +313,28 @@ class ScriptedCustomer:
         unknown = [name for name in asked if name in self.task.unknowns]
         parts += [DO_NOT_KNOW[language].format(label=LABELS[name][language]) for name in unknown]
         if parts:
-            message = " ".join(parts)
-            # The same answer twice running: Eva is stuck on something the task cannot give.
-            if message != self.last:
-                return self._say(message)
-        if self.later:
-            return self._say(self.later.pop(0))
-        return Said(None, ended="stop")
+            return " ".join(parts)
+        if _asking_sentences(reply, ASKS_TO_PROCEED):
+            # "Here is what I'll file: … Shall I file it?": the summary is not a question, but a
+            # date in it that is none of theirs is corrected before anything goes ahead.
+            wrong = self.misread(reply)
+            if wrong:
+                return " ".join([NOT_RIGHT[language], *(self._fact(name) for name in wrong)])
+            return (YES if self.task.agrees else NO)[language]
+        if not self.restated and OPEN_QUESTION.search(_asking_sentences(reply)):
+            self.restated = True
+            return self.task.opening
+        return None
+
+    def misread(self, reply: str) -> list[str]:
+        """The date facts a read-back gets wrong: it shows a date the customer never gave, and
+        not theirs."""
+        known = {iso for value in self.task.knows.values() for iso in _iso_dates(value)}
+        shown = set(_iso_dates(reply))
+        if shown <= known:
+            return []
+        dated = [name for name in ("incident_date", "effective_date") if name in self.task.knows]
+        return [name for name in dated if not set(_iso_dates(self.task.knows[name])) & shown]
 
     def asked_for(self, reply: str) -> list[str]:
         """The facts Eva's reply asks for, in FACT order."""
@@ -312,9 +353,21 @@ class ScriptedCustomer:
         return Said(text)
 
 
+_DATES = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
+
+
+def _iso_dates(text: str) -> list[str]:
+    """The dates in a text as YYYY-MM-DD, from ISO or day-first (18/11/2026, 18.11.2026)."""
+    found = []
+    for m in _DATES.finditer(text):
+        year, month, day = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
+        found.append(f"{year}-{int(month):02d}-{int(day):02d}")
+    return found
+
+
 def _asking_sentences(reply: str, pattern: re.Pattern[str] = _ASKING) -> str:
     """The sentences of a reply that ask something (or match `pattern`), joined."""
-    lines = "\n".join(line for line in reply.splitlines() if not _QUOTED.match(line))
+    lines = "\n".join(line for line in reply.splitlines() if not _NOT_ASKING.match(line))
     return "\n".join(s for s in _SENTENCES.split(lines) if pattern.search(s))
 
 
@@ -351,15 +404,16 @@ Rules:
 - If what you want is outside what Eva can help with, end with ###OUT-OF-SCOPE###.
 """
 CHAT_OPENS = "(The chat window opens. Eva is waiting for your first message.)"
-# A reference, a date or an email: things a simulator must copy, never invent.
+# Acme's policy and claim numbers and references (store.records), and emails: a simulator must
+# copy them, never invent them. Dates are compared as dates (_iso_dates).
 IDENTIFIERS = re.compile(
-    r"\b(?:ACM|CLM|TCK|H|R|A)-[A-Z0-9]{4,}\b|\b\d{4}-\d{2}-\d{2}\b|[\w.+-]+@[\w-]+\.[\w.]+",
-    re.IGNORECASE,
+    r"\b(?:ACM|CLM)[- ]?\d{5,6}\b|\b(?:TCK|H|R|A)-[A-HJ-NP-Z2-9]{6}\b|[\w.+-]+@[\w-]+\.[\w.]+"
 )
 ROLE_BREAK = re.compile(
-    r"\b(as an ai|language model|i am eva|i'm eva|how (can|may) i (help|assist) you)\b",
-    re.IGNORECASE,
+    r"\b(as an ai|language model|how (can|may) i (help|assist) you( today)?\?)", re.IGNORECASE
 )
+# Fewer words than this and a message cannot be said to be in the wrong language.
+LANGUAGE_WORDS = 12
 
 
 def simulator_prompt(task: Task) -> str:
@@ -385,18 +439,26 @@ def simulator_faults(task: Task, message: str, eva_said: list[str]) -> list[str]
     neither in the task nor in anything Eva said, Eva's part written, an empty message, or
     the wrong language."""
     faults = []
-    known = json.dumps(task.knows, ensure_ascii=False).casefold() + "\n".join(eva_said).casefold()
-    for found in IDENTIFIERS.finditer(message):
-        if found.group().casefold() not in known:
-            faults.append(f"the simulated customer invented {found.group()!r}")
+    given = " ".join([*task.knows.values(), *eva_said])
+    known = {_identifier(found) for found in IDENTIFIERS.findall(given)}
+    known |= {found.casefold() for found in re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", given)}
+    for found in IDENTIFIERS.findall(message):
+        if _identifier(found) not in known:
+            faults.append(f"the simulated customer invented {found!r}")
+    invented = set(_iso_dates(message)) - set(_iso_dates(given))
+    faults += [f"the simulated customer invented the date {day}" for day in sorted(invented)]
     if ROLE_BREAK.search(message):
         faults.append("the simulated customer wrote Eva's part")
-    words = re.findall(r"[^\W\d_]{2,}", message)
-    if len(words) >= 6:
+    if len(re.findall(r"[^\W\d_]{2,}", message)) >= LANGUAGE_WORDS:
         language = guardrails.language_of(message, task.language)
         if language != task.language:
             faults.append(f"the simulated customer wrote {language}, the task is {task.language}")
     return faults
+
+
+def _identifier(text: str) -> str:
+    """One spelling of a number: "acm 100231" and "ACM-100231" are the same policy."""
+    return re.sub(r"^(ACM|CLM)[- ]?", r"\1-", text.upper()) if "@" not in text else text.casefold()
 
 
 class LiveCustomer:

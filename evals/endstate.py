@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from store import Store
-from store.tables import Approval, Claim, Handoff, Policy, Refund, Ticket
+from store.tables import Approval, Claim, Customer, Handoff, Policy, Refund, Ticket, Vehicle
 
 Row = dict[str, Any]
 # Each table's rows as {primary key: columns}.
@@ -37,6 +37,10 @@ def _claim(row: Row, numbers: Mapping[int, str]) -> Row:
         "location": row["location"],
         "police_report_number": row["police_report_number"],
         "status": row["status"],
+        "claimed_amount": row["claimed_amount"],
+        "approved_amount": row["approved_amount"],
+        "paid_amount": row["paid_amount"],
+        "adjuster": row["adjuster"],
     }
 
 
@@ -51,40 +55,60 @@ def _refund(row: Row, numbers: Mapping[int, str]) -> Row:
     }
 
 
-def _ticket(row: Row, numbers: Mapping[int, str]) -> Row:
-    keep = ("category", "policy_number", "subject", "description", "contact_email", "status")
-    return {key: row[key] for key in keep}
+def _columns(*names: str) -> Callable[[Row, Mapping[int, str]], Row]:
+    return lambda row, numbers: {name: row[name] for name in names}
 
 
-def _handoff(row: Row, numbers: Mapping[int, str]) -> Row:
-    keep = ("trigger", "priority", "status", "policy_number", "language", "reason", "source")
-    return {key: row[key] for key in keep}
+def _all_but(*names: str) -> Callable[[Row, Mapping[int, str]], Row]:
+    """Every column but the key, references and timestamps, with the policy named by number."""
+    skip = {"id", "policy_id", "customer_id", *names}
 
+    def row_of(row: Row, numbers: Mapping[int, str]) -> Row:
+        named = {"policy_number": numbers.get(row["policy_id"])} if "policy_id" in row else {}
+        return named | {key: value for key, value in row.items() if key not in skip}
 
-def _approval(row: Row, numbers: Mapping[int, str]) -> Row:
-    return {key: row[key] for key in ("tool", "policy_number", "status", "params")}
+    return row_of
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of write: the table, and how a row of it reads in an expectation."""
+    """One kind of write: the table, how a row of it reads in an expectation, and the fields
+    that say which row it is when it changed or went (a new row is shown whole)."""
 
     table: Any
     row: Callable[[Row, Mapping[int, str]], Row]
-    # A new row is a write; for a table of records that already exist, a changed one is.
-    changes: bool = False
+    identity: tuple[str, ...]
 
 
-# The kinds a scenario's end_state can name, and the only tables compared.
+# The kinds a scenario's end_state can name: every table that holds the business's records
+# (conversations, turns, feedback and the audit trail are the transcript, not outcomes).
 KINDS: dict[str, Kind] = {
-    "claims": Kind(Claim, _claim),
-    "refunds": Kind(Refund, _refund),
-    "tickets": Kind(Ticket, _ticket),
-    "handoffs": Kind(Handoff, _handoff),
-    "approvals": Kind(Approval, _approval),
-    # A changed policy: its number and each column that changed, with the new value (a
-    # cancellation is {status: cancelled, cancelled_on: ...}, its refund a `refunds` row).
-    "policies": Kind(Policy, lambda row, numbers: row, changes=True),
+    "claims": Kind(Claim, _claim, ("policy_number",)),
+    "refunds": Kind(Refund, _refund, ("policy_number",)),
+    "tickets": Kind(
+        Ticket,
+        _columns("category", "policy_number", "subject", "description", "contact_email", "status"),
+        ("policy_number",),
+    ),
+    "handoffs": Kind(
+        Handoff,
+        _columns("trigger", "priority", "status", "policy_number", "language", "reason", "source"),
+        ("trigger",),
+    ),
+    "approvals": Kind(
+        Approval, _columns("tool", "policy_number", "status", "params"), ("tool", "policy_number")
+    ),
+    # A cancellation is a changed policy {status: cancelled, cancelled_on: ...}, its refund a
+    # `refunds` row.
+    "policies": Kind(Policy, _all_but("number"), ()),
+    "vehicles": Kind(Vehicle, _all_but(), ("policy_number", "vin")),
+    "customers": Kind(Customer, _all_but(), ("first_name", "last_name")),
+}
+# Rows the seeded store already holds are also known by their number (column, name): a claim or
+# policy of the fixtures, never one made in the conversation (its number is random).
+_FIXED_IDENTITY = {
+    "claims": ("claim_number", "claim_number"),
+    "policies": ("number", "policy_number"),
 }
 
 
@@ -143,21 +167,32 @@ def snapshot(store: Store) -> Snapshot:
 
 
 def writes(before: Snapshot, after: Snapshot) -> dict[str, list[Row]]:
-    """What the conversation wrote, per kind, as the rows an expectation reads."""
+    """What the conversation wrote, per kind, as the rows an expectation reads: a new row
+    whole; a changed one as which row it is, the new values and `changed` (the columns); a
+    removed one as which row it was and `deleted: true`."""
     numbers = {key: row["number"] for key, row in after["policies"].items()}
     found: dict[str, list[Row]] = {}
     for kind, spec in KINDS.items():
         old, new = before[kind], after[kind]
-        rows = []
-        for key, row in new.items():
-            if key not in old:
-                rows.append(_plain(spec.row(row, numbers)))
-            elif spec.changes and row != old[key]:
-                changed = {name: value for name, value in row.items() if old[key][name] != value}
-                rows.append(_plain({"policy_number": row["number"], **changed}))
+        rows = [_plain(spec.row(row, numbers)) for key, row in new.items() if key not in old]
+        for key in sorted(old.keys() & new.keys()):
+            was, now = (_plain(spec.row(r, numbers)) for r in (old[key], new[key]))
+            changed = sorted(name for name in now if now[name] != was[name])
+            if changed:
+                who = _identity(kind, spec, now, new[key])
+                rows.append({**who, **{name: now[name] for name in changed}, "changed": changed})
+        for key in sorted(old.keys() - new.keys()):
+            gone = _plain(spec.row(old[key], numbers))
+            rows.append({**_identity(kind, spec, gone, old[key]), "deleted": True})
         if rows:
             found[kind] = rows
     return found
+
+
+def _identity(kind: str, spec: Kind, row: Row, raw: Row) -> Row:
+    column, name = _FIXED_IDENTITY.get(kind, ("", ""))
+    named = {name: raw[column]} if column else {}
+    return named | {field: row.get(field) for field in spec.identity}
 
 
 def _plain(row: Row) -> Row:
@@ -178,7 +213,8 @@ def grade(expected: EndState, written: dict[str, list[Row]]) -> list[str]:
     write nobody asked for. Empty when the store holds exactly the expected outcome."""
     problems: list[str] = []
     for kind in KINDS:
-        wanted = list(expected.rows.get(kind, ()))
+        # The most specific expectation takes its row first, so a looser one cannot take it.
+        wanted = sorted(expected.rows.get(kind, ()), key=len, reverse=True)
         left = list(written.get(kind, []))
         for row in wanted:
             same = [i for i, actual in enumerate(left) if not _differences(row, actual)]
@@ -197,12 +233,17 @@ def grade(expected: EndState, written: dict[str, list[Row]]) -> list[str]:
 
 
 def _differences(wanted: Row, actual: Row) -> list[str]:
-    return [name for name, value in wanted.items() if not matches(value, actual.get(name))]
+    """The expected fields the row does not meet; for a changed row, also each changed column
+    the expectation does not name (a cancellation that also rewrote the cover is not one)."""
+    missed = [name for name, value in wanted.items() if not matches(value, actual.get(name))]
+    unnamed = [name for name in actual.get("changed", ()) if name not in wanted]
+    return missed + [f"{name} (changed)" for name in unnamed]
 
 
 def _near(wanted: Row, actual: Row) -> str:
     return "nearest has " + ", ".join(
-        f"{name}={actual.get(name)!r}" for name in _differences(wanted, actual)
+        f"{name}={actual.get(name.removesuffix(' (changed)'))!r}"
+        for name in _differences(wanted, actual)
     )
 
 
@@ -226,6 +267,11 @@ def matches(wanted: Any, actual: Any) -> bool:
         return isinstance(wanted, bool) and isinstance(actual, bool) and wanted == actual
     if isinstance(wanted, int | float):
         return isinstance(actual, int | float) and abs(actual - wanted) < 0.005
+    if isinstance(wanted, str) and isinstance(actual, int | float):
+        try:  # "428.90" in quotes is still the amount 428.9
+            return abs(float(wanted.replace(",", "")) - actual) < 0.005
+        except ValueError:
+            return False
     if isinstance(wanted, dict):
         fields = wanted.items()
         return isinstance(actual, dict) and all(matches(v, actual.get(k)) for k, v in fields)

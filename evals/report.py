@@ -481,7 +481,8 @@ def html_report(doc: dict[str, Any], missed: list[str]) -> str:
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto}}
 td{{padding:2px 12px}} li{{margin:4px 0}}</style>
 <h1>Eval report — {html.escape(run["mode"])} ({html.escape(run["model"])})</h1>
-<p>{html.escape(run["started"])} · {doc["metrics"]["scenarios"]} scenarios ·
+<p>{html.escape(run["started"])} · {doc["metrics"]["scenarios"]} scenario runs ·
+{doc["metrics"].get("tasks") or 0} tasks · {run.get("trials", 1)} trial(s) ·
 {run["seconds"]:.0f} s</p>
 <h2>Metrics</h2><table>{rows}</table>
 <h2>Gate</h2><p>{gate_html}</p>

@@ -225,9 +225,21 @@ def _customer(case: Case, settings: Settings) -> customers.Customer:
     return customers.LiveCustomer(case, llm.connect().client, settings.simulator_model)
 
 
+@dataclass
+class _Talk:
+    """What one conversation left: the turns, Eva's last facts, how it ended and what the
+    simulated customer did wrong along the way."""
+
+    turns: list[TurnResult] = field(default_factory=list)
+    facts: Facts = field(default_factory=lambda: Facts())
+    ended: str | None = None
+    simulator_faults: list[str] = field(default_factory=list)
+
+
 def _conversation(
     case: Case, trial: int, kb: KnowledgeBase | None, database: Path, settings: Settings
 ) -> ScenarioResult:
+    """One run of a case on its own copy of the store: the talk, then its grading."""
     sent: list[bytes] = []
     connection = llm.connect(
         force_offline=not settings.live,
@@ -239,71 +251,85 @@ def _conversation(
     before = endstate.snapshot(store)
     reviewer = review.reviewer_for(connection.client, connection.offline)
     bot = chatbot.ChatBot(connection.client, store, kb, reviewer, clock=lambda: EVAL_NOW)
-    history: list[dict[str, Any]] = []
-    facts: Facts = {}
-    turns: list[TurnResult] = []
-    customer = _customer(case, settings)
-    said = customer.opening()
     limit = case.max_turns if isinstance(case, Task) else len(case.turns)
-    simulator_faults: list[str] = []
-    while (text := said.text) is not None:
-        if len(turns) == limit:
-            said = customers.Said(None, ended="max-turns")
-            break
-        result = TurnResult(say=text)
-        started = time.perf_counter()
-        for event in bot.respond(history, text, facts):
-            if isinstance(event, events.ToolFinished):
-                result.tools.append(
-                    {
-                        "name": event.name,
-                        "input": event.input,
-                        "is_error": event.is_error,
-                        "summary": event.summary,
-                        "data": event.data,
-                    }
-                )
-            elif isinstance(event, events.TextDelta) and result.first_text_ms is None:
-                result.first_text_ms = round((time.perf_counter() - started) * 1000, 1)
-            elif isinstance(event, events.Handoff):
-                result.handoff = True
-            elif isinstance(event, events.Sources):
-                result.sources = [item["title"] for item in event.items]
-            elif isinstance(event, events.TurnError):
-                result.error = event.message
-            elif isinstance(event, events.TurnDone):
-                history, facts = event.history(history), event.facts
-                result.reply = event.reply
-                usage = event.usage
-                result.input_tokens = usage.input_tokens
-                result.cache_read_tokens = usage.cache_read_tokens
-                result.cache_write_tokens = usage.cache_write_tokens
-                result.output_tokens = usage.output_tokens
-                result.cost_usd = usage.cost_usd
-        result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        result.language = guardrails.language_of(result.reply, "en") if result.reply else "en"
-        turns.append(result)
-        said = customer.answer(result.reply, any(t.handoff for t in turns))
-        if said.fault:
-            simulator_faults.append(f"after turn {len(turns)}: {said.fault}")
+    talk = _talk(bot, _customer(case, settings), limit)
     # A conversation whose turns all failed has no id and no record.
-    conversation = facts.get("conversation_id")
+    conversation = talk.facts.get("conversation_id")
     records = (store.conversation(conversation) or {}).get("turns", []) if conversation else []
-    for result, record in zip([t for t in turns if t.error is None], records, strict=False):
+    for result, record in zip([t for t in talk.turns if t.error is None], records, strict=False):
         result.flags = list(record.get("flags") or [])
     written = endstate.writes(before, endstate.snapshot(store))
-    scenario = case if isinstance(case, Scenario) else as_scenario(case, turns)
-    scored = score(scenario, turns, sent, database_text(store), written)
+    scenario = case if isinstance(case, Scenario) else as_scenario(case, talk.turns)
+    scored = score(scenario, talk.turns, sent, database_text(store), written)
     if isinstance(case, Task):
-        missing = [p for p in case.communicate if not any(p.search(t.reply) for t in turns)]
+        told = [t.reply for t in talk.turns]
+        missing = [p for p in case.communicate if not any(p.search(reply) for reply in told)]
         scored.failures += [f"Eva never told the customer /{p.pattern}/" for p in missing]
         scored.passed = not scored.failures
-    scored.kind, scored.trial, scored.ended = case.kind, trial, said.ended
-    scored.fault, scored.fault_reason = attribute(scored, simulator_faults)
+    scored.kind, scored.trial, scored.ended = case.kind, trial, talk.ended
+    scored.fault, scored.fault_reason = attribute(scored, talk.simulator_faults)
     if settings.judge is not None and isinstance(case, Scenario):
         scored.judge = settings.judge(case, scored, kb)
     store.engine.dispose()
     return scored
+
+
+def _talk(bot: chatbot.ChatBot, customer: customers.Customer, limit: int) -> _Talk:
+    """The customer and Eva, turn by turn, until the customer ends it or `limit` turns."""
+    talk = _Talk()
+    history: list[dict[str, Any]] = []
+    said = customer.opening()
+    while (text := said.text) is not None:
+        if len(talk.turns) == limit:
+            said = customers.Said(None, ended="max-turns")
+            break
+        result, history, talk.facts = _turn(bot, history, text, talk.facts)
+        talk.turns.append(result)
+        said = customer.answer(result.reply, any(t.handoff for t in talk.turns))
+        if said.fault:
+            talk.simulator_faults.append(f"after turn {len(talk.turns)}: {said.fault}")
+    talk.ended = said.ended
+    return talk
+
+
+def _turn(
+    bot: chatbot.ChatBot, history: list[dict[str, Any]], text: str, facts: Facts
+) -> tuple[TurnResult, list[dict[str, Any]], Facts]:
+    """One customer message through the app's ChatBot, recorded from its events; the history
+    and facts the next turn starts from."""
+    result = TurnResult(say=text)
+    started = time.perf_counter()
+    for event in bot.respond(history, text, facts):
+        if isinstance(event, events.ToolFinished):
+            result.tools.append(
+                {
+                    "name": event.name,
+                    "input": event.input,
+                    "is_error": event.is_error,
+                    "summary": event.summary,
+                    "data": event.data,
+                }
+            )
+        elif isinstance(event, events.TextDelta) and result.first_text_ms is None:
+            result.first_text_ms = round((time.perf_counter() - started) * 1000, 1)
+        elif isinstance(event, events.Handoff):
+            result.handoff = True
+        elif isinstance(event, events.Sources):
+            result.sources = [item["title"] for item in event.items]
+        elif isinstance(event, events.TurnError):
+            result.error = event.message
+        elif isinstance(event, events.TurnDone):
+            history, facts = event.history(history), event.facts
+            result.reply = event.reply
+            usage = event.usage
+            result.input_tokens = usage.input_tokens
+            result.cache_read_tokens = usage.cache_read_tokens
+            result.cache_write_tokens = usage.cache_write_tokens
+            result.output_tokens = usage.output_tokens
+            result.cost_usd = usage.cost_usd
+    result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    result.language = guardrails.language_of(result.reply, "en") if result.reply else "en"
+    return result, history, facts
 
 
 def as_scenario(task: Task, turns: list[TurnResult]) -> Scenario:
@@ -332,7 +358,9 @@ def attribute(result: ScenarioResult, simulator_faults: list[str]) -> tuple[str 
     if errors:
         return "environment", "; ".join(errors)
     if simulator_faults:
-        return "customer", "; ".join(simulator_faults)
+        # The run cannot be held against Eva, but what failed in it is kept beside the reason.
+        seen = "; ".join(result.failures)
+        return "customer", f"{'; '.join(simulator_faults)} (the run's failures: {seen})"
     return "agent", result.failures[0]
 
 

@@ -15,6 +15,7 @@ import tools
 from evals import customers, endstate, report, runner, suite
 from evals.__main__ import main as eval_main
 from store import Store
+from store.tables import Claim, Policy, Vehicle
 
 # A customer asks about their policy, is verified, then asks for a refund within the chat's
 # limit: the offline model does all of it, so the harness, the end state and the report are
@@ -107,12 +108,58 @@ def test_writes_are_the_rows_added_or_changed_without_references_or_clocks(tmp_p
     assert claim["policy_number"] == "ACM-100231" and claim["incident_date"] == "2026-11-18"
     assert claim["incident_type"] == "weather" and "claim_number" not in claim
     assert written["policies"] == [
-        {"policy_number": "ACM-101377", "status": "cancelled", "cancelled_on": "2026-11-30"}
+        {
+            "policy_number": "ACM-101377",
+            "cancelled_on": "2026-11-30",
+            "status": "cancelled",
+            "changed": ["cancelled_on", "status"],
+        }
     ]
     (refund,) = written["refunds"]
     assert refund["amount_usd"] == 250.1 and refund["kind"] == "cancellation"
     assert "reference" not in refund and "created_at" not in refund
     store.engine.dispose()
+
+
+def test_a_changed_or_removed_record_of_any_kind_is_a_write_and_must_be_named(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    before = endstate.snapshot(store)
+    with store.engine.begin() as connection:
+        connection.execute(Claim.__table__.update().values(status="denied"))
+        connection.execute(Vehicle.__table__.delete().where(Vehicle.vin == "2T3W1RFV8MW100231"))
+        connection.execute(
+            Policy.__table__.update()
+            .where(Policy.number == "ACM-100231")
+            .values(status="cancelled", cancelled_on=date(2026, 11, 30), coverage_level="liability")
+        )
+    written = endstate.writes(before, endstate.snapshot(store))
+    store.engine.dispose()
+    assert {"claim_number": "CLM-31862", "policy_number": "ACM-100231", "status": "denied",
+            "changed": ["status"]} in written["claims"]  # fmt: skip
+    assert written["vehicles"] == [
+        {"policy_number": "ACM-100231", "vin": "2T3W1RFV8MW100231", "deleted": True}
+    ]
+    cancelled = endstate.parse(
+        {"policies": [{"policy_number": "ACM-100231", "status": "cancelled",
+                       "cancelled_on": date(2026, 11, 30)}]}, "t"
+    )  # fmt: skip
+    assert cancelled is not None
+    problems = endstate.grade(cancelled, {"policies": written["policies"]})
+    assert problems == [
+        "end state: no policies row with {policy_number='ACM-100231', status='cancelled', "
+        "cancelled_on='2026-11-30'} (nearest has coverage_level (changed)='liability')"
+    ], "a cancellation that also rewrote the cover is not the cancellation asked for"
+
+
+def test_the_most_specific_expected_row_is_matched_first():
+    expected = endstate.parse(
+        {"refunds": [{"policy_number": "ACM-1"}, {"policy_number": "ACM-1", "amount_usd": 142.7}]},
+        "t",
+    )
+    assert expected is not None
+    written = {"refunds": [{"policy_number": "ACM-1", "amount_usd": a} for a in (142.7, 285.4)]}
+    assert endstate.grade(expected, written) == []
+    assert endstate.matches("428.90", 428.9), "an amount written in quotes"
 
 
 @pytest.mark.parametrize(
@@ -195,6 +242,59 @@ def test_the_scripted_customer_brings_up_its_next_request_then_stops_or_is_trans
     assert customer.answer("Done: refund R-ABC234 for $40.", False) == customers.Said(None, "stop")
     fresh = customers.ScriptedCustomer(refund_task(tmp_path, **ENGLISH))
     assert fresh.answer("A colleague will join you.", True) == customers.Said(None, "transfer")
+
+
+def test_the_scripted_customer_gives_facts_before_agreeing_and_corrects_a_wrong_read_back(
+    tmp_path,
+):
+    task = dataclasses.replace(
+        refund_task(tmp_path, **ENGLISH),
+        agrees=False,
+        knows={"policy_number": "ACM-100231", "incident_date": "18/11/2026"},
+    )
+    customer = customers.ScriptedCustomer(task)
+    asked = "Would you like me to look up your policy? Please send your policy number."
+    assert customer.answer(asked, False).text == "Policy number: ACM-100231."
+    wrong = "Here's the claim:\n- Date: 1985-03-14\n- Where: Elm St\n\nShall I file it?"
+    assert customer.answer(wrong, False).text == "No, that's not right. It happened on: 18/11/2026."
+    right = wrong.replace("1985-03-14", "2026-11-18")
+    assert customer.answer(right, False).text == customers.NO["en"], "agrees: false"
+    assert customer.asked_for("How old is the car?") == [], "the car's age is not the driver's"
+    assert customer.asked_for("What date should the cancellation take effect?") == [
+        "effective_date"
+    ]
+
+
+def test_the_scripted_customer_says_what_it_wants_again_once_when_asked(tmp_path):
+    task = dataclasses.replace(refund_task(tmp_path, **ENGLISH), then=())
+    customer = customers.ScriptedCustomer(task)
+    open_question = "You're verified. What would you like to know about it?"
+    assert customer.answer(open_question, False).text == task.opening
+    assert customer.answer(open_question, False) == customers.Said(None, "stop")
+
+
+@pytest.mark.parametrize(
+    ("message", "fault"),
+    [
+        ("My policy is ACM 999999.", "invented 'ACM 999999'"),
+        ("It was on 2026-11-19.", "invented the date 2026-11-19"),
+        ("How can I help you today?", "wrote Eva's part"),
+        ("Hi, I'm Eva Martin and my number is ACM-100231.", None),
+        ("It happened on 2026-11-18, as I said.", None),
+        ("Le 18/11/2026, c'était le 2026-11-18 exactement.", None),
+        ("Ma Mercedes A-Klasse a été rayée. Thanks!", None),
+        ("Sure, CLM-88197 is the number you gave me.", None),
+    ],
+)
+def test_the_live_customer_is_faulted_for_inventing_facts_not_for_rewriting_them(
+    tmp_path, message, fault
+):
+    task = dataclasses.replace(
+        refund_task(tmp_path, **ENGLISH),
+        knows={"policy_number": "ACM-100231", "incident_date": "18/11/2026"},
+    )
+    found = customers.simulator_faults(task, message, ["Your claim CLM-88197 is filed."])
+    assert (found == []) if fault is None else any(fault in f for f in found), found
 
 
 # --- Tasks on the offline model --------------------------------------------------------------
