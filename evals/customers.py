@@ -456,6 +456,36 @@ def simulator_faults(task: Task, message: str, eva_said: list[str]) -> list[str]
     return faults
 
 
+# How a customer's answer to "shall I go ahead?" starts, in the five languages.
+_SAYS_YES = re.compile(
+    r"^\W*(yes|yeah|yep|sure|ok(ay)?|please do|go ahead|s[íi]|claro|ja|gerne|oui|"
+    r"d'accord|да|конечно)\b",
+    re.IGNORECASE,
+)
+_SAYS_NO = re.compile(r"^\W*(no|nope|don'?t|nein|non|нет|не надо)\b", re.IGNORECASE)
+
+
+# What going ahead does, named in the question: "Shall I file it?", not "Would you like me to
+# check anything else?", which a customer rightly declines whatever the task.
+_AN_ACT = re.compile(
+    r"\b(file|submit|cancel|refund|request|go ahead|proceed)|presentar|cancelar|reembols|"
+    r"einreich|kündig|erstatt|déclar|annul|rembours|оформ|отмен|возврат",
+    re.IGNORECASE,
+)
+
+
+def wrong_answer_to_go_ahead(task: Task, reply: str, message: str) -> list[str]:
+    """A yes where the task says the customer declines, or a no where they agree, to a question
+    that names the act: the run would then grade an outcome the task never asked for."""
+    if not _AN_ACT.search(_asking_sentences(reply, ASKS_TO_PROCEED)):
+        return []
+    if task.agrees and _SAYS_NO.match(message):
+        return ["the simulated customer declined where the task agrees"]
+    if not task.agrees and _SAYS_YES.match(message):
+        return ["the simulated customer agreed where the task declines"]
+    return []
+
+
 def _identifier(text: str) -> str:
     """One spelling of a number: "acm 100231" and "ACM-100231" are the same policy."""
     return re.sub(r"^(ACM|CLM)[- ]?", r"\1-", text.upper()) if "@" not in text else text.casefold()
@@ -490,6 +520,7 @@ class LiveCustomer:
             text = text.replace(marker, "")
         text = text.strip()
         faults = simulator_faults(self.task, text, self.eva_said)
+        faults += wrong_answer_to_go_ahead(self.task, reply, text)
         if handed_over and ended is None:
             ended = "transfer"
         if not text and ended is None:

@@ -500,6 +500,22 @@ def test_a_live_run_has_the_side_model_play_the_customer_through_the_sdk_for_k_t
     assert len(api.messages_requests) >= 3 * 4, "Eva's calls, tool rounds included"
 
 
+def test_the_live_customer_is_faulted_for_agreeing_where_the_task_declines(tmp_path):
+    task = refund_task(tmp_path, **ENGLISH)
+    declining = dataclasses.replace(task, agrees=False)
+    ask = "Here is the refund I'll request: $40. Shall I go ahead?"
+    assert customers.wrong_answer_to_go_ahead(declining, ask, "Yes please, go ahead.") == [
+        "the simulated customer agreed where the task declines"
+    ]
+    assert customers.wrong_answer_to_go_ahead(declining, ask, "No, leave it.") == []
+    assert customers.wrong_answer_to_go_ahead(task, ask, "Nein, danke.") == [
+        "the simulated customer declined where the task agrees"
+    ]
+    assert customers.wrong_answer_to_go_ahead(task, "Your premium is $128.40.", "No.") == []
+    anything_else = "Done. Would you like me to check anything else?"
+    assert customers.wrong_answer_to_go_ahead(task, anything_else, "No, that's all.") == []
+
+
 def test_a_simulated_customer_that_invents_a_fact_is_rerun_then_blamed_not_eva(
     tmp_path, kb, monkeypatch
 ):
