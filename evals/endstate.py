@@ -78,12 +78,15 @@ class Kind:
     table: Any
     row: Callable[[Row, Mapping[int, str]], Row]
     identity: tuple[str, ...]
+    # A seeded row is also known by its number (column, field): a claim or policy of the
+    # fixtures, never one made in the conversation (its number is random).
+    known_by: tuple[str, str] | None = None
 
 
 # The kinds a scenario's end_state can name: every table that holds the business's records
 # (conversations, turns, feedback and the audit trail are the transcript, not outcomes).
 KINDS: dict[str, Kind] = {
-    "claims": Kind(Claim, _claim, ("policy_number",)),
+    "claims": Kind(Claim, _claim, ("policy_number",), ("claim_number", "claim_number")),
     "refunds": Kind(Refund, _refund, ("policy_number",)),
     "tickets": Kind(
         Ticket,
@@ -100,15 +103,9 @@ KINDS: dict[str, Kind] = {
     ),
     # A cancellation is a changed policy {status: cancelled, cancelled_on: ...}, its refund a
     # `refunds` row.
-    "policies": Kind(Policy, _all_but("number"), ()),
+    "policies": Kind(Policy, _all_but("number"), (), ("number", "policy_number")),
     "vehicles": Kind(Vehicle, _all_but(), ("policy_number", "vin")),
     "customers": Kind(Customer, _all_but(), ("first_name", "last_name")),
-}
-# Rows the seeded store already holds are also known by their number (column, name): a claim or
-# policy of the fixtures, never one made in the conversation (its number is random).
-_FIXED_IDENTITY = {
-    "claims": ("claim_number", "claim_number"),
-    "policies": ("number", "policy_number"),
 }
 
 
@@ -179,19 +176,19 @@ def writes(before: Snapshot, after: Snapshot) -> dict[str, list[Row]]:
             was, now = (_plain(spec.row(r, numbers)) for r in (old[key], new[key]))
             changed = sorted(name for name in now if now[name] != was[name])
             if changed:
-                who = _identity(kind, spec, now, new[key])
+                who = _identity(spec, now, new[key])
                 rows.append({**who, **{name: now[name] for name in changed}, "changed": changed})
         for key in sorted(old.keys() - new.keys()):
             gone = _plain(spec.row(old[key], numbers))
-            rows.append({**_identity(kind, spec, gone, old[key]), "deleted": True})
+            rows.append({**_identity(spec, gone, old[key]), "deleted": True})
         if rows:
             found[kind] = rows
     return found
 
 
-def _identity(kind: str, spec: Kind, row: Row, raw: Row) -> Row:
-    column, name = _FIXED_IDENTITY.get(kind, ("", ""))
-    named = {name: raw[column]} if column else {}
+def _identity(spec: Kind, row: Row, raw: Row) -> Row:
+    """Which row a changed or removed one is: its number if seeded, and the kind's fields."""
+    named = {spec.known_by[1]: raw[spec.known_by[0]]} if spec.known_by else {}
     return named | {field: row.get(field) for field in spec.identity}
 
 

@@ -282,9 +282,9 @@ def failure_line(case: dict[str, Any]) -> str:
     return f"{case['id']} [{how}]: {reason}"
 
 
-def curve_rows(doc_or_curves: dict[str, list[float]]) -> list[tuple[str, list[str]]]:
+def curve_rows(curves: dict[str, list[float]]) -> list[tuple[str, list[str]]]:
     """(category, ["40%", …]) rows of a pass^k table."""
-    return [(name, [f"{v:.0%}" for v in curve]) for name, curve in doc_or_curves.items()]
+    return [(name, [f"{v:.0%}" for v in curve]) for name, curve in curves.items()]
 
 
 def fmt(name: str, value: float | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import config
 import guardrails
-from guardrails.text import fold as guardrails_fold
+from guardrails.text import fold
 from insurance import accounts, money
 from offline import details
 from offline.grounding import STOPWORDS
@@ -423,7 +423,7 @@ _HOW = re.compile(
 
 def _requests(pattern: re.Pattern[str], text: str) -> bool:
     """Whether a sentence of the text asks for it plainly (not how, not if)."""
-    folded = guardrails_fold(text)
+    folded = fold(text)
     return any(
         pattern.search(sentence) and not _HOW.search(sentence)
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", folded)
